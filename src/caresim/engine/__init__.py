@@ -1,0 +1,1 @@
+"""One replication of one world: the connected network of services on a simpy environment."""

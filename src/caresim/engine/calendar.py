@@ -1,0 +1,61 @@
+"""Simulation time in days since the start of the warm-up, and the calendar behind it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+
+from caresim.scenario.schema import Hours, Profile
+
+
+class Calendar:
+    """Dates, weekdays, months and opening hours for every simulated day."""
+
+    def __init__(self, start: dt.date, warm_up_days: int, days: int) -> None:
+        self.origin = start - dt.timedelta(days=warm_up_days)
+        self.warm_up_days = warm_up_days
+        self.end = float(warm_up_days + days)
+        dates = [self.origin + dt.timedelta(days=d) for d in range(warm_up_days + days + 1)]
+        self.weekday = np.array([d.weekday() for d in dates])
+        self.month = np.array([d.month - 1 for d in dates])
+        self.dates = dates
+
+    def date(self, t: float) -> dt.date:
+        return self.dates[int(t)]
+
+    def is_open(self, hours: Hours, t: float) -> bool:
+        day = int(t)
+        if not hours.weekends and self.weekday[day] >= 5:
+            return False
+        hour = (t - day) * 24
+        return hours.start_hour <= hour < hours.end_hour
+
+    def next_open(self, hours: Hours, t: float) -> float:
+        """The first moment at or after ``t`` inside the opening hours."""
+        day = int(t)
+        while True:
+            opening = day + hours.start_hour / 24
+            closing = day + hours.end_hour / 24
+            if (hours.weekends or self.weekday[min(day, len(self.weekday) - 1)] < 5) and t < closing:
+                return max(t, opening)
+            day += 1
+            if day > self.end + 14:
+                return math.inf
+
+
+class RateProfile:
+    """The relative crisis rate at any moment: hour × weekday × month factors, each averaging 1."""
+
+    def __init__(self, profile: Profile, calendar: Calendar) -> None:
+        self.hourly = np.array(profile.hourly) / np.mean(profile.hourly)
+        self.weekday = np.array(profile.weekday) / np.mean(profile.weekday)
+        self.monthly = np.array(profile.monthly) / np.mean(profile.monthly)
+        self.calendar = calendar
+        self.maximum = float(self.hourly.max() * self.weekday.max() * self.monthly.max())
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        day = t.astype(int)
+        hour = ((t - day) * 24).astype(int)
+        return self.hourly[hour] * self.weekday[self.calendar.weekday[day]] * self.monthly[self.calendar.month[day]]

@@ -1,0 +1,158 @@
+"""Crises as a non-homogeneous Poisson process, and each patient's draws, fixed on arrival.
+
+Candidates are generated once per replication at the baseline rate raised by ``thinning_headroom``.
+Each carries ``accept`` (its baseline keep probability, from the rate profile at its own time) and a
+row of uniforms and durations, one column per decision. A world keeps candidate ``i`` when
+``draws[i, KEEP] < accept[i] * multiplier_i``, so every world sees the same people and draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from caresim.engine.calendar import Calendar, RateProfile
+from caresim.engine.streams import stream
+from caresim.scenario.schema import AGE_BANDS, CRISIS_TYPES, Scenario, capacity_value
+
+UNIFORM_COLUMNS = (
+    "keep", "contact", "gp", "out_of_hours", "ambulance", "minor_injury", "ae_admit", "rapid_response",
+    "divert", "then_admitted", "pathway", "p1_route", "assessment", "patient_choice", "readmit",
+    "intermediate_care", "home_care_after_reablement", "at_home_91", "care_home_type", "council_funded",
+    "enrolled", "resident",
+)
+DURATION_COLUMNS = (
+    "acute_stay", "ae_discharged", "ae_admitted", "rapid_response_episode", "intermediate_care_stay",
+    "reablement", "assessment_time", "patient_choice_time", "readmit_time", "residence_years",
+)
+COLUMN = {name: i for i, name in enumerate(UNIFORM_COLUMNS + DURATION_COLUMNS)}
+WIDTH = len(COLUMN)
+HOURS_PER_DAY = 24.0
+
+
+def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -> np.ndarray:
+    """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands."""
+    n = len(bands)
+    rows = np.empty((n, WIDTH))
+    uniforms = rng.random((n, len(UNIFORM_COLUMNS) + len(DURATION_COLUMNS)))
+    rows[:, : len(UNIFORM_COLUMNS)] = uniforms[:, : len(UNIFORM_COLUMNS)]
+    u = uniforms[:, len(UNIFORM_COLUMNS):]
+    services, discharge = scenario.services, scenario.discharge
+
+    def put(column: str, values: np.ndarray) -> None:
+        rows[:, COLUMN[column]] = values
+
+    stay = np.empty(n)
+    for b, band in enumerate(AGE_BANDS):
+        mask = bands == b
+        stay[mask] = services.acute_beds.length_of_stay[band].from_uniform(u[mask, 0])
+    put("acute_stay", stay)
+    put("ae_discharged", services.ae.time_discharged_hours.from_uniform(u[:, 1]) / HOURS_PER_DAY)
+    put("ae_admitted", services.ae.time_admitted_hours.from_uniform(u[:, 2]) / HOURS_PER_DAY)
+    put("rapid_response_episode", services.rapid_response.episode.from_uniform(u[:, 3]))
+    put("intermediate_care_stay", services.intermediate_care_beds.length_of_stay.from_uniform(u[:, 4]))
+    put("reablement", services.reablement.duration.from_uniform(u[:, 5]))
+    put("assessment_time", discharge.assessment.from_uniform(u[:, 6]))
+    put("patient_choice_time", discharge.patient_choice.from_uniform(u[:, 7]))
+    put("readmit_time", u[:, 8] * discharge.readmission_window_days)
+    put("residence_years", -np.log1p(-u[:, 9]))
+    return rows
+
+
+@dataclass
+class Candidates:
+    """Candidate crises of one replication, sorted by time."""
+
+    time: np.ndarray
+    accept: np.ndarray
+    band: np.ndarray
+    tier: np.ndarray
+    locality: np.ndarray
+    crisis_type: np.ndarray
+    avoidable: np.ndarray
+    gp_manageable: np.ndarray
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def community_segments(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(locality, band, tier, crises per day) of every community segment."""
+    population, demand = scenario.population, scenario.demand
+    tiers = population.risk_tiers
+    norm = sum(t.share * t.relative_rate for t in tiers) or 1.0
+    residents = care_home_residents_by_band(scenario)
+    total = population.total
+    rows = []
+    for li, locality_people in enumerate(population.localities.values()):
+        for b, band in enumerate(AGE_BANDS):
+            people = max(0.0, population.adults(band) - residents[b]) * locality_people / max(total, 1)
+            for ti, tier in enumerate(tiers):
+                rate = people * tier.share * tier.relative_rate / norm * demand.crisis_rate_per_person_year[band]
+                rows.append((li, b, ti, rate / 365.25))
+    table = np.array(rows, dtype=float).reshape(-1, 4)
+    return table[:, 0].astype(int), table[:, 1].astype(int), table[:, 2].astype(int), table[:, 3]
+
+
+def care_home_beds(scenario: Scenario) -> int:
+    homes = scenario.services.care_homes
+    if not homes.enabled:
+        return 0
+    return int(capacity_value(homes.residential_beds) + capacity_value(homes.nursing_beds))
+
+
+def care_home_residents_by_band(scenario: Scenario) -> np.ndarray:
+    homes = scenario.services.care_homes
+    residents = care_home_beds(scenario) * homes.initial_occupancy_share
+    return np.array([residents * homes.resident_age_shares.get(band, 0.0) for band in AGE_BANDS])
+
+
+def _thinned_times(rng: np.random.Generator, rate_per_day: float, profile: RateProfile, headroom: float,
+                   end: float) -> tuple[np.ndarray, np.ndarray]:
+    bound = rate_per_day * profile.maximum * headroom
+    n = rng.poisson(bound * end)
+    times = np.sort(rng.random(n) * end)
+    return times, profile(times) / (profile.maximum * headroom)
+
+
+def _attributes(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -> tuple[np.ndarray, ...]:
+    demand = scenario.demand
+    n = len(bands)
+    type_shares = np.array([[demand.crisis_type_shares[b][t] for t in CRISIS_TYPES] for b in AGE_BANDS])
+    cumulative = np.cumsum(type_shares, axis=1)[bands]
+    crisis_type = (rng.random(n)[:, None] >= cumulative[:, :-1]).sum(axis=1)
+    avoidable = rng.random(n) < np.array([demand.avoidable_share[t] for t in CRISIS_TYPES])[crisis_type]
+    gp_manageable = rng.random(n) < demand.gp_manageable_share
+    return crisis_type, avoidable, gp_manageable
+
+
+def community_candidates(scenario: Scenario, calendar: Calendar, replication: int) -> Candidates:
+    """Candidate crises of people living in their own homes."""
+    rng = stream(scenario.run.seed, "community_crises", replication)
+    localities, bands, tiers, rates = community_segments(scenario)
+    profile = RateProfile(scenario.demand.profile, calendar)
+    times, accept = _thinned_times(rng, rates.sum(), profile, scenario.demand.thinning_headroom, calendar.end)
+    segment = rng.choice(len(rates), size=len(times), p=rates / rates.sum()) if rates.sum() > 0 else np.zeros(0, int)
+    band = bands[segment]
+    crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
+    rows = draw_rows(scenario, rng, band)
+    return Candidates(times, accept, band, tiers[segment], localities[segment], crisis_type, avoidable,
+                      gp_manageable, rows)
+
+
+def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: int) -> Candidates:
+    """Candidate crises of care-home residents: one stream over all beds; an empty bed has none."""
+    rng = stream(scenario.run.seed, "care_home_crises", replication)
+    beds = care_home_beds(scenario)
+    profile = RateProfile(scenario.demand.profile, calendar)
+    rate = beds * scenario.demand.care_home_crisis_rate_per_resident_year / 365.25
+    times, accept = _thinned_times(rng, rate, profile, scenario.demand.thinning_headroom, calendar.end)
+    n = len(times)
+    shares = np.array([scenario.services.care_homes.resident_age_shares.get(b, 0.0) for b in AGE_BANDS])
+    band = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum()) if n else np.zeros(0, int)
+    crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
+    rows = draw_rows(scenario, rng, band)
+    return Candidates(times, accept, band, np.full(n, -1), np.full(n, -1), crisis_type, avoidable,
+                      gp_manageable, rows)

@@ -1,0 +1,227 @@
+"""Scheme effects resolved for one world and one replication.
+
+Combination rule when several schemes touch the same patient:
+- multipliers (prevention, length of stay, assessment delay, readmission, care-home admission) multiply;
+- diversion shares at one decision point combine as independent chances, 1 − Π(1 − share), and the
+  patient goes to the scheme (in declared order) whose slice of that chance the patient's draw falls
+  in; if that scheme's service has no room the diversion fails and is counted (no fall-through);
+- pathway shifts apply one after another in declared order; capacity additions add;
+- discharge hours combine as their union.
+A scheme acts from its start date, its strength rising linearly over ``ramp_up_days``.
+Effect sizes are drawn once per replication from each effect's own stream, so every world of a
+replication shares them and adding a scheme changes no other draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from caresim.engine.calendar import Calendar
+from caresim.engine.demand import COLUMN, Candidates
+from caresim.engine.streams import stream
+from caresim.scenario.schema import (
+    AGE_BANDS, CRISIS_TYPES, AnyEffect, AssessmentDelayEffect, CapacityEffect, CareHomeAdmissionEffect,
+    DischargeHoursEffect, DiversionEffect, Eligible, Hours, LengthOfStayEffect, PathwayShiftEffect,
+    PreventionEffect, ReadmissionEffect, Scenario, Uncertain,
+)
+
+EffectKey = tuple[str, int]
+
+
+def draw_uncertain(value: Uncertain, u: float) -> float:
+    """The effect size for uniform ``u``: triangular or uniform over [low, high] around the point value."""
+    if value.low is None or value.high == value.low:
+        return value.value
+    low, mode, high = value.low, value.value, value.high
+    if value.distribution == "uniform":
+        return low + (high - low) * u
+    split = (mode - low) / (high - low)
+    if u < split:
+        return low + np.sqrt(u * (high - low) * (mode - low))
+    return high - np.sqrt((1 - u) * (high - low) * (high - mode))
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who an effect applies to, as sets of codes (None: everyone)."""
+
+    bands: frozenset[int] | None
+    residences: frozenset[int] | None
+    crisis_types: frozenset[int] | None
+    tiers: frozenset[int] | None
+    localities: frozenset[int] | None
+
+    @classmethod
+    def of(cls, eligible: Eligible, scenario: Scenario) -> Target:
+        def codes(values: list[str] | None, universe: list[str] | tuple[str, ...]) -> frozenset[int] | None:
+            return None if values is None else frozenset(list(universe).index(v) for v in values)
+
+        return cls(
+            codes(eligible.age_bands, AGE_BANDS),
+            codes(eligible.residence, ("home", "care_home")),
+            codes(eligible.crisis_types, CRISIS_TYPES),
+            codes(eligible.risk_tiers, [t.name for t in scenario.population.risk_tiers]),
+            codes(eligible.localities, list(scenario.population.localities)),
+        )
+
+    def applies(self, patient) -> bool:
+        return ((self.bands is None or patient.band in self.bands)
+                and (self.residences is None or patient.residence in self.residences)
+                and (self.crisis_types is None or patient.crisis_type in self.crisis_types)
+                and (self.tiers is None or patient.tier in self.tiers)
+                and (self.localities is None or patient.locality in self.localities))
+
+    def mask(self, candidates: Candidates, residence: int) -> np.ndarray:
+        mask = np.ones(len(candidates), dtype=bool)
+        if self.residences is not None and residence not in self.residences:
+            return ~mask
+        for codes, values in ((self.bands, candidates.band), (self.crisis_types, candidates.crisis_type),
+                              (self.tiers, candidates.tier), (self.localities, candidates.locality)):
+            if codes is not None:
+                mask &= np.isin(values, list(codes))
+        return mask
+
+
+@dataclass(frozen=True)
+class Active:
+    """One effect of one scheme, with its drawn size and when it acts."""
+
+    key: EffectKey
+    effect: AnyEffect
+    target: Target
+    size: float
+    start: float
+    ramp_days: float
+    then_admitted: float = 0.0
+
+    def strength(self, t: float | np.ndarray) -> float | np.ndarray:
+        if self.ramp_days <= 0:
+            return np.where(np.asarray(t) >= self.start, 1.0, 0.0) if isinstance(t, np.ndarray) else float(t >= self.start)
+        return np.clip((np.asarray(t) - self.start) / self.ramp_days, 0.0, 1.0) if isinstance(t, np.ndarray) \
+            else min(1.0, max(0.0, (t - self.start) / self.ramp_days))
+
+    def multiplier(self, t: float) -> float:
+        return 1.0 + (self.size - 1.0) * self.strength(t)
+
+
+class WorldEffects:
+    """The effects of a world's schemes, ready for the model's decision points."""
+
+    def __init__(self, scenario: Scenario, scheme_names: tuple[str, ...], replication: int, calendar: Calendar,
+                 fixed_sizes: dict[EffectKey, float] | None = None) -> None:
+        self.active: list[Active] = []
+        fixed_sizes = fixed_sizes or {}
+        for name in scheme_names:
+            scheme = scenario.scheme(name)
+            start_date = scheme.start or scenario.run.start
+            start = float((start_date - calendar.origin).days)
+            for index, effect in enumerate(scheme.effects):
+                key = (name, index)
+                uncertain = _uncertain_of(effect)
+                if key in fixed_sizes:
+                    size = fixed_sizes[key]
+                elif uncertain is not None:
+                    u = stream(scenario.run.seed, f"effect/{name}/{index}", replication).random()
+                    size = float(draw_uncertain(uncertain, u))
+                else:
+                    size = float(getattr(effect, "add", 0))
+                then_admitted = 0.0
+                if isinstance(effect, DiversionEffect):
+                    u = stream(scenario.run.seed, f"effect/{name}/{index}/then_admitted", replication).random()
+                    then_admitted = float(draw_uncertain(effect.then_admitted, u))
+                self.active.append(Active(key, effect, Target.of(effect.eligible, scenario), size, start,
+                                          scheme.ramp_up_days, then_admitted))
+        self.by_kind: dict[type, list[Active]] = {}
+        for active in self.active:
+            self.by_kind.setdefault(type(active.effect), []).append(active)
+        self.diversions: dict[str, list[Active]] = {}
+        for active in self.of(DiversionEffect):
+            self.diversions.setdefault(active.effect.at, []).append(active)
+
+    def of(self, kind: type) -> list[Active]:
+        return self.by_kind.get(kind, [])
+
+    def prevention_multiplier(self, candidates: Candidates, residence: int,
+                              eligible_people: Callable[[Target], float]) -> np.ndarray:
+        """Per-candidate crisis-rate multiplier; a programme protects only the people it has enrolled."""
+        multiplier = np.ones(len(candidates))
+        golden = 0.6180339887498949
+        for k, active in enumerate(self.of(PreventionEffect)):
+            mask = active.target.mask(candidates, residence)
+            if not mask.any():
+                continue
+            t = candidates.time[mask]
+            strength = active.strength(t)
+            programme = active.effect.programme
+            if programme is not None:
+                people = max(eligible_people(active.target), 1.0)
+                enrolled_per_day = programme.places / programme.duration_days
+                protected = enrolled_per_day * np.clip(t - active.start, 0.0, programme.effect_lasts_days)
+                share = np.minimum(protected / people, 1.0)
+                draw = (candidates.rows[mask, COLUMN["enrolled"]] + golden * (k + 1)) % 1.0
+                strength = np.where(draw < share, 1.0, 0.0)
+            multiplier[mask] *= 1.0 + (active.size - 1.0) * strength
+        return multiplier
+
+    def multiplier(self, kind: type, patient, t: float, service: str | None = None) -> float:
+        value = 1.0
+        for active in self.of(kind):
+            if (service is None or active.effect.service == service) and active.target.applies(patient):
+                value *= active.multiplier(t)
+        return value
+
+    def pathway_shares(self, base: dict[str, float], patient, t: float) -> dict[str, float]:
+        shares = dict(base)
+        for active in self.of(PathwayShiftEffect):
+            if active.target.applies(patient):
+                moved = shares[active.effect.from_pathway] * active.size * active.strength(t)
+                shares[active.effect.from_pathway] -= moved
+                shares[active.effect.to_pathway] += moved
+        care_home = self.multiplier(CareHomeAdmissionEffect, patient, t)
+        if care_home != 1.0:
+            moved = shares["P3"] * (1.0 - care_home)
+            shares["P3"] -= moved
+            shares["P1"] += moved
+        return shares
+
+    def divert(self, point: str, patient, t: float, u: float) -> Active | None:
+        """The scheme that would divert this patient at this decision point, if any."""
+        lower = 0.0
+        remaining = 1.0
+        for active in self.diversions.get(point, ()):
+            if not active.target.applies(patient):
+                continue
+            share = active.size * active.strength(t)
+            slice_ = remaining * share
+            if lower <= u < lower + slice_:
+                return active
+            lower += slice_
+            remaining *= 1.0 - share
+        return None
+
+    def capacity_added(self, service: str, t: float) -> int:
+        return sum(int(round(a.size * a.strength(t))) for a in self.of(CapacityEffect) if a.effect.service == service)
+
+    def hours(self, service: str, base: Hours, t: float) -> Hours:
+        """Opening hours as the union of the baseline and any started scheme's hours."""
+        extra = [a.effect.hours for a in self.of(CapacityEffect)
+                 if a.effect.service == service and a.effect.hours is not None and a.strength(t) > 0]
+        if service == "discharge":
+            extra = [a.effect.hours for a in self.of(DischargeHoursEffect) if a.strength(t) > 0]
+        if not extra:
+            return base
+        return Hours(start_hour=min([base.start_hour] + [h.start_hour for h in extra]),
+                     end_hour=max([base.end_hour] + [h.end_hour for h in extra]),
+                     weekends=base.weekends or any(h.weekends for h in extra))
+
+
+def _uncertain_of(effect: AnyEffect) -> Uncertain | None:
+    for attribute in ("multiplier", "share"):
+        value = getattr(effect, attribute, None)
+        if isinstance(value, Uncertain):
+            return value
+    return None
+

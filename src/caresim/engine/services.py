@@ -1,0 +1,159 @@
+"""Finite services with first-come-first-served queues: bed pools and caseloads, package starts, appointments.
+
+A patient granted a place keeps whatever they hold until they move, so a full downstream service
+holds them in the upstream one: blocking after service, which is how delayed transfers arise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+Granted = Callable[[Any], None]
+
+
+class UnstableSystemError(RuntimeError):
+    """A queue grew past the scenario's limit: demand is beyond capacity."""
+
+
+class Pool:
+    """Places (beds, cubicles, caseload slots) held for a stay, with a FIFO queue and occupancy records."""
+
+    __slots__ = ("name", "env", "capacity", "occupied", "queue", "area", "last", "window_start",
+                 "arrivals", "stay_total", "stays", "max_queue", "entered")
+
+    def __init__(self, env: simpy.Environment, name: str, capacity: float, max_queue: int) -> None:
+        self.name = name
+        self.env = env
+        self.capacity = capacity
+        self.occupied = 0
+        self.queue: deque[tuple[Any, Granted]] = deque()
+        self.area = 0.0
+        self.last = 0.0
+        self.window_start = 0.0
+        self.arrivals = 0
+        self.stay_total = 0.0
+        self.stays = 0
+        self.max_queue = max_queue
+        self.entered: dict[int, float] = {}
+
+    def has_room(self) -> bool:
+        return self.occupied < self.capacity and not self.queue
+
+    def _change(self, delta: int) -> None:
+        now = self.env.now
+        self.area += self.occupied * (now - self.last)
+        self.last = now
+        self.occupied += delta
+
+    def _admit(self, patient: Any) -> None:
+        self._change(1)
+        now = self.env.now
+        self.entered[id(patient)] = now
+        if now >= self.window_start:
+            self.arrivals += 1
+
+    def try_admit(self, patient: Any) -> bool:
+        """Admit now if there is room, without queueing."""
+        if self.occupied < self.capacity and not self.queue:
+            self._admit(patient)
+            return True
+        return False
+
+    def request(self, patient: Any, granted: Granted) -> None:
+        """Admit now, or queue and call ``granted(patient)`` when a place frees."""
+        if self.try_admit(patient):
+            granted(patient)
+            return
+        self.queue.append((patient, granted))
+        if len(self.queue) > self.max_queue:
+            raise UnstableSystemError(
+                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env.now:.0f}: "
+                f"demand is beyond its capacity of {self.capacity:g}; add capacity or lower demand"
+            )
+
+    def release(self, patient: Any) -> None:
+        entered = self.entered.pop(id(patient))
+        if entered >= self.window_start:
+            self.stay_total += self.env.now - entered
+            self.stays += 1
+        self._change(-1)
+        self.serve()
+
+    def serve(self) -> None:
+        while self.queue and self.occupied < self.capacity:
+            patient, granted = self.queue.popleft()
+            self._admit(patient)
+            granted(patient)
+
+    def set_capacity(self, capacity: float) -> None:
+        self.capacity = capacity
+        self.serve()
+
+    def open_window(self) -> None:
+        """Start the measured period: occupancy integrals and stays count from now."""
+        self._change(0)
+        self.area = 0.0
+        self.window_start = self.env.now
+
+    def time_average(self) -> float:
+        self._change(0)
+        return self.area / max(self.env.now - self.window_start, 1e-12)
+
+
+class Starts:
+    """New packages that can start per week, released daily; unused starts bank for up to a week."""
+
+    __slots__ = ("name", "per_week", "tokens", "queue", "max_queue")
+
+    def __init__(self, name: str, per_week: float, max_queue: int) -> None:
+        self.name = name
+        self.per_week = per_week
+        self.tokens = min(per_week, 1.0) if math.isfinite(per_week) else math.inf
+        self.queue: deque[tuple[Any, Granted]] = deque()
+        self.max_queue = max_queue
+
+    def request(self, patient: Any, granted: Granted) -> None:
+        if self.tokens >= 1 and not self.queue:
+            self.tokens -= 1
+            granted(patient)
+            return
+        self.queue.append((patient, granted))
+        if len(self.queue) > self.max_queue:
+            raise UnstableSystemError(
+                f"more than {self.max_queue} people are waiting for {self.name}: "
+                f"{self.per_week:g} new starts a week cannot keep up with demand"
+            )
+
+    def new_day(self) -> None:
+        self.tokens = min(self.tokens + self.per_week / 7, max(self.per_week, 1.0))
+        while self.queue and self.tokens >= 1:
+            self.tokens -= 1
+            patient, granted = self.queue.popleft()
+            granted(patient)
+
+
+class Appointments:
+    """Same-day appointments: a number a day for crisis patients, reset each morning."""
+
+    __slots__ = ("per_weekday", "per_weekend_day", "background_share", "remaining")
+
+    def __init__(self, per_weekday: float, per_weekend_day: float, background_share: float) -> None:
+        self.per_weekday = per_weekday
+        self.per_weekend_day = per_weekend_day
+        self.background_share = background_share
+        self.remaining = 0.0
+
+    def new_day(self, weekend: bool) -> None:
+        total = self.per_weekend_day if weekend else self.per_weekday
+        self.remaining = total * (1 - self.background_share) if math.isfinite(total) else math.inf
+
+    def take(self) -> bool:
+        if self.remaining >= 1:
+            self.remaining -= 1
+            return True
+        return False

@@ -1,0 +1,72 @@
+"""What one replication records, aggregated as it goes so memory does not grow with the run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from caresim.scenario.schema import DELAY_REASONS
+
+SETTINGS = ("acute", "non_acute")
+
+
+class Tally:
+    """Counts, delayed days by reason, setting and month, and sampled-versus-configured statistics."""
+
+    def __init__(self, window_start: float, month_of_day: np.ndarray) -> None:
+        self.window_start = window_start
+        self.counts: defaultdict[str, float] = defaultdict(float)
+        self.month_of_day = month_of_day
+        self.delayed = np.zeros((len(DELAY_REASONS), len(SETTINGS), 12))
+        self.sampled: dict[str, list[float]] = {}
+
+    def delay(self, reason: int, setting: int, start: float, end: float) -> None:
+        """Add the part of a delay that falls in the measured window, split by calendar month."""
+        start = max(start, self.window_start)
+        while start < end:
+            day = int(start)
+            stop = min(end, day + 1.0)
+            self.delayed[reason, setting, self.month_of_day[day]] += stop - start
+            start = stop
+
+    def sample(self, name: str, value: float) -> None:
+        stats = self.sampled.get(name)
+        if stats is None:
+            self.sampled[name] = [1.0, value, value * value]
+        else:
+            stats[0] += 1
+            stats[1] += value
+            stats[2] += value * value
+
+
+@dataclass
+class ServiceRecord:
+    """Little's law ingredients and occupancy of one service over the measured window."""
+
+    name: str
+    capacity: float
+    mean_occupied: float
+    arrivals: int
+    completed_stays: int
+    mean_stay: float
+    window_days: float
+    peak_over_capacity: float = 0.0
+
+
+@dataclass
+class ReplicationRecord:
+    """Everything one world in one replication produced, small enough to ship between processes."""
+
+    world: str
+    replication: int
+    seed: int
+    counts: dict[str, float]
+    services: dict[str, ServiceRecord]
+    delayed: np.ndarray
+    daily: dict[str, np.ndarray]
+    daily_capacity: dict[str, np.ndarray]
+    sampled: dict[str, tuple[float, float, float, float]]
+    conservation: dict[str, int] = field(default_factory=dict)
+    events: int = 0

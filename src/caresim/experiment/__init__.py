@@ -1,0 +1,1 @@
+"""Experiments: worlds × replications, executors, paired differences and attribution."""

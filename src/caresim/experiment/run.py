@@ -1,0 +1,108 @@
+"""A whole experiment: plan, execute, summarise, and write an honest run folder."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from caresim import __version__
+from caresim.experiment.executors import execute
+from caresim.experiment.plan import BASELINE, Plan
+from caresim.experiment.replication import WorldResult
+from caresim.experiment.summary import attribution_frame, replications_frame, summary_frame
+from caresim.outputs import tables
+from caresim.outputs.run_folder import RunFolder
+from caresim.scenario.sources import parameter_sources
+
+
+class ConservationError(RuntimeError):
+    """A replication lost or duplicated a patient: a bug, never a property of the scenario."""
+
+
+@dataclass
+class Experiment:
+    """The tables of a finished experiment and where they were written."""
+
+    folder: Path
+    summary: pd.DataFrame
+    calibration: pd.DataFrame
+    attribution: pd.DataFrame | None
+    little: pd.DataFrame
+    sampled: pd.DataFrame
+    seconds: float
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def check_conservation(results: list[list[WorldResult]]) -> dict[str, int]:
+    worst = {"replications_checked": 0, "violations": 0}
+    for replication in results:
+        for w in replication:
+            worst["replications_checked"] += 1
+            if w.conservation["violations"]:
+                raise ConservationError(
+                    f"patients were not conserved in world {w.world}, replication {w.replication}: "
+                    f"{w.conservation}; please report this as a bug")
+    return worst
+
+
+def summarise(plan: Plan, results: list[list[WorldResult]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    scenario = plan.scenario
+    frame = replications_frame(results, scenario.name, scenario.run.seed)
+    main = scenario.mix_name if scenario.mix_name in plan.mixes else (plan.mixes[0] if plan.mixes else None)
+    summary = summary_frame(frame, scenario.name, main, plan.mixes)
+    attribution = attribution_frame(frame, main, tuple(scenario.schemes)) if plan.attribution and main else None
+    return frame, summary, attribution
+
+
+def run_experiment(plan: Plan, scenario_file: Path, out_root: Path, executor: str = "processes",
+                   workers: int | None = None, scheduler: str | None = None, progress: bool = True,
+                   run_id: str | None = None) -> Experiment:
+    """Run every replication of ``plan`` and write the run folder (moved into place only when complete)."""
+    scenario = plan.scenario
+    sources = parameter_sources(scenario_file)
+    with RunFolder(out_root, scenario.name, run_id) as folder:
+        folder.update_manifest(scenario=scenario.name, scenario_file=scenario_file.name, title=scenario.title,
+                               caresim_version=__version__, git_commit=git_commit(), seed=scenario.run.seed,
+                               replications=plan.replications, worlds=plan.worlds, executor=scheduler or executor)
+        started = time.perf_counter()
+        results = execute(plan, executor, workers, scheduler, progress)
+        seconds = time.perf_counter() - started
+        conservation = check_conservation(results)
+        frame, summary, attribution = summarise(plan, results)
+        main_worlds = (BASELINE, *plan.mixes)
+        path = folder.path
+        (path / "scenario.yaml").write_text(
+            yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
+        tables.write_frame(summary, path, "summary.csv")
+        tables.write_frame(frame, path, "replications.parquet")
+        tables.write_frame(tables.daily_frame(results, main_worlds, scenario.run.start), path, "daily.parquet")
+        tables.write_frame(tables.monthly_frame(results, main_worlds, scenario.run.start), path, "monthly.parquet")
+        calibration = tables.calibration_frame(scenario, summary)
+        tables.write_frame(calibration, path, "calibration.csv")
+        sampled = tables.sampled_frame(results, scenario)
+        tables.write_frame(sampled, path, "sampled.csv")
+        little = tables.little_frame(results)
+        tables.write_frame(little, path, "little.csv")
+        tables.write_frame(tables.flows_frame(summary), path, "flows.csv")
+        if attribution is not None:
+            tables.write_frame(attribution, path, "attribution.csv")
+        folder.update_manifest(
+            seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
+            claimed_benefit_per_year=sum(s.claimed_benefit_per_year for s in scenario.schemes.values()),
+            claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
+            parameters_with_sources=sources, mixes=list(plan.mixes), main_mix=scenario.mix_name,
+        )
+    return Experiment(folder.final_path, summary, calibration, attribution, little, sampled, seconds)

@@ -1,0 +1,109 @@
+"""Tidy tables from replication results: per replication, means with 95 % CIs, paired differences, attribution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from caresim.experiment.plan import BASELINE
+from caresim.experiment.replication import WorldResult
+from caresim.metrics import unit_of
+
+AVOIDED = {  # difference measures reported as reductions (baseline − mix)
+    "emergency_admissions": "emergency_admissions_avoided",
+    "emergency_admissions_65plus": "emergency_admissions_65plus_avoided",
+    "avoidable_emergency_admissions": "avoidable_emergency_admissions_avoided",
+    "ae_attendances": "ae_attendances_avoided",
+    "acute_bed_days": "acute_bed_days_saved",
+    "delayed_days": "delayed_days_saved",
+    "care_home_admissions": "care_home_admissions_avoided",
+    "cost_total": "activity_savings",
+}
+ATTRIBUTED = ("emergency_admissions", "acute_bed_days", "delayed_days", "care_home_admissions", "cost_total",
+              "net_cost")
+
+
+def replications_frame(results: list[list[WorldResult]], scenario: str, seed: int) -> pd.DataFrame:
+    rows = [(scenario, w.world, w.replication, seed, measure, value)
+            for replication in results for w in replication for measure, value in w.measures.items()]
+    frame = pd.DataFrame(rows, columns=["scenario", "world", "replication", "seed", "measure", "value"])
+    frame.insert(5, "unit", frame["measure"].map(unit_of))
+    return frame
+
+
+def confidence_interval(values: np.ndarray) -> tuple[float, float, float, int]:
+    """Mean and two-sided 95 % t interval of replication values (NaNs dropped)."""
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    mean = float(values.mean())
+    if n == 1:
+        return mean, mean, mean, 1
+    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half, n
+
+
+def _summarise(wide: pd.DataFrame, scenario: str, world: str) -> list[tuple]:
+    rows = []
+    for measure in wide.columns:
+        mean, low, high, n = confidence_interval(wide[measure].to_numpy(dtype=float))
+        rows.append((scenario, world, measure, unit_of(measure), mean, low, high, n))
+    return rows
+
+
+def wide(frame: pd.DataFrame, world: str) -> pd.DataFrame:
+    """Replications × measures for one world."""
+    return frame[frame["world"] == world].pivot(index="replication", columns="measure", values="value")
+
+
+def paired_differences(frame: pd.DataFrame, world: str, reference: str = BASELINE) -> pd.DataFrame:
+    """Per-replication differences world − reference, with reductions and money measures added."""
+    difference = wide(frame, world) - wide(frame, reference)
+    for measure, avoided in AVOIDED.items():
+        difference[avoided] = -difference[measure]
+    mix = wide(frame, world)
+    difference["scheme_cost"] = mix["scheme_cost"]
+    difference["net_cost"] = difference["cost_total"] + mix["scheme_cost"]
+    difference["saves_money"] = (difference["net_cost"] < 0).astype(float)
+    difference["return_on_investment"] = difference["activity_savings"] / mix["scheme_cost"].replace(0, np.nan)
+    difference["claimed_benefit"] = mix["claimed_benefit"]
+    return difference
+
+
+def summary_frame(frame: pd.DataFrame, scenario: str, main_mix: str | None, mixes: tuple[str, ...]) -> pd.DataFrame:
+    """Mean and 95 % CI of every measure for the baseline and each mix, and paired differences."""
+    rows = _summarise(wide(frame, BASELINE), scenario, BASELINE)
+    for mix in mixes:
+        rows += _summarise(wide(frame, mix), scenario, mix)
+        difference = paired_differences(frame, mix)
+        label = "difference" if mix == main_mix else f"difference:{mix}"
+        rows += _summarise(difference, scenario, label)
+        avoided = difference["emergency_admissions_avoided"].mean()
+        ratio = difference["net_cost"].mean() / avoided if avoided else float("nan")
+        rows.append((scenario, label, "cost_per_admission_avoided", "pounds", ratio, np.nan, np.nan, len(difference)))
+    out = pd.DataFrame(rows, columns=["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
+    out.loc[out["measure"] == "saves_money", ["measure", "unit"]] = ["probability_saves_money", "share of replications"]
+    return out
+
+
+def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ...]) -> pd.DataFrame:
+    """Per scheme: effect alone (one at a time) and marginal effect (leave one out), with the interaction
+    remainder so that the one-at-a-time parts plus the remainder equal the whole, replication by replication."""
+    base, mix = wide(frame, BASELINE), wide(frame, main_mix)
+    total = (mix - base)[list(ATTRIBUTED)]
+    parts = sum((wide(frame, f"only:{s}") - base)[list(ATTRIBUTED)] for s in schemes)
+    rows = []
+
+    def add(scheme: str, method: str, values: pd.DataFrame) -> None:
+        for measure in ATTRIBUTED:
+            mean, low, high, n = confidence_interval(values[measure].to_numpy(dtype=float))
+            rows.append((scheme, method, measure, mean, low, high, n))
+
+    for scheme in schemes:
+        add(scheme, "one_at_a_time", (wide(frame, f"only:{scheme}") - base)[list(ATTRIBUTED)])
+        add(scheme, "leave_one_out", (mix - wide(frame, f"without:{scheme}"))[list(ATTRIBUTED)])
+    add("interaction", "remainder", total - parts)
+    add("all schemes", "total", total)
+    return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "n"])

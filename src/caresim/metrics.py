@@ -1,0 +1,143 @@
+"""Every measure a run reports, defined once, from one replication's record.
+
+Counts are annualised (per 365.25 days of the measured window). The four BCF metrics follow their
+national definitions (docs/measures.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caresim.engine.tally import SETTINGS, ReplicationRecord
+from caresim.scenario.schema import AGE_BANDS, DELAY_REASONS, Scenario
+
+BAND_SUFFIX = ("18_64", "65_74", "75_84", "85plus")
+DAYS_PER_YEAR = 365.25
+PER_YEAR_COUNTS = (
+    "crises", "gp_urgent_contacts", "gp_no_appointment", "out_of_hours_contacts", "rapid_response_episodes",
+    "ambulance_incidents", "ambulance_conveyances", "minor_injury_attendances", "ae_attendances",
+    "ae_attendances_65plus", "emergency_admissions", *(f"emergency_admissions_{b}" for b in BAND_SUFFIX),
+    "emergency_admissions_65plus", "emergency_admissions_via_ae", "avoidable_emergency_admissions",
+    "readmissions_30d", "step_up_admissions", "step_down_admissions", "reablement_episodes", "home_care_packages",
+    "care_home_admissions", "care_home_admissions_65plus", "care_home_admissions_65plus_council_funded",
+    "deaths_hospital", "deaths_intermediate_care", "deaths_care_home", "diversions", "failed_diversions",
+    "failed_diversions_self_presentation", "failed_diversions_ambulance_conveyance", "failed_diversions_admission",
+    "rapid_response_no_room", "acute_turned_away", "ae_admitted", "acute_to_home", "acute_to_reablement",
+    "acute_to_home_care", "acute_to_step_down", "acute_to_care_home",
+)
+UNITS = {
+    "percent": ("_percent",),
+    "days": ("mean_length_of_stay_",),
+    "bed days per year": ("_bed_days",),
+    "delayed days per year": ("delayed_days_",),
+    "pounds per year": ("cost_", "scheme_cost", "net_cost"),
+    "per 100,000 per year": ("bcf_care_home", "bcf_avoidable"),
+    "per 100,000 per month": ("bcf_delayed_days",),
+    "per 100,000 on a day": ("bcf_delayed_patients",),
+    "per resident per year": ("per_resident_year",),
+    "delayed days per month": ("delayed_days_per_month",),
+}
+
+
+def unit_of(measure: str) -> str:
+    for unit, markers in UNITS.items():
+        if any(measure.startswith(m) or measure.endswith(m) for m in markers):
+            if unit == "delayed days per year" and measure.endswith(("_percent", "_per_month")):
+                continue
+            return unit
+    return "per year"
+
+
+def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float:
+    return numerator / denominator * scale if denominator else float("nan")
+
+
+def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[str, ...]) -> dict[str, float]:
+    """All measures of one world in one replication."""
+    c = record.counts
+    window = record.services["acute_beds"].window_days
+    per_year = DAYS_PER_YEAR / window
+    population = scenario.population
+    adults = sum(population.adults(b) for b in AGE_BANDS)
+    older = sum(population.adults(b) for b in AGE_BANDS[1:])
+    out = {name: c.get(name, 0.0) * per_year for name in PER_YEAR_COUNTS}
+    out["direct_admissions"] = out["emergency_admissions"] - out["emergency_admissions_via_ae"]
+    out["ae_4h_percent"] = _ratio(c.get("ae_within_4h", 0), c.get("ae_departures", 0), 100)
+    out["ae_conversion_percent"] = _ratio(c.get("ae_admitted", 0), c.get("ae_attendances", 0), 100)
+    out["ae_conversion_65plus_percent"] = _ratio(c.get("ae_admitted_65plus", 0), c.get("ae_attendances_65plus", 0), 100)
+    out["emergency_admissions_via_ae_percent"] = _ratio(c.get("emergency_admissions_via_ae", 0),
+                                                        c.get("emergency_admissions", 0), 100)
+    for suffix in BAND_SUFFIX:
+        out[f"mean_length_of_stay_{suffix}"] = _ratio(c.get(f"acute_stay_days_{suffix}", 0), c.get(f"acute_stays_{suffix}", 0))
+    out["readmission_30d_percent"] = _ratio(c.get("readmissions_30d", 0), c.get("discharges_home_alive", 0), 100)
+
+    services = record.services
+    intermediate = [services[n] for n in ("intermediate_care_beds", "step_down_beds", "step_up_beds") if n in services]
+    for name, group in (("acute", [services["acute_beds"]]), ("intermediate_care", intermediate),
+                        ("reablement", [services["reablement"]]), ("rapid_response", [services["rapid_response"]]),
+                        ("care_home", [services["residential_care"], services["nursing_care"]])):
+        occupied = sum(s.mean_occupied for s in group)
+        capacity = sum(float(np.mean(record.daily_capacity[s.name])) for s in group)
+        out[f"{name}_bed_days"] = occupied * DAYS_PER_YEAR
+        out[f"{name}_occupancy_percent"] = _ratio(occupied, capacity, 100)
+
+    delayed = record.delayed * per_year
+    by_reason = delayed.sum(axis=(1, 2))
+    for r, reason in enumerate(DELAY_REASONS):
+        out[f"delayed_days_{reason}"] = float(by_reason[r])
+    for s_index, setting in enumerate(SETTINGS):
+        out[f"delayed_days_{setting}"] = float(delayed[:, s_index, :].sum())
+    total_delayed = float(by_reason.sum())
+    out["delayed_days"] = total_delayed
+    out["delayed_days_per_month"] = total_delayed / 12
+    for agency in ("nhs", "social_care", "both"):
+        days = sum(by_reason[r] * scenario.discharge.delay_agency[reason].get(agency, 0.0)
+                   for r, reason in enumerate(DELAY_REASONS))
+        out[f"delayed_days_{agency}"] = float(days)
+        out[f"delayed_days_{agency}_percent"] = _ratio(days, total_delayed, 100)
+
+    out["bcf_care_home_admissions_per_100k_65plus"] = _ratio(out["care_home_admissions_65plus_council_funded"], older, 1e5)
+    out["bcf_still_home_91d_percent"] = _ratio(c.get("still_home_91d_65plus", 0), c.get("rehabilitation_65plus_followed", 0), 100)
+    out["bcf_delayed_days_per_100k_per_month"] = _ratio(out["delayed_days_per_month"], adults, 1e5)
+    out["bcf_delayed_patients_per_100k"] = _ratio(float(np.mean(record.daily["delayed_patients"])), adults, 1e5)
+    out["bcf_avoidable_admissions_per_100k"] = _ratio(out["avoidable_emergency_admissions"], population.total, 1e5)
+
+    residents = services["residential_care"].mean_occupied + services["nursing_care"].mean_occupied
+    out["care_home_ae_per_resident_year"] = _ratio(c.get("care_home_ae_attendances", 0) * per_year, residents)
+    out["care_home_admissions_per_resident_year"] = _ratio(c.get("care_home_emergency_admissions", 0) * per_year, residents)
+    out.update(_costs(out, record, scenario, scheme_names, window))
+    return out
+
+
+def _costs(m: dict[str, float], record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[str, ...],
+           window: float) -> dict[str, float]:
+    k = scenario.costs
+    per_year = DAYS_PER_YEAR / window
+    c = record.counts
+    ae_admitted = c.get("ae_admitted", 0) * per_year
+    intermediate = m["intermediate_care_bed_days"] * k.intermediate_care_bed_day
+    nhs = (m["acute_bed_days"] * k.acute_bed_day + ae_admitted * k.ae_attendance_admitted
+           + (m["ae_attendances"] - ae_admitted) * k.ae_attendance_discharged
+           + m["minor_injury_attendances"] * k.minor_injury_attendance + m["ambulance_incidents"] * k.ambulance_incident
+           + m["gp_urgent_contacts"] * k.gp_consultation + m["out_of_hours_contacts"] * k.out_of_hours_contact
+           + m["rapid_response_episodes"] * k.rapid_response_episode
+           + intermediate * (1 - k.intermediate_care_council_share))
+    homes = scenario.services.care_homes
+    home_care = scenario.services.home_care
+    care_home_weeks = {kind: record.services[f"{kind}_care"].mean_occupied * DAYS_PER_YEAR / 7
+                       for kind in ("residential", "nursing")}
+    council = (m["reablement_episodes"] * k.reablement_episode
+               + m["home_care_packages"] * home_care.hours_per_week * home_care.package_weeks * k.home_care_hour
+               + homes.council_funded_share * (care_home_weeks["residential"] * k.residential_home_week
+                                               + care_home_weeks["nursing"] * k.nursing_home_week)
+               + intermediate * k.intermediate_care_council_share)
+    scheme = {"nhs": 0.0, "council": 0.0}
+    start = scenario.run.start
+    for name in scheme_names:
+        item = scenario.scheme(name)
+        active_days = max(0.0, window - ((item.start or start) - start).days)
+        scheme[item.cost.payer] += item.cost.recurrent_per_year * active_days / DAYS_PER_YEAR + item.cost.non_recurrent
+    return {"cost_nhs": nhs, "cost_council": council, "cost_total": nhs + council,
+            "scheme_cost": scheme["nhs"] + scheme["council"], "scheme_cost_nhs": scheme["nhs"],
+            "scheme_cost_council": scheme["council"], "net_cost": nhs + council + scheme["nhs"] + scheme["council"],
+            "claimed_benefit": sum(scenario.scheme(n).claimed_benefit_per_year for n in scheme_names)}

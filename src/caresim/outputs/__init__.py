@@ -1,0 +1,1 @@
+"""Writers: run folders, tables, charts, the HTML report and the workbook."""

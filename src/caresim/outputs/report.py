@@ -1,0 +1,362 @@
+"""The self-contained HTML report of a finished run, written for Health and Wellbeing Board papers.
+
+One file: images embedded as base64 PNG, CSS inline, no scripts and no external references;
+printable to A4 with a page break between sections.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from caresim.outputs.charts import (
+    ADMISSIONS,
+    NET_COST,
+    SCHEME_COST,
+    format_interval,
+    format_money,
+    format_number,
+    format_value,
+    label,
+    make_all_charts,
+    total_saving,
+)
+from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
+
+BED_DAYS = "acute_bed_days"
+DELAYED_DAYS = "delayed_days"
+HEADLINE_ORDER = (
+    ADMISSIONS,
+    BED_DAYS,
+    DELAYED_DAYS,
+    "care_home_admissions",
+    SCHEME_COST,
+    "cost_nhs",
+    "cost_council",
+    NET_COST,
+)
+CHART_HEADINGS = {
+    "admissions_waterfall": "Emergency admissions avoided, scheme by scheme",
+    "money": "Costs and savings",
+    "bcf_metrics": "Better Care Fund metrics",
+    "occupancy_fan": "Bed occupancy through the year",
+    "delays_by_month": "Delayed discharges by reason",
+    "mixes_plane": "Comparing scheme mixes",
+    "tornado": "Which assumptions matter most",
+    "flow_diagram": "How patients move through the system",
+}
+FLAG_ORDER = {"assumption": 0, "target": 1, "public": 2, "seed": 3}
+FLAG_LABELS = {"assumption": "Assumption", "target": "Plan target", "public": "Public data", "seed": "Seed value"}
+
+CAVEATS = (
+    "The model follows people through services and the capacity of those services. It does not represent "
+    "workforce, staff sickness or morale, the quality of care, or patient experience.",
+    "Scheme effects are inputs to the model, not outputs of it. Where an effect is flagged as an assumption, "
+    "the model shows what would follow if the assumption were true; it is not evidence that the scheme works.",
+    "Savings are activity multiplied by unit costs. They are resources freed, not cash released: fewer bed days "
+    "do not close a ward, and fixed costs remain.",
+    "The confidence intervals show the play of chance between paired replications. They do not include "
+    "uncertainty in the inputs or in the structure of the model, so the real uncertainty is wider.",
+    "The simulated period is one year with schemes at full strength from day one: no ramp-up, no recruitment "
+    "delay and no effects beyond the year (for example on long care-home stays).",
+    "Demand is the baseline demand of the scenario. The model does not change it for population growth, "
+    "housing, deprivation or other wider determinants beyond what the scenario sets.",
+    "Deaths, quality of life and carers' wellbeing are not valued in money.",
+)
+EVIDENCE_CAVEAT = (
+    "The evidence urges caution. Meta-analyses of case management for people at risk of hospital admission "
+    "show no significant effect on admissions (Stokes et al., PLoS One, 2015). Nationally, areas planned for "
+    "106,000 fewer emergency admissions under the 2015/16 Better Care Fund and saw 87,000 more (National Audit "
+    "Office, Health and social care integration, 2017). A modelled reduction is a claim to test locally, not a "
+    "forecast to bank."
+)
+
+STYLE = """
+@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10.5pt;
+  line-height: 1.45; color: #1a1a1a; background: #ffffff; margin: 0; }
+main { max-width: 182mm; margin: 0 auto; padding: 10mm 0; }
+h1 { font-size: 19pt; line-height: 1.2; margin: 0 0 2mm 0; }
+h2 { font-size: 14pt; border-bottom: 2px solid #0072B2; padding-bottom: 1mm; margin: 0 0 3mm 0; }
+h3 { font-size: 11pt; margin: 5mm 0 2mm 0; }
+p.meta { color: #444444; font-size: 9pt; margin: 0 0 5mm 0; }
+p.summary { font-size: 11pt; background: #f2f7fb; border-left: 4px solid #0072B2; padding: 3mm 4mm; }
+section { margin-bottom: 8mm; }
+table { border-collapse: collapse; width: 100%; font-size: 8.5pt; margin: 2mm 0 4mm 0; }
+th, td { border-bottom: 1px solid #d0d0d0; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }
+th { background: #eeeeee; }
+td.number { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr.flagged td { background: #fde9d9; }
+tr.assumption td { background: #fff4d6; }
+.yes { background: #d8f0e3; font-weight: bold; }
+.no { background: #fbd9c9; font-weight: bold; }
+figure { margin: 0 0 6mm 0; break-inside: avoid; page-break-inside: avoid; }
+figure img { width: 100%; height: auto; border: 1px solid #e5e5e5; }
+figcaption { font-size: 8.5pt; color: #444444; margin-top: 1mm; }
+p.note { font-size: 8.5pt; color: #444444; }
+ul.caveats li { margin-bottom: 1.5mm; }
+footer { font-size: 8pt; color: #555555; border-top: 1px solid #d0d0d0; padding-top: 2mm; }
+@media print {
+  main { padding: 0; max-width: none; }
+  section { break-before: page; page-break-before: always; }
+  section.first { break-before: auto; page-break-before: auto; }
+  tr, thead { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  p.summary { background: #f2f7fb; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  tr.flagged td, tr.assumption td, .yes, .no, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def _text(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _is_true(value: object) -> bool:
+    """A yes/no cell that may have been read back as bool, number or text."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "yes", "1", "y"}
+    return bool(value) and not (isinstance(value, float) and math.isnan(value))
+
+
+def _table(headers: list[str], rows: list[list[tuple[str, str]]], row_classes: list[str] | None = None) -> str:
+    """An HTML table; each cell is (css class, already-escaped html)."""
+    head = "".join(f"<th>{_text(header)}</th>" for header in headers)
+    body = []
+    for index, cells in enumerate(rows):
+        css = f' class="{row_classes[index]}"' if row_classes and row_classes[index] else ""
+        tds = "".join(f'<td class="{cell_class}">{content}</td>' if cell_class else f"<td>{content}</td>"
+                      for cell_class, content in cells)
+        body.append(f"<tr{css}>{tds}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _change(estimate: Estimate, fewer: str, more: str, noun: str) -> str:
+    """'avoids 240 emergency admissions (95% CI 120 to 360)' from a reduction estimate."""
+    verb = fewer if estimate.mean >= 0 else more
+    return f"{verb} {format_value(abs(estimate.mean), estimate.unit)} {noun} ({format_interval(estimate)})"
+
+
+def _run_date(run: RunData) -> str:
+    finished = (run.manifest.get("timings") or {}).get("finished")
+    if not finished:
+        return "date not recorded"
+    moment = datetime.fromisoformat(str(finished))
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def summary_paragraph(run: RunData) -> str:
+    """A plain-English paragraph of what the mix buys, computed from the run's numbers."""
+    changes = [
+        _change(run.estimate(DIFFERENCE, measure).negated(), fewer, more, noun)
+        for measure, fewer, more, noun in (
+            (ADMISSIONS, "avoids", "adds", "emergency admissions"),
+            (BED_DAYS, "saves", "adds", "acute bed days"),
+            (DELAYED_DAYS, "saves", "adds", "delayed discharge days"),
+        )
+        if run.has_measure(DIFFERENCE, measure)
+    ]
+    scheme_cost = run.estimate(run.mix_name, SCHEME_COST)
+    net = run.estimate(DIFFERENCE, NET_COST)
+    saving = total_saving(run)
+    probability = run.probability_below_zero([NET_COST])
+    saving_runs = round(probability * run.replication_count)
+    sentences = [
+        f"Over a simulated year, the {run.mix_name} scheme mix "
+        + (", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else "".join(changes))
+        + ".",
+        f"The schemes cost {format_money(scheme_cost.mean)} a year. Modelled savings to the NHS and the council "
+        f"come to {format_money(saving.mean)} ({format_interval(saving)}), so the net cost is "
+        f"{format_money(net.mean)} a year ({format_interval(net)}); a negative net cost would be a saving.",
+        f"The mix saved money overall in {saving_runs} of {run.replication_count} paired replications "
+        f"({probability:.0%}).",
+    ]
+    claimed = run.manifest.get("claimed_benefit_per_year")
+    if claimed is not None and float(claimed) > 0:
+        sentences.append(
+            f"The plan claims a benefit of {format_money(float(claimed))} a year; the model's central estimate "
+            f"of savings is {format_money(saving.mean)}, {100 * saving.mean / float(claimed):.0f}% of the claim."
+        )
+    admissions = run.estimate(DIFFERENCE, ADMISSIONS)
+    if admissions.excludes_zero():
+        direction = "reduces" if admissions.mean < 0 else "increases"
+        certainty = f"Given its inputs, the model is clear that the mix {direction} emergency admissions"
+    else:
+        certainty = "The model cannot tell the effect on emergency admissions apart from no effect"
+    if probability >= 0.95:
+        certainty += ", and that it saves money overall."
+    elif probability <= 0.05:
+        certainty += ", and that it costs more than it saves."
+    else:
+        certainty += "; whether it saves money overall is uncertain."
+    sentences.append(certainty)
+    sentences.append(
+        f"These ranges are 95% confidence intervals over {run.replication_count} paired replications: they show "
+        "the play of chance, not how wrong the inputs might be"
+        + (
+            f", and {run.assumption_count} of those inputs are assumptions rather than evidence (listed below)."
+            if run.assumption_count
+            else "."
+        )
+    )
+    return " ".join(sentences)
+
+
+def _headline_table(run: RunData) -> str:
+    differences = run.summary[run.summary["world"] == DIFFERENCE]
+    order = {measure: index for index, measure in enumerate(HEADLINE_ORDER)}
+    measures = sorted(differences["measure"], key=lambda m: (order.get(m, len(order)), list(differences["measure"]).index(m)))
+    rows = []
+    for measure in measures:
+        baseline, mix = run.estimate(BASELINE, measure), run.estimate(run.mix_name, measure)
+        difference = run.estimate(DIFFERENCE, measure)
+        unit = difference.unit + (" (difference in percentage points)" if difference.unit == "percent" else "")
+        clear = "yes" if difference.excludes_zero() else "no"
+        rows.append(
+            [
+                ("", _text(label(measure))),
+                ("", _text(unit)),
+                ("number", _text(format_value(baseline.mean, baseline.unit))),
+                ("number", _text(format_value(mix.mean, mix.unit))),
+                ("number", _text(format_value(difference.mean, difference.unit))),
+                ("number", _text(f"{format_value(difference.ci_low, difference.unit)} to "
+                                 f"{format_value(difference.ci_high, difference.unit)}")),
+                (clear, "Yes" if clear == "yes" else "No"),
+            ]
+        )
+    headers = ["Measure", "Unit", "Baseline", "Scheme mix", "Difference", "95% CI of difference", "Clear of chance?"]
+    return _table(headers, rows)
+
+
+def _charts_section(charts: list[Path]) -> str:
+    figures = []
+    for number, png in enumerate(charts, start=1):
+        alt_text = png.with_suffix(".txt").read_text(encoding="utf-8").strip()
+        encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+        heading = CHART_HEADINGS.get(png.stem, label(png.stem))
+        figures.append(
+            f"<figure><h3>Figure {number}. {_text(heading)}</h3>"
+            f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt_text)}">'
+            f"<figcaption>Chart files: charts/{_text(png.name)} and charts/{_text(png.stem)}.svg; "
+            f"text description in charts/{_text(png.stem)}.txt.</figcaption></figure>"
+        )
+    return "".join(figures)
+
+
+def _calibration_table(run: RunData) -> str:
+    rows, classes = [], []
+    for row in run.calibration.itertuples():
+        within = _is_true(row.within)
+        tolerance = float(row.tolerance)
+        rows.append(
+            [
+                ("", _text(label(row.measure))),
+                ("", _text(row.unit)),
+                ("number", _text(format_number(float(row.target)))),
+                ("number", _text(f"±{100 * tolerance:.0f}%" if tolerance < 1 else format_number(tolerance))),
+                ("number", _text(f"{format_number(float(row.low))} to {format_number(float(row.high))}")),
+                ("number", _text(f"{format_number(float(row.baseline_mean))} "
+                                 f"({format_number(float(row.ci_low))} to {format_number(float(row.ci_high))})")),
+                ("yes" if within else "no", "Yes" if within else "No"),
+            ]
+        )
+        classes.append("" if within else "flagged")
+    headers = ["Measure", "Unit", "Target", "Tolerance", "Accepted range", "Baseline (95% CI)", "Within?"]
+    return _table(headers, rows, classes)
+
+
+def _sampled_table(run: RunData) -> str:
+    rows, classes = [], []
+    for row in run.sampled.itertuples():
+        flagged = _is_true(row.flag)
+        rows.append(
+            [
+                ("", _text(label(row.distribution))),
+                ("number", _text(format_number(float(row.configured_mean)))),
+                ("number", _text(format_number(float(row.sampled_mean)))),
+                ("number", _text(f"{int(row.n):,}")),
+                ("number", _text(format_number(float(row.standard_error)))),
+                ("number", _text(format_number(float(row.z)))),
+                ("no" if flagged else "", "Check" if flagged else "OK"),
+            ]
+        )
+        classes.append("flagged" if flagged else "")
+    headers = ["Distribution", "Configured mean", "Sampled mean", "Draws", "Standard error", "z", "Flag"]
+    return _table(headers, rows, classes)
+
+
+def _parameter_value(value: object) -> str:
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def _assumptions_table(run: RunData) -> str:
+    parameters = run.manifest.get("parameters_with_sources", [])
+    ordered = sorted(parameters, key=lambda p: FLAG_ORDER.get(p.get("flag", ""), len(FLAG_ORDER)))
+    rows = [
+        [
+            ("", f"<strong>{_text(FLAG_LABELS.get(p.get('flag', ''), p.get('flag', '')))}</strong>"),
+            ("", _text(p.get("path", ""))),
+            ("number", _text(_parameter_value(p.get("value", "")))),
+            ("", _text(p.get("source", ""))),
+        ]
+        for p in ordered
+    ]
+    classes = ["assumption" if p.get("flag") == "assumption" else "" for p in ordered]
+    return _table(["Kind", "Parameter", "Value", "Source"], rows, classes)
+
+
+def render_report(run: RunData, charts: list[Path]) -> str:
+    """The whole report as one HTML string."""
+    title = f"What the {run.mix_name} scheme mix buys: scenario {run.scenario_name}"
+    seeds = run.manifest.get("seeds", "not recorded")
+    meta = (
+        f"Run {run.run_id}, finished {_run_date(run)}; caresim {run.version}; {run.replication_count} paired "
+        f"replications; seeds {_parameter_value(seeds)}. Report written {date.today():%d %B %Y}."
+    )
+    assumption_note = (
+        f"{run.assumption_count} inputs are assumptions: judgements without direct local or published evidence. "
+        "They are listed first and shaded. Results that depend on them should be read as 'if this is right'."
+    )
+    sections = [
+        f'<section class="first"><h1>{_text(title)}</h1><p class="meta">{_text(meta)}</p>'
+        f"<h2>Summary</h2><p class=\"summary\">{_text(summary_paragraph(run))}</p>"
+        f"<h3>Headline results (per year, scheme mix minus baseline)</h3>{_headline_table(run)}"
+        "<p class=\"note\">'Clear of chance' means the 95% confidence interval of the paired difference "
+        "excludes no change. Negative differences are reductions.</p></section>",
+        f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
+        "<section><h2>Calibration: does the baseline look like the real system?</h2>"
+        f"{_calibration_table(run)}"
+        "<h2>Inputs against what the model sampled</h2>"
+        "<p class=\"note\">Each distribution's configured mean against the mean of the values the model drew. "
+        "Flagged rows differ by more than chance would explain and should be checked.</p>"
+        f"{_sampled_table(run)}</section>",
+        f"<section><h2>Inputs and their sources</h2><p class=\"note\">{_text(assumption_note)}</p>"
+        f"{_assumptions_table(run)}</section>",
+        "<section><h2>What the model does not capture</h2><ul class=\"caveats\">"
+        + "".join(f"<li>{_text(caveat)}</li>" for caveat in CAVEATS)
+        + f"<li><strong>{_text(EVIDENCE_CAVEAT)}</strong></li></ul>"
+        f"<footer>{_text(run.source_note)}; run {_text(run.run_id)}; git commit "
+        f"{_text(run.manifest.get('git_commit', 'not recorded'))}.</footer></section>",
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_text(title)}</title><style>{STYLE}</style></head>"
+        f"<body><main>{''.join(sections)}</main></body></html>\n"
+    )
+
+
+def write_report(run_dir: Path) -> Path:
+    """Write `report.html` into a complete run folder; raises `IncompleteRunError` for any other status."""
+    run = RunData.load(Path(run_dir))
+    charts = make_all_charts(run)
+    path = run.run_dir / "report.html"
+    path.write_text(render_report(run, charts), encoding="utf-8")
+    return path

@@ -1,0 +1,141 @@
+"""A finished run folder loaded into memory for charts, the report and the workbook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from caresim.outputs.run_folder import read_complete_run
+
+BASELINE = "baseline"
+DIFFERENCE = "difference"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with its 95% confidence interval."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    unit: str
+
+    def negated(self) -> Estimate:
+        """The same quantity with the sign turned round (an increase read as a reduction)."""
+        return Estimate(-self.mean, -self.ci_high, -self.ci_low, self.n, self.unit)
+
+    def excludes_zero(self) -> bool:
+        """True when the whole confidence interval lies on one side of zero."""
+        return self.ci_low > 0 or self.ci_high < 0
+
+
+def _read_optional_csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.exists() else None
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Every table of a complete run folder, plus its manifest."""
+
+    run_dir: Path
+    manifest: dict
+    summary: pd.DataFrame
+    replications: pd.DataFrame
+    daily: pd.DataFrame
+    monthly: pd.DataFrame
+    attribution: pd.DataFrame | None
+    calibration: pd.DataFrame
+    sampled: pd.DataFrame
+    flows: pd.DataFrame
+    comparison: pd.DataFrame | None
+    sensitivity: pd.DataFrame | None
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunData:
+        """Load a run folder; raises `IncompleteRunError` unless its manifest says complete."""
+        run_dir = Path(run_dir)
+        manifest = read_complete_run(run_dir)
+        return cls(
+            run_dir=run_dir,
+            manifest=manifest,
+            summary=pd.read_csv(run_dir / "summary.csv"),
+            replications=pd.read_parquet(run_dir / "replications.parquet"),
+            daily=pd.read_parquet(run_dir / "daily.parquet"),
+            monthly=pd.read_parquet(run_dir / "monthly.parquet"),
+            attribution=_read_optional_csv(run_dir / "attribution.csv"),
+            calibration=pd.read_csv(run_dir / "calibration.csv"),
+            sampled=pd.read_csv(run_dir / "sampled.csv"),
+            flows=pd.read_csv(run_dir / "flows.csv"),
+            comparison=_read_optional_csv(run_dir / "comparison.csv"),
+            sensitivity=_read_optional_csv(run_dir / "sensitivity.csv"),
+        )
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self.manifest.get("scenario", self.run_dir.parent.name))
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id", self.run_dir.name))
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("caresim_version", "unknown version"))
+
+    @property
+    def replication_count(self) -> int:
+        return int(self.manifest.get("replications", self.replications["replication"].nunique()))
+
+    @property
+    def mix_name(self) -> str:
+        """The main scheme mix: manifest `main_mix`, or the only scheme-mix world in summary.csv."""
+        worlds = [w for w in self.summary["world"].unique() if w != BASELINE and not w.startswith(DIFFERENCE)]
+        main = self.manifest.get("main_mix")
+        if main in worlds:
+            return str(main)
+        if len(worlds) == 1:
+            return str(worlds[0])
+        raise ValueError(f"cannot tell the main scheme mix among {worlds}: the manifest should name it as main_mix")
+
+    @property
+    def finished(self) -> str:
+        """When the run finished, as '1 April 2025', from the manifest's ISO `finished` time."""
+        finished = self.manifest.get("finished")
+        if not finished:
+            return "date not recorded"
+        moment = datetime.fromisoformat(str(finished))
+        return f"{moment.day} {moment:%B %Y}"
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.run_dir / "charts"
+
+    @property
+    def source_note(self) -> str:
+        return (
+            f"Source: caresim {self.version}, scenario {self.scenario_name}, "
+            f"{self.replication_count} paired replications"
+        )
+
+    @property
+    def assumption_count(self) -> int:
+        parameters = self.manifest.get("parameters_with_sources", [])
+        return sum(1 for parameter in parameters if parameter.get("flag") == "assumption")
+
+    def has_measure(self, world: str, measure: str) -> bool:
+        rows = self.summary
+        return bool(((rows["world"] == world) & (rows["measure"] == measure)).any())
+
+    def estimate(self, world: str, measure: str) -> Estimate:
+        """The summary.csv row for one world (`baseline`, the mix name or `difference`) and measure."""
+        rows = self.summary[(self.summary["world"] == world) & (self.summary["measure"] == measure)]
+        if rows.empty:
+            raise KeyError(f"summary.csv has no row for world {world!r}, measure {measure!r}")
+        row = rows.iloc[0]
+        return Estimate(
+            float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), str(row["unit"])
+        )

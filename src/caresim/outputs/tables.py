@@ -1,0 +1,142 @@
+"""Tidy tables of a finished experiment, written into its run folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from caresim.experiment.plan import BASELINE
+from caresim.experiment.replication import WorldResult
+from caresim.experiment.summary import confidence_interval
+from caresim.scenario.schema import DELAY_REASONS, Scenario
+
+SAMPLED_Z_FLAG = 4.0
+LITTLE_TOLERANCE = 0.05
+
+
+def daily_frame(results: list[list[WorldResult]], worlds: tuple[str, ...], start: dt.date) -> pd.DataFrame:
+    frames = []
+    for replication in results:
+        for w in replication:
+            if w.world not in worlds:
+                continue
+            for service, occupied in w.daily.items():
+                if service == "delayed_patients":
+                    continue
+                days = np.arange(len(occupied))
+                frames.append(pd.DataFrame({
+                    "world": w.world, "replication": w.replication, "day": days,
+                    "date": pd.to_datetime(start) + pd.to_timedelta(days, unit="D"), "service": service,
+                    "occupied": occupied, "capacity": w.daily_capacity[service]}))
+    daily = pd.concat(frames, ignore_index=True)
+    ic = daily[daily["service"].isin(["step_down_beds", "step_up_beds"])]
+    if len(ic):
+        combined = ic.groupby(["world", "replication", "day", "date"], as_index=False)[["occupied", "capacity"]].sum()
+        combined["service"] = "intermediate_care_beds"
+        daily = pd.concat([daily, combined[daily.columns]], ignore_index=True)
+    return daily
+
+
+def monthly_frame(results: list[list[WorldResult]], worlds: tuple[str, ...], start: dt.date) -> pd.DataFrame:
+    labels = [(start.month - 1 + k) % 12 for k in range(12)]
+    names = {m: f"{start.year + (start.month - 1 + k) // 12}-{m + 1:02d}" for k, m in enumerate(labels)}
+    rows = [(w.world, w.replication, names[m], f"delayed_days_{reason}", float(w.monthly_delays[r, m]))
+            for replication in results for w in replication if w.world in worlds
+            for r, reason in enumerate(DELAY_REASONS) for m in labels]
+    return pd.DataFrame(rows, columns=["world", "replication", "month", "measure", "value"])
+
+
+def calibration_frame(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
+    baseline = summary[summary["world"] == BASELINE].set_index("measure")
+    rows = []
+    for target in scenario.targets:
+        low, high = target.bounds
+        if target.measure in baseline.index:
+            row = baseline.loc[target.measure]
+            mean, ci_low, ci_high, unit = row["mean"], row["ci_low"], row["ci_high"], row["unit"]
+        else:
+            mean = ci_low = ci_high = float("nan")
+            unit = ""
+        rows.append((target.measure, unit, target.target, target.tolerance, target.tolerance_kind, low, high,
+                     mean, ci_low, ci_high, bool(low <= mean <= high), target.source))
+    return pd.DataFrame(rows, columns=["measure", "unit", "target", "tolerance", "tolerance_kind", "low", "high",
+                                       "baseline_mean", "ci_low", "ci_high", "within", "source"])
+
+
+def configured_mean(scenario: Scenario, name: str) -> float:
+    """The configured mean of a distribution named by its dotted scenario path (services are implied)."""
+    node = scenario.discharge if name.startswith("discharge.") else scenario.services
+    for part in name.removeprefix("discharge.").split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return float(node.mean)
+
+
+def sampled_frame(results: list[list[WorldResult]], scenario: Scenario) -> pd.DataFrame:
+    """Configured against sampled means of every distribution the baseline drew from, flagged beyond noise."""
+    totals: dict[str, np.ndarray] = {}
+    for replication in results:
+        for w in replication:
+            if w.world == BASELINE:
+                for name, stats in w.sampled.items():
+                    totals[name] = totals.get(name, np.zeros(3)) + np.array(stats)
+    rows = []
+    for name, (n, total, squares) in sorted(totals.items()):
+        mean = total / n
+        variance = max(squares / n - mean * mean, 0.0)
+        se = np.sqrt(variance / n) if n > 1 else float("nan")
+        expected = configured_mean(scenario, name)
+        z = (mean - expected) / se if se and se > 0 else 0.0
+        rows.append((name, expected, mean, int(n), se, z, bool(abs(z) > SAMPLED_Z_FLAG)))
+    return pd.DataFrame(rows, columns=["distribution", "configured_mean", "sampled_mean", "n", "standard_error", "z",
+                                       "flag"])
+
+
+def little_frame(results: list[list[WorldResult]]) -> pd.DataFrame:
+    """Little's law, L = λW, for every service of the baseline: time-average occupancy against arrivals × stay."""
+    by_service: dict[str, list[tuple[float, float]]] = {}
+    for replication in results:
+        for w in replication:
+            if w.world == BASELINE:
+                for service, (occupied, rate, stay) in w.little.items():
+                    by_service.setdefault(service, []).append((occupied, rate * stay))
+    rows = []
+    for service, pairs in by_service.items():
+        occupied, product = np.array(pairs).T
+        if occupied.mean() <= 0:
+            continue
+        mean, low, high, n = confidence_interval(product - occupied)
+        relative = abs(product.mean() - occupied.mean()) / occupied.mean()
+        rows.append((service, float(occupied.mean()), float(product.mean()), low, high, n, bool(relative <= LITTLE_TOLERANCE)))
+    return pd.DataFrame(rows, columns=["service", "time_average_occupied", "arrival_rate_times_stay",
+                                       "difference_ci_low", "difference_ci_high", "n", "within_5_percent"])
+
+
+FLOWS = (  # (source, target, measure counted in the baseline)
+    ("crisis", "GP", "gp_urgent_contacts"), ("crisis", "111 / out of hours", "out_of_hours_contacts"),
+    ("crisis", "ambulance", "ambulance_incidents"), ("crisis", "minor injury unit", "minor_injury_attendances"),
+    ("ambulance", "A&E", "ambulance_conveyances"), ("crisis", "rapid response", "rapid_response_episodes"),
+    ("A&E", "acute beds", "ae_admitted"), ("GP", "acute beds", "direct_admissions"),
+    ("acute beds", "home", "acute_to_home"), ("acute beds", "reablement", "acute_to_reablement"),
+    ("acute beds", "home care", "acute_to_home_care"), ("acute beds", "intermediate care beds", "acute_to_step_down"),
+    ("acute beds", "care homes", "acute_to_care_home"), ("acute beds", "death", "deaths_hospital"),
+    ("rapid response", "intermediate care beds", "step_up_admissions"),
+)
+
+
+def flows_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """Annual baseline volumes on the arrows of the patient-flow diagram."""
+    baseline = summary[summary["world"] == BASELINE].set_index("measure")["mean"]
+    return pd.DataFrame([(source, target, float(baseline.get(measure, 0.0))) for source, target, measure in FLOWS],
+                        columns=["source", "target", "per_year"])
+
+
+def write_frame(frame: pd.DataFrame, folder: Path, name: str) -> Path:
+    path = folder / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return path

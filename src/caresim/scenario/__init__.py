@@ -1,0 +1,1 @@
+"""The scenario: schema, distributions and loading with errors for people."""

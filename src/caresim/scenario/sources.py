@@ -1,0 +1,65 @@
+"""The source of every number in a scenario, read from the comment beside it in the YAML."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from caresim.scenario.loading import SourceMap, render_path, resolve
+
+FLAGS = ("seed", "public", "assumption", "calibrated", "target")
+COMMENT = re.compile(r"\s#\s*(.*)$")
+
+
+@cache
+def _lines(file: str) -> tuple[str, ...]:
+    return tuple(Path(file).read_text(encoding="utf-8").splitlines())
+
+
+def _comment(file: str, line: int | None) -> str | None:
+    if line is None:
+        return None
+    lines = _lines(file)
+    if not 0 < line <= len(lines):
+        return None
+    match = COMMENT.search(lines[line - 1])
+    return match.group(1).strip() if match else None
+
+
+def _leaves(value: Any, path: tuple = (), note: str = "") -> list[tuple[tuple, Any, str]]:
+    """Every leaf with its path and the ``source`` field of the nearest enclosing section that has one."""
+    if isinstance(value, dict):
+        note = value.get("source") if isinstance(value.get("source"), str) else note
+        return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key), note)]
+    if isinstance(value, list) and not all(isinstance(v, (int, float)) for v in value):
+        return [leaf for index, item in enumerate(value) for leaf in _leaves(item, (*path, index), note)]
+    return [(path, value, note)]
+
+
+def _source_for(path: tuple, source_map: SourceMap, note: str) -> str:
+    """The comment on the value's own line, else its section's ``source`` field, else the nearest
+    enclosing key's comment."""
+    for length in range(len(path), 0, -1):
+        for location in (source_map.values.get(path[:length]), source_map.keys.get(path[:length])):
+            comment = location and _comment(location.file, location.line)
+            if comment:
+                return comment
+        if length == len(path) and note:
+            return note
+    return note
+
+
+def parameter_sources(scenario_file: Path) -> list[dict[str, Any]]:
+    """Every number of the scenario with its source text and flag (seed, public, assumption, calibrated, target)."""
+    data, source_map = resolve(scenario_file)
+    rows = []
+    for path, value, note in _leaves(data):
+        if isinstance(value, bool) or not isinstance(value, (int, float, list)):
+            continue
+        source = _source_for(path, source_map, note)
+        flag = re.split(r"[:\s]", source, maxsplit=1)[0].lower()
+        rows.append({"path": render_path(path), "value": value, "source": source,
+                     "flag": flag if flag in FLAGS else "unsourced"})
+    return rows
