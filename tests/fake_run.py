@@ -10,6 +10,7 @@ import pandas as pd
 
 SCENARIO = "skc_test"
 MIX = "skc_bcf_mix"
+OTHER_MIX = "rapid_response_only"
 REPLICATIONS = 12
 SCHEMES = ("rapid_response", "reablement_expansion", "discharge_to_assess", "care_home_support")
 SCHEME_ADMISSIONS_AVOIDED = (110.0, 45.0, 20.0, 35.0)
@@ -23,7 +24,7 @@ DELAY_REASONS = (
     "patient_choice",
 )
 MONTHS = [f"{year}-{month:02d}" for year, month in [(2025, m) for m in range(4, 13)] + [(2026, m) for m in (1, 2, 3)]]
-BED_CAPACITY = {"acute_beds": 560, "intermediate_care_beds": 90}
+BED_CAPACITY = {"acute_beds": 560, "intermediate_care_beds": 90, "reablement": 140}
 BCF_TARGETS = {
     "bcf_care_home_admissions_per_100k_65plus": 640.0,
     "bcf_still_home_91d_percent": 84.0,
@@ -31,36 +32,24 @@ BCF_TARGETS = {
 }
 CLAIMED_BENEFIT = 3_000_000.0
 FLOWS = [
-    ("crisis", "gp", 21000),
-    ("crisis", "nhs_111", 14000),
+    ("crisis", "GP", 21000),
+    ("crisis", "111 / out of hours", 14000),
     ("crisis", "ambulance", 16000),
-    ("crisis", "rapid_response", 2600),
-    ("gp", "home", 15500),
-    ("gp", "a_and_e", 3500),
-    ("gp", "rapid_response", 2000),
-    ("nhs_111", "minor_injury_unit", 5000),
-    ("nhs_111", "a_and_e", 4000),
-    ("nhs_111", "home", 5000),
-    ("ambulance", "a_and_e", 12000),
-    ("ambulance", "home", 4000),
-    ("minor_injury_unit", "home", 4700),
-    ("minor_injury_unit", "a_and_e", 300),
-    ("a_and_e", "acute_beds", 8400),
-    ("a_and_e", "home", 11400),
-    ("rapid_response", "home", 3900),
-    ("rapid_response", "acute_beds", 700),
-    ("acute_beds", "home", 5200),
-    ("acute_beds", "reablement", 1300),
-    ("acute_beds", "intermediate_care_beds", 900),
-    ("acute_beds", "care_homes", 500),
-    ("acute_beds", "death", 800),
-    ("acute_beds", "hospice", 100),
-    ("intermediate_care_beds", "home", 600),
-    ("intermediate_care_beds", "care_homes", 200),
-    ("intermediate_care_beds", "acute_beds", 100),
-    ("reablement", "home", 1000),
-    ("reablement", "home_care", 300),
-    ("home_care", "home", 300),
+    ("crisis", "minor injury unit", 5000),
+    ("crisis", "rapid response", 2600),
+    ("ambulance", "A&E", 12000),
+    ("GP", "acute beds", 1200),
+    ("A&E", "acute beds", 7200),
+    ("acute beds", "home", 5200),
+    ("acute beds", "reablement", 1300),
+    ("acute beds", "home care", 400),
+    ("acute beds", "intermediate care beds", 900),
+    ("acute beds", "care homes", 500),
+    ("acute beds", "death", 800),
+    ("acute beds", "hospice", 100),
+    ("rapid response", "intermediate care beds", 300),
+    ("intermediate care beds", "acute beds", 100),
+    ("reablement", "home care", 300),
 ]
 
 
@@ -70,129 +59,122 @@ def _estimate(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half_width, mean + half_width
 
 
+UNITS = {
+    "emergency_admissions": "per year",
+    "acute_bed_days": "bed days per year",
+    "delayed_days": "delayed days per year",
+    "care_home_admissions": "per year",
+    "cost_nhs": "pounds per year",
+    "cost_council": "pounds per year",
+    "cost_total": "pounds per year",
+    "scheme_cost": "pounds per year",
+    "net_cost": "pounds per year",
+    "claimed_benefit": "pounds per year",
+    "bcf_care_home_admissions_per_100k_65plus": "per 100,000 per year",
+    "bcf_still_home_91d_percent": "percent",
+    "bcf_delayed_days_per_100k_per_month": "per 100,000 per month",
+    "bcf_avoidable_admissions_per_100k": "per 100,000 per year",
+}
+
+
+def _world_measures(
+    rng: np.random.Generator, admissions: float, care_home: float, delayed: float, scheme_cost: float, still_home: float
+) -> dict[str, float]:
+    nhs = 2300.0 * admissions + 420.0 * delayed
+    council = 52_000.0 * care_home + (250_000 if scheme_cost else 0.0) + rng.normal(0, 40_000)
+    return {
+        "emergency_admissions": admissions,
+        "acute_bed_days": admissions * 5.8 + rng.normal(0, 300),
+        "delayed_days": delayed,
+        "care_home_admissions": care_home,
+        "cost_nhs": nhs,
+        "cost_council": council,
+        "cost_total": nhs + council,
+        "scheme_cost": scheme_cost,
+        "net_cost": nhs + council + scheme_cost,
+        "claimed_benefit": CLAIMED_BENEFIT if scheme_cost else 0.0,
+        "bcf_care_home_admissions_per_100k_65plus": care_home / 58_000 * 100_000,
+        "bcf_still_home_91d_percent": still_home,
+        "bcf_delayed_days_per_100k_per_month": delayed / 12 / 210_000 * 100_000,
+        "bcf_avoidable_admissions_per_100k": admissions * 0.21 / 210_000 * 100_000,
+    }
+
+
 def _replication_values(rng: np.random.Generator) -> pd.DataFrame:
-    """Per replication values for baseline and mix, paired by replication."""
+    """Per replication values for the baseline and the mix, paired by replication."""
     avoided = sum(SCHEME_ADMISSIONS_AVOIDED) + REMAINDER_ADMISSIONS
     rows = []
     for replication in range(REPLICATIONS):
-        admissions = rng.normal(9100, 150)
-        bed_days = admissions * 5.9 + rng.normal(0, 400)
-        care_home = rng.normal(380, 15)
-        delayed = rng.normal(21000, 900)
-        nhs = 2300.0 * admissions + 420.0 * delayed
-        council = 52_000.0 * care_home
-        baseline = {
-            "emergency_admissions": ("admissions per year", admissions),
-            "acute_bed_days": ("bed days per year", bed_days),
-            "delayed_days": ("delayed days per year", delayed),
-            "care_home_admissions": ("admissions per year", care_home),
-            "cost_nhs": ("pounds per year", nhs),
-            "cost_council": ("pounds per year", council),
-            "scheme_cost": ("pounds per year", 0.0),
+        admissions, care_home, delayed = rng.normal(9100, 150), rng.normal(380, 15), rng.normal(21000, 900)
+        worlds = {
+            "baseline": _world_measures(rng, admissions, care_home, delayed, 0.0, rng.normal(82.0, 0.8)),
+            MIX: _world_measures(
+                rng,
+                admissions - avoided + rng.normal(0, 8),
+                care_home - 25 + rng.normal(0, 4),
+                delayed * 0.86 + rng.normal(0, 100),
+                3_200_000 + rng.normal(0, 30_000),
+                rng.normal(85.5, 0.8),
+            ),
         }
-        mix_admissions = admissions - avoided + rng.normal(0, 8)
-        mix_care_home = care_home - 25 + rng.normal(0, 4)
-        mix_delayed = delayed * 0.86 + rng.normal(0, 100)
-        mix = {
-            "emergency_admissions": ("admissions per year", mix_admissions),
-            "acute_bed_days": ("bed days per year", mix_admissions * 5.7 + rng.normal(0, 400)),
-            "delayed_days": ("delayed days per year", mix_delayed),
-            "care_home_admissions": ("admissions per year", mix_care_home),
-            "cost_nhs": ("pounds per year", 2300.0 * mix_admissions + 420.0 * mix_delayed),
-            "cost_council": ("pounds per year", 52_000.0 * mix_care_home + 250_000 + rng.normal(0, 40_000)),
-            "scheme_cost": ("pounds per year", 3_200_000 + rng.normal(0, 30_000)),
-        }
-        for world, values in (("baseline", baseline), (MIX, mix)):
-            cost = sum(values[name][1] for name in ("cost_nhs", "cost_council", "scheme_cost"))
-            population_65 = 58_000.0
-            derived = {
-                "net_cost": ("pounds per year", cost),
-                "bcf_care_home_admissions_per_100k_65plus": (
-                    "admissions per 100,000 aged 65+ per year",
-                    values["care_home_admissions"][1] / population_65 * 100_000,
-                ),
-                "bcf_still_home_91d_percent": (
-                    "percent",
-                    rng.normal(82.0 if world == "baseline" else 85.5, 0.8),
-                ),
-                "bcf_delayed_days_per_100k_per_month": (
-                    "delayed days per 100,000 per month",
-                    values["delayed_days"][1] / 12 / 210_000 * 100_000,
-                ),
-                "bcf_avoidable_admissions_per_100k": (
-                    "admissions per 100,000 per year",
-                    values["emergency_admissions"][1] * 0.21 / 210_000 * 100_000,
-                ),
-            }
-            for measure, (unit, value) in {**values, **derived}.items():
-                rows.append(
-                    {
-                        "scenario": SCENARIO,
-                        "world": world,
-                        "replication": replication,
-                        "seed": 1000 + replication,
-                        "measure": measure,
-                        "unit": unit,
-                        "value": float(value),
-                    }
-                )
-    return pd.DataFrame(rows)
+        for world, measures in worlds.items():
+            for measure, value in measures.items():
+                rows.append((SCENARIO, world, replication, 20250401, measure, UNITS[measure], float(value)))
+    return pd.DataFrame(rows, columns=["scenario", "world", "replication", "seed", "measure", "unit", "value"])
+
+
+def _paired_differences(replications: pd.DataFrame) -> pd.DataFrame:
+    """Mix minus baseline per replication, with the reductions and money measures of the real writer."""
+    wide = {
+        w: t.pivot(index="replication", columns="measure", values="value") for w, t in replications.groupby("world")
+    }
+    difference = wide[MIX] - wide["baseline"]
+    for measure, avoided in (
+        ("emergency_admissions", "emergency_admissions_avoided"),
+        ("acute_bed_days", "acute_bed_days_saved"),
+        ("delayed_days", "delayed_days_saved"),
+        ("cost_total", "activity_savings"),
+    ):
+        difference[avoided] = -difference[measure]
+    difference["scheme_cost"] = wide[MIX]["scheme_cost"]
+    difference["net_cost"] = difference["cost_total"] + wide[MIX]["scheme_cost"]
+    difference["probability_saves_money"] = (difference["net_cost"] < 0).astype(float)
+    difference["claimed_benefit"] = wide[MIX]["claimed_benefit"]
+    return difference
 
 
 def _summary(replications: pd.DataFrame) -> pd.DataFrame:
+    units = {**UNITS, "probability_saves_money": "share of replications", "activity_savings": "pounds per year"}
+    tables = {
+        w: t.pivot(index="replication", columns="measure", values="value") for w, t in replications.groupby("world")
+    }
+    tables["difference"] = _paired_differences(replications)
     rows = []
-    units = replications.groupby("measure")["unit"].first()
-    wide = replications.pivot_table(index=["measure", "replication"], columns="world", values="value")
-    for measure, table in wide.groupby(level="measure", sort=False):
-        for world, values in (
-            ("baseline", table["baseline"]),
-            (MIX, table[MIX]),
-            ("difference", table[MIX] - table["baseline"]),
-        ):
+    for world in ("baseline", MIX, "difference"):
+        for measure, values in tables[world].items():
             mean, low, high = _estimate(values.to_numpy())
-            rows.append(
-                {
-                    "scenario": SCENARIO,
-                    "world": world,
-                    "measure": measure,
-                    "unit": units[measure],
-                    "mean": mean,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "n": len(values),
-                }
-            )
-    return pd.DataFrame(rows)
+            unit = units.get(measure, units.get(measure.rsplit("_", 1)[0], "per year"))
+            rows.append((SCENARIO, world, measure, unit, mean, low, high, REPLICATIONS))
+    for world, mean in ((OTHER_MIX, 9010.0), (f"difference:{OTHER_MIX}", -110.0)):
+        rows.append((SCENARIO, world, "emergency_admissions", "per year", mean, mean - 40, mean + 40, REPLICATIONS))
+    return pd.DataFrame(rows, columns=["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
 
 
 def _attribution() -> pd.DataFrame:
-    rows = []
-    for scheme, avoided in zip(SCHEMES, SCHEME_ADMISSIONS_AVOIDED, strict=True):
-        for method, scale in (("one_at_a_time", 1.0), ("leave_one_out", 0.92)):
-            mean = -avoided * scale
-            rows.append(
-                {
-                    "scheme": scheme,
-                    "method": method,
-                    "measure": "emergency_admissions",
-                    "mean": mean,
-                    "ci_low": mean - 30,
-                    "ci_high": mean + 30,
-                    "n": REPLICATIONS,
-                }
-            )
-    rows.append(
-        {
-            "scheme": "remainder",
-            "method": "remainder",
-            "measure": "emergency_admissions",
-            "mean": -REMAINDER_ADMISSIONS,
-            "ci_low": -REMAINDER_ADMISSIONS - 35,
-            "ci_high": -REMAINDER_ADMISSIONS + 35,
-            "n": REPLICATIONS,
-        }
-    )
-    return pd.DataFrame(rows)
+    """One-at-a-time and leave-one-out rows per scheme, the interaction remainder and the total."""
+    avoided = sum(SCHEME_ADMISSIONS_AVOIDED) + REMAINDER_ADMISSIONS
+    parts = [
+        (scheme, method, -value * scale)
+        for scheme, value in zip(SCHEMES, SCHEME_ADMISSIONS_AVOIDED, strict=True)
+        for method, scale in (("one_at_a_time", 1.0), ("leave_one_out", 0.92))
+    ]
+    parts += [("interaction", "remainder", -REMAINDER_ADMISSIONS), ("all schemes", "total", -avoided)]
+    rows = [
+        (scheme, method, measure, mean * scale, mean * scale - 30, mean * scale + 30, REPLICATIONS)
+        for scheme, method, mean in parts
+        for measure, scale in (("emergency_admissions", 1.0), ("net_cost", -2000.0))
+    ]
+    return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "n"])
 
 
 def _daily(rng: np.random.Generator) -> pd.DataFrame:
@@ -211,7 +193,7 @@ def _daily(rng: np.random.Generator) -> pd.DataFrame:
                             "world": world,
                             "replication": replication,
                             "day": np.arange(365),
-                            "date": dates.date,
+                            "date": dates,
                             "service": service,
                             "occupied": occupied,
                             "capacity": capacity,
@@ -231,28 +213,55 @@ def _monthly(rng: np.random.Generator) -> pd.DataFrame:
                 for reason, share in shares.items():
                     value = 1750 * share * winter * factor * rng.normal(1, 0.05)
                     rows.append((world, replication, month, f"delayed_days_{reason}", value))
-                rows.append((world, replication, month, "emergency_admissions", 760 * winter * factor))
     return pd.DataFrame(rows, columns=["world", "replication", "month", "measure", "value"])
 
 
 def _calibration() -> pd.DataFrame:
     return pd.DataFrame(
         [
-            ("emergency_admissions", "admissions per year", 9200, 0.05, 8740, 9660, 9110, 9020, 9200, True),
-            ("acute_bed_days", "bed days per year", 55000, 0.05, 52250, 57750, 53700, 53100, 54300, True),
-            ("delayed_days", "delayed days per year", 18000, 0.1, 16200, 19800, 21000, 20500, 21500, False),
+            ("emergency_admissions", "per year", 9200, 0.05, "relative", 8740, 9660, 9110, 9020, 9200, True, "SUS"),
+            (
+                "acute_bed_days",
+                "bed days per year",
+                55000,
+                0.05,
+                "relative",
+                52250,
+                57750,
+                53700,
+                53100,
+                54300,
+                True,
+                "KH03",
+            ),
+            (
+                "delayed_days",
+                "delayed days per year",
+                18000,
+                1500,
+                "absolute",
+                16500,
+                19500,
+                21000,
+                20500,
+                21500,
+                False,
+                "BCF plan 2025/26",
+            ),
         ],
         columns=[
             "measure",
             "unit",
             "target",
             "tolerance",
+            "tolerance_kind",
             "low",
             "high",
             "baseline_mean",
             "ci_low",
             "ci_high",
             "within",
+            "source",
         ],
     )
 
@@ -269,33 +278,42 @@ def _sampled() -> pd.DataFrame:
 
 
 def _manifest(status: str) -> dict:
+    """The manifest keys the real writer records (see caresim.experiment.run)."""
     return {
         "status": status,
         "scenario": SCENARIO,
-        "scenario_file": "scenarios/skc_test.yaml",
-        "run_id": "20250401T120000-test",
+        "run_id": "20250401-120000-test",
+        "started": "2025-04-01T12:00:00+00:00",
+        "finished": "2025-04-01T12:03:20+00:00",
+        "scenario_file": "skc_test.yaml",
+        "title": "South Kent Coast test scenario",
         "caresim_version": "0.1.0",
         "git_commit": "0123456789abcdef0123456789abcdef01234567",
-        "seeds": {"root_seed": 20250401},
+        "seed": 20250401,
         "replications": REPLICATIONS,
-        "worlds": ["baseline", MIX, *SCHEMES],
-        "timings": {"started": "2025-04-01T12:00:00", "finished": "2025-04-01T12:03:20", "seconds": 200.0},
-        "bcf_targets": BCF_TARGETS,
+        "worlds": ["baseline", MIX, OTHER_MIX, *(f"only:{scheme}" for scheme in SCHEMES)],
+        "executor": "serial",
+        "seconds": 200.0,
         "claimed_benefit_per_year": CLAIMED_BENEFIT,
+        "claimed_benefit_source": "BCF plan 2025/26, section 4 <table 2>",
+        "bcf_targets": BCF_TARGETS,
+        "mixes": [MIX, OTHER_MIX],
+        "main_mix": MIX,
         "parameters_with_sources": [
-            {"path": "demand.crises_per_year", "value": 53600, "source": "SUS 2023/24 extract", "flag": "seed"},
-            {"path": "acute.beds", "value": 560, "source": "NHS England KH03 bed availability", "flag": "public"},
+            {"path": "demand.crises_per_year", "value": 53600, "source": "seed: SUS 2023/24", "flag": "seed"},
+            {"path": "services.acute_beds.capacity", "value": 560, "source": "public: KH03", "flag": "public"},
             {
                 "path": "schemes.rapid_response.admissions_avoided_share",
                 "value": 0.2,
-                "source": "Local estimate, no published evaluation",
+                "source": "assumption: local estimate, no published evaluation",
                 "flag": "assumption",
             },
-            {"path": "calibration.delayed_days", "value": 18000, "source": "BCF plan 2025/26", "flag": "target"},
+            {"path": "calibration.delayed_days", "value": 18000, "source": "target: BCF plan", "flag": "target"},
+            {"path": "services.reablement.duration", "value": [21, 28, 42], "source": "", "flag": "unsourced"},
             {
                 "path": "costs.care_home_week",
                 "value": 1000,
-                "source": "Council rate <estimate> & uplift",
+                "source": "assumption: council rate <estimate> & uplift",
                 "flag": "assumption",
             },
         ],

@@ -9,6 +9,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -157,6 +158,8 @@ def run(
     out: Out = Path("outputs"),
     attribution: Annotated[bool, typer.Option(
         "--attribution/--no-attribution", help="Also run each scheme alone and each left out, for the per-scheme table.")] = True,
+    sensitivity: Annotated[bool, typer.Option(
+        "--sensitivity", help="Also run each uncertain effect at its low and high end, for the tornado chart.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")] = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -171,7 +174,7 @@ def run(
     from caresim.experiment.run import run_experiment
 
     scenario = _load(scenario_file, seed)
-    plan = make_plan(scenario, replications, attribution=attribution)
+    plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity)
     experiment = run_experiment(plan, scenario_file, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)
@@ -192,14 +195,162 @@ def run(
 
 
 def _write_report(folder: Path) -> None:
-    from caresim.outputs.charts import make_all_charts
     from caresim.outputs.report import write_report
-    from caresim.outputs.run_data import RunData
     from caresim.outputs.workbook import write_workbook
 
-    make_all_charts(RunData.load(folder))
     write_report(folder)
     write_workbook(folder)
+
+
+@app.command()
+@friendly
+def compare(
+    scenario_files: Annotated[list[Path], typer.Argument(help="Scenario files whose mixes to compare (same baseline).")],
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = Path("outputs"),
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")] = True,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    serial: Serial = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+) -> None:
+    """Rank scheme mixes (one per file, plus variants declared inside them) against one baseline.
+
+    All mixes run on the same patients and draws, so the differences between them are paired too.
+    Example: caresim compare scenarios/skc_2015.yaml scenarios/skc_2015_high.yaml scenarios/skc_2014_mix.yaml
+    """
+    from caresim.experiment.compare import combine
+    from caresim.experiment.run import run_experiment
+
+    plan = combine([_load(path, seed) for path in scenario_files], replications)
+    experiment = run_experiment(plan, scenario_files[0], out, _executor(serial), workers, scheduler, progress=not quiet)
+    if report:
+        _write_report(experiment.folder)
+    if quiet:
+        console.print(str(experiment.folder))
+        return
+    console.print(_comparison_table(experiment.comparison))
+    console.print(f"Results: [bold]{experiment.folder}[/bold]")
+
+
+def _comparison_table(comparison) -> Table:
+    table = Table(title="Scheme mixes ranked by emergency admissions avoided (paired against one baseline)",
+                  title_justify="left")
+    for column in ("rank", "mix", "admissions avoided (95% CI)", "scheme cost", "net cost (95% CI)", "P(saves money)"):
+        table.add_column(column, justify="left" if column == "mix" else "right")
+    for mix, rows in comparison.groupby("mix", sort=False):
+        by = rows.set_index("measure")
+        avoided, net = by.loc["emergency_admissions_avoided"], by.loc["net_cost"]
+        table.add_row(str(int(rows["rank"].iloc[0])), mix,
+                      f"{avoided['mean']:,.0f} ({avoided['ci_low']:,.0f} to {avoided['ci_high']:,.0f})",
+                      f"£{by.loc['scheme_cost', 'mean']:,.0f}",
+                      f"£{net['mean']:,.0f} (£{net['ci_low']:,.0f} to £{net['ci_high']:,.0f})",
+                      f"{by.loc['probability_saves_money', 'mean']:.2f}")
+    return table
+
+
+@app.command()
+@friendly
+def replications(
+    scenario_file: ScenarioFile,
+    pilot: Annotated[int, typer.Option("--pilot", min=3, help="Pilot replications to run.")] = 10,
+    precision: Annotated[float, typer.Option("--precision", min=0.001, help="Target 95% CI half-width, as a share of the mean.")] = 0.1,
+    measure: Annotated[list[str] | None, typer.Option("--measure", help="Measure(s) to judge; repeat the option.")] = None,
+    serial: Serial = False,
+) -> None:
+    """How many replications are enough: CI half-width against n from a pilot run (confidence-interval method).
+
+    Paired differences (…_avoided, …_saved, net_cost) are judged on the difference between the mix and the baseline.
+    Example: caresim replications scenarios/skc_2015.yaml --pilot 10 --precision 0.1
+    """
+    from caresim.experiment.diagnostics import half_widths, replications_needed
+    from caresim.experiment.executors import execute
+    from caresim.experiment.plan import make_plan
+    from caresim.experiment.run import main_mix
+    from caresim.experiment.summary import paired_differences, replications_frame, wide
+
+    scenario = _load(scenario_file)
+    plan = make_plan(scenario, pilot)
+    frame = replications_frame(execute(plan, _executor(serial)), scenario.name, scenario.run.seed)
+    mix = main_mix(plan)
+    sources = {"baseline": wide(frame, "baseline")}
+    if mix:
+        sources["difference"] = paired_differences(frame, mix)
+    chosen = measure or ["emergency_admissions", "acute_bed_days", "emergency_admissions_avoided", "net_cost"]
+    table = Table(title=f"Replications for a 95% CI within ±{precision:.0%} of the mean", title_justify="left")
+    for column in ("measure", "pilot mean", f"half-width at n={pilot}", "relative", "replications needed"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    for name in chosen:
+        origin = "difference" if name in sources.get("difference", {}) and name not in sources["baseline"] else "baseline"
+        if name not in sources[origin]:
+            raise ValueError(f"unknown measure {name!r}; see summary.csv of a run for the names")
+        values = sources[origin][name].to_numpy(dtype=float)
+        last = half_widths(values).iloc[-1]
+        needed = replications_needed(values, precision)
+        table.add_row(name, f"{last['mean']:,.1f}", f"{last['half_width']:,.1f}", f"{last['relative_half_width']:.1%}",
+                      "not reachable" if needed is None else str(needed))
+    console.print(table)
+
+
+@app.command()
+@friendly
+def warmup(
+    scenario_file: ScenarioFile,
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1, help="Replications to average.")] = 3,
+    serial: Serial = False,
+) -> None:
+    """When does occupancy settle? MSER-5 warm-up of daily occupancy, from the warm start and from empty.
+
+    With the warm start (given occupancy, length-biased remaining stays) the cut should be near zero.
+    """
+    from caresim.experiment.diagnostics import mser5
+    from caresim.experiment.executors import execute
+    from caresim.experiment.plan import Plan
+
+    scenario = _load(scenario_file)
+    runs = {}
+    for label, warm in (("warm start", True), ("empty start", False)):
+        data = scenario.model_dump(by_alias=True)
+        data["run"]["warm_up_days"] = 0
+        if not warm:
+            for service in ("acute_beds", "intermediate_care_beds", "reablement"):
+                data["services"][service]["initial_occupancy"] = 0
+        variant = type(scenario).model_validate(data)
+        results = execute(Plan(variant, {"baseline": ()}, replications, ()), _executor(serial), description=label)
+        runs[label] = {service: np.mean([r[0].daily[service] for r in results], axis=0)
+                       for service in results[0][0].daily if service != "delayed_patients"}
+    table = Table(title=f"Warm-up (days) that MSER-5 would cut from daily occupancy; the scenario uses "
+                        f"{scenario.run.warm_up_days} days", title_justify="left")
+    for column in ("service", "warm start", "empty start"):
+        table.add_column(column, justify="left" if column == "service" else "right")
+    for service in runs["warm start"]:
+        table.add_row(service, str(mser5(runs["warm start"][service])), str(mser5(runs["empty start"][service])))
+    console.print(table)
+
+
+@app.command()
+@friendly
+def verify(
+    replications: Annotated[int, typer.Option("--replications", "-n", min=2, help="Replications per check.")] = 10,
+    scenario: Annotated[Path, typer.Option("--scenario", help="The full scenario for the Little's law check.")] = Path(
+        "scenarios/skc_2015.yaml"),
+) -> None:
+    """Check the engine against queueing theory: Erlang loss, M/G/∞, arrivals by hour, Erlang C, Little's law
+    on every service of a full run, and blocking after service against Ciw. Exit code 1 if any check fails."""
+    from caresim.verify import run_checks
+
+    table = run_checks(replications, progress=True, skc=scenario)
+    view = Table(title="Verification against theory (pass: theory inside the simulated 99% CI, with the stated margin)",
+                 title_justify="left")
+    for column in ("check", "quantity", "theory", "simulated", "99% CI", "passed"):
+        view.add_column(column, justify="left" if column in ("check", "quantity") else "right")
+    for row in table.itertuples():
+        view.add_row(row.check, row.quantity, f"{row.theory:.4g}", f"{row.simulated:.4g}",
+                     f"{row.ci_low:.4g} to {row.ci_high:.4g}", "[green]yes[/green]" if row.passed else "[red]NO[/red]")
+    console.print(view)
+    if not table["passed"].all():
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -229,6 +380,42 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="W
         console.print(f"JSON Schema written to {output}")
     else:
         sys.stdout.write(text + "\n")
+
+
+@app.command()
+@friendly
+def calibrate(
+    scenario_file: ScenarioFile,
+    replications: Replications = None,
+    iterations: Annotated[int | None, typer.Option("--iterations", min=1, help="Rounds of fitting (default: the scenario's).")] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="Write fitted values back into the file(s), keeping comments.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write a short scenario that extends FILE with the fitted values.")] = None,
+    out: Out = Path("outputs"),
+    serial: Serial = False,
+) -> None:
+    """Fit the scenario's declared free parameters so the baseline meets its calibration targets.
+
+    Each free parameter is scaled by target ÷ achieved each round; the report shows every target
+    with its tolerance and the value reached. Example: caresim calibrate scenarios/skc_2015.yaml --in-place
+    """
+    from caresim.calibrate import calibrate as fit
+    from caresim.calibrate import write_in_place, write_overrides
+
+    result = fit(scenario_file, replications, iterations, _executor(serial))
+    for path, value in result.changed.items():
+        console.print(f"  {'.'.join(path)} = {value:.4g}")
+    if in_place:
+        for file in write_in_place(result):
+            console.print(f"Updated {file}")
+    target = output or (None if in_place else scenario_file.with_name(f"{scenario_file.stem}_calibrated.yaml"))
+    if target is not None:
+        console.print(f"Calibrated scenario: {write_overrides(result, scenario_file, target)}")
+    report_file = out / result.scenario.name / "calibration-report.csv"
+    report_file.parent.mkdir(parents=True, exist_ok=True)
+    result.report.to_csv(report_file, index=False)
+    result.history.to_csv(report_file.with_name("calibration-rounds.csv"), index=False)
+    console.print(_calibration_table(result.report))
+    console.print(f"Report: {report_file}")
 
 
 @app.command()

@@ -25,27 +25,27 @@ PER_YEAR_COUNTS = (
     "rapid_response_no_room", "acute_turned_away", "ae_admitted", "acute_to_home", "acute_to_reablement",
     "acute_to_home_care", "acute_to_step_down", "acute_to_care_home",
 )
-UNITS = {
-    "percent": ("_percent",),
-    "days": ("mean_length_of_stay_",),
-    "bed days per year": ("_bed_days",),
-    "delayed days per year": ("delayed_days_",),
-    "pounds per year": ("cost_", "scheme_cost", "net_cost"),
-    "per 100,000 per year": ("bcf_care_home", "bcf_avoidable"),
-    "per 100,000 per month": ("bcf_delayed_days",),
-    "per 100,000 on a day": ("bcf_delayed_patients",),
-    "per resident per year": ("per_resident_year",),
-    "delayed days per month": ("delayed_days_per_month",),
-}
+MONEY = ("cost_", "scheme_cost", "net_cost", "activity_savings", "claimed_benefit")
+UNIT_RULES = (  # (test on the measure name, unit); the first that matches wins
+    (lambda m: m == "cost_per_admission_avoided", "pounds per admission"),
+    (lambda m: m.startswith(MONEY), "pounds per year"),
+    (lambda m: m == "return_on_investment", "pounds saved per pound spent"),
+    (lambda m: m == "probability_saves_money", "share of replications"),
+    (lambda m: m.endswith("_percent"), "percent"),
+    (lambda m: m.startswith("mean_length_of_stay_"), "days"),
+    (lambda m: m.endswith("_bed_days") or m.endswith("bed_days_saved"), "bed days per year"),
+    (lambda m: m == "delayed_days_per_month", "delayed days per month"),
+    (lambda m: m.startswith("delayed_days"), "delayed days per year"),
+    (lambda m: m.startswith("bcf_delayed_days"), "per 100,000 adults per month"),
+    (lambda m: m.startswith("bcf_delayed_patients"), "per 100,000 adults on a day"),
+    (lambda m: m.startswith("bcf_care_home"), "per 100,000 aged 65+ per year"),
+    (lambda m: m.startswith("bcf_avoidable"), "per 100,000 per year"),
+    (lambda m: m.endswith("per_resident_year"), "per resident per year"),
+)
 
 
 def unit_of(measure: str) -> str:
-    for unit, markers in UNITS.items():
-        if any(measure.startswith(m) or measure.endswith(m) for m in markers):
-            if unit == "delayed days per year" and measure.endswith(("_percent", "_per_month")):
-                continue
-            return unit
-    return "per year"
+    return next((unit for test, unit in UNIT_RULES if test(measure)), "per year")
 
 
 def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float:

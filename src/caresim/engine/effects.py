@@ -120,7 +120,7 @@ class WorldEffects:
             start = float((start_date - calendar.origin).days)
             for index, effect in enumerate(scheme.effects):
                 key = (name, index)
-                uncertain = _uncertain_of(effect)
+                uncertain = uncertain_of(effect)
                 if key in fixed_sizes:
                     size = fixed_sizes[key]
                 elif uncertain is not None:
@@ -218,7 +218,8 @@ class WorldEffects:
                      weekends=base.weekends or any(h.weekends for h in extra))
 
 
-def _uncertain_of(effect: AnyEffect) -> Uncertain | None:
+def uncertain_of(effect: AnyEffect) -> Uncertain | None:
+    """The uncertain size of an effect (its multiplier or share), if it has one."""
     for attribute in ("multiplier", "share"):
         value = getattr(effect, attribute, None)
         if isinstance(value, Uncertain):

@@ -642,14 +642,20 @@ class Model:
         probability = d.readmission_probability[AGE_BANDS[p.band]]
         probability *= self.effects.multiplier(ReadmissionEffect, p, self.env.now)
         self.count("discharges_home_alive")
-        if p.row[READMIT] >= probability:
-            return
+        if p.row[READMIT] < probability:
+            again = self._next_episode(p, "at_home_before_readmission")
+            self.after(p.row[READMIT_TIME], self._readmitted, again)
+
+    def _next_episode(self, p: Patient, location: str) -> Patient:
+        """The same person's next episode, with fresh draws keyed by the episode that led to it."""
         rng = stream(self.scenario.run.seed, "readmission", self.replication, *p.key, p.depth + 1)
         row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()
         again = Patient((*p.key, p.depth + 1), row, p.band, p.residence, p.tier, p.locality, p.crisis_type,
                         p.avoidable, False, p.depth + 1)
-        self.enter(again, "at_home_before_readmission")
-        self.after(p.row[READMIT_TIME], self._readmitted, again)
+        again.resident = p.resident
+        p.resident = None
+        self.enter(again, location)
+        return again
 
     def _readmitted(self, event: simpy.Event) -> None:
         p = event.value
@@ -719,7 +725,9 @@ class Model:
             self.end(p, "death")
         elif outcome == "readmit":
             pool.release(p)
-            self._admission_decision(p, "intermediate_care")
+            again = self._next_episode(p, "waiting_acute")
+            self.end(p, "readmitted")
+            self._admission_decision(again, "intermediate_care")
         elif outcome in ("reablement", "care_home") and p.resident is None:
             p.destination = "reablement" if outcome == "reablement" else "care_home"
             p.slot = pool
@@ -944,8 +952,8 @@ class Model:
         return ReplicationRecord(
             world=self.world, replication=self.replication, seed=self.scenario.run.seed,
             counts=dict(self.tally.counts), services=services, delayed=self.tally.delayed.copy(),
-            daily={k: v[int(self.window):] for k, v in self.daily.items()},
-            daily_capacity={k: v[int(self.window):] for k, v in self.daily_capacity.items()},
+            daily={k: v[int(self.window):int(self.calendar.end)] for k, v in self.daily.items()},
+            daily_capacity={k: v[int(self.window):int(self.calendar.end)] for k, v in self.daily_capacity.items()},
             sampled={k: tuple(v) for k, v in self.tally.sampled.items()},
             conservation=self._conservation(), events=self.events,
         )

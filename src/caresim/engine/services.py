@@ -98,6 +98,9 @@ class Pool:
         """Start the measured period: occupancy integrals and stays count from now."""
         self._change(0)
         self.area = 0.0
+        self.arrivals = 0
+        self.stays = 0
+        self.stay_total = 0.0
         self.window_start = self.env.now
 
     def time_average(self) -> float:

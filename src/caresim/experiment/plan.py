@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from caresim.engine.effects import uncertain_of
 from caresim.scenario.schema import Scenario
 
 BASELINE = "baseline"
@@ -19,6 +20,7 @@ class Plan:
     mixes: tuple[str, ...]
     attribution: bool = False
     fixed_sizes: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
+    sensitivity: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -26,17 +28,32 @@ class Plan:
 
 
 def make_plan(scenario: Scenario, replications: int | None = None, attribution: bool = False,
-              mixes: dict[str, tuple[str, ...]] | None = None) -> Plan:
-    """The baseline, the scenario's mix (all its schemes) or the given mixes, and one-at-a-time and
-    leave-one-out worlds when attribution is asked for."""
+              mixes: dict[str, tuple[str, ...]] | None = None, sensitivity: bool = False) -> Plan:
+    """The baseline, the scenario's mix (all its schemes) or the given mixes; one-at-a-time and
+    leave-one-out worlds for attribution; and, for sensitivity, the mix with every uncertain effect at
+    its point value and with each one in turn at its low and its high end."""
     if mixes is None:
-        mixes = {scenario.mix_name: tuple(scenario.schemes)} if scenario.schemes else {}
+        mixes = {scenario.mix_name: scenario.mix_schemes} if scenario.mix_schemes else {}
         mixes.update({name: tuple(v.schemes) for name, v in scenario.variants.items()})
     worlds: dict[str, tuple[str, ...]] = {BASELINE: ()}
     worlds.update(mixes)
     if attribution and scenario.schemes:
-        main = mixes.get(scenario.mix_name, tuple(scenario.schemes))
+        main = mixes.get(scenario.mix_name, scenario.mix_schemes)
         for scheme in main:
             worlds[f"only:{scheme}"] = (scheme,)
             worlds[f"without:{scheme}"] = tuple(s for s in main if s != scheme)
-    return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution)
+    fixed: dict[str, dict[tuple[str, int], float]] = {}
+    ends: dict[str, tuple[str, int, str]] = {}
+    if sensitivity and scenario.mix_schemes:
+        main = scenario.mix_schemes
+        uncertain = {(name, i): value for name in main for i, effect in enumerate(scenario.scheme(name).effects)
+                     if (value := uncertain_of(effect)) is not None and value.low is not None and value.low != value.high}
+        points = {key: value.value for key, value in uncertain.items()}
+        worlds["point"], fixed["point"] = main, points
+        for (name, index), value in uncertain.items():
+            for end in ("low", "high"):
+                world = f"{end}:{name}/{index}"
+                worlds[world] = main
+                fixed[world] = {**points, (name, index): getattr(value, end)}
+                ends[world] = (name, index, end)
+    return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends)

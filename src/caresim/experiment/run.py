@@ -11,10 +11,11 @@ import pandas as pd
 import yaml
 
 from caresim import __version__
+from caresim.experiment.compare import comparison_frame
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
 from caresim.experiment.replication import WorldResult
-from caresim.experiment.summary import attribution_frame, replications_frame, summary_frame
+from caresim.experiment.summary import attribution_frame, replications_frame, sensitivity_frame, summary_frame
 from caresim.outputs import tables
 from caresim.outputs.run_folder import RunFolder
 from caresim.scenario.sources import parameter_sources
@@ -32,6 +33,7 @@ class Experiment:
     summary: pd.DataFrame
     calibration: pd.DataFrame
     attribution: pd.DataFrame | None
+    comparison: pd.DataFrame | None
     little: pd.DataFrame
     sampled: pd.DataFrame
     seconds: float
@@ -58,12 +60,19 @@ def check_conservation(results: list[list[WorldResult]]) -> dict[str, int]:
     return worst
 
 
+def main_mix(plan: Plan) -> str | None:
+    """The mix reported as 'difference': the scenario's own, else the first one."""
+    if plan.scenario.mix_name in plan.mixes:
+        return plan.scenario.mix_name
+    return plan.mixes[0] if plan.mixes else None
+
+
 def summarise(plan: Plan, results: list[list[WorldResult]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     scenario = plan.scenario
     frame = replications_frame(results, scenario.name, scenario.run.seed)
-    main = scenario.mix_name if scenario.mix_name in plan.mixes else (plan.mixes[0] if plan.mixes else None)
+    main = main_mix(plan)
     summary = summary_frame(frame, scenario.name, main, plan.mixes)
-    attribution = attribution_frame(frame, main, tuple(scenario.schemes)) if plan.attribution and main else None
+    attribution = attribution_frame(frame, main, scenario.mix_schemes) if plan.attribution and main else None
     return frame, summary, attribution
 
 
@@ -99,10 +108,15 @@ def run_experiment(plan: Plan, scenario_file: Path, out_root: Path, executor: st
         tables.write_frame(tables.flows_frame(summary), path, "flows.csv")
         if attribution is not None:
             tables.write_frame(attribution, path, "attribution.csv")
+        if plan.sensitivity:
+            tables.write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
+        comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
+        if comparison is not None:
+            tables.write_frame(comparison, path, "comparison.csv")
         folder.update_manifest(
             seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
-            claimed_benefit_per_year=sum(s.claimed_benefit_per_year for s in scenario.schemes.values()),
+            claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
             claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
-            parameters_with_sources=sources, mixes=list(plan.mixes), main_mix=scenario.mix_name,
+            parameters_with_sources=sources, mixes=list(plan.mixes), main_mix=main_mix(plan),
         )
-    return Experiment(folder.final_path, summary, calibration, attribution, little, sampled, seconds)
+    return Experiment(folder.final_path, summary, calibration, attribution, comparison, little, sampled, seconds)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from caresim.engine.effects import uncertain_of
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
 from caresim.metrics import unit_of
@@ -66,7 +67,7 @@ def paired_differences(frame: pd.DataFrame, world: str, reference: str = BASELIN
     mix = wide(frame, world)
     difference["scheme_cost"] = mix["scheme_cost"]
     difference["net_cost"] = difference["cost_total"] + mix["scheme_cost"]
-    difference["saves_money"] = (difference["net_cost"] < 0).astype(float)
+    difference["probability_saves_money"] = (difference["net_cost"] < 0).astype(float)
     difference["return_on_investment"] = difference["activity_savings"] / mix["scheme_cost"].replace(0, np.nan)
     difference["claimed_benefit"] = mix["claimed_benefit"]
     return difference
@@ -82,10 +83,9 @@ def summary_frame(frame: pd.DataFrame, scenario: str, main_mix: str | None, mixe
         rows += _summarise(difference, scenario, label)
         avoided = difference["emergency_admissions_avoided"].mean()
         ratio = difference["net_cost"].mean() / avoided if avoided else float("nan")
-        rows.append((scenario, label, "cost_per_admission_avoided", "pounds", ratio, np.nan, np.nan, len(difference)))
-    out = pd.DataFrame(rows, columns=["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
-    out.loc[out["measure"] == "saves_money", ["measure", "unit"]] = ["probability_saves_money", "share of replications"]
-    return out
+        rows.append((scenario, label, "cost_per_admission_avoided", unit_of("cost_per_admission_avoided"), ratio,
+                     np.nan, np.nan, len(difference)))
+    return pd.DataFrame(rows, columns=["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
 
 
 def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ...]) -> pd.DataFrame:
@@ -107,3 +107,19 @@ def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ..
     add("interaction", "remainder", total - parts)
     add("all schemes", "total", total)
     return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "n"])
+
+
+def sensitivity_frame(frame: pd.DataFrame, plan_ends: dict[str, tuple[str, int, str]], scenario) -> pd.DataFrame:
+    """Admissions avoided with each uncertain effect at its low and its high end, the others at their point values."""
+    base = wide(frame, BASELINE)["emergency_admissions"]
+    rows: dict[tuple[str, int], dict] = {}
+    for world, (scheme, index, end) in plan_ends.items():
+        effect = scenario.scheme(scheme).effects[index]
+        value = uncertain_of(effect)
+        row = rows.setdefault((scheme, index), {
+            "parameter": f"{scheme}: {effect.kind} {getattr(effect, 'at', '') or getattr(effect, 'service', '')}".strip(),
+            "low_value": value.low, "high_value": value.high, "headline_measure": "emergency_admissions_avoided"})
+        row[f"headline_{end}"] = float((base - wide(frame, world)["emergency_admissions"]).mean())
+    columns = ["parameter", "low_value", "high_value", "headline_low", "headline_high", "headline_measure"]
+    table = pd.DataFrame(list(rows.values()), columns=columns)
+    return table.reindex(table["headline_high"].sub(table["headline_low"]).abs().sort_values(ascending=False).index)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from cycler import cycler
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.figure import Figure, SubFigure
@@ -61,6 +63,7 @@ COST_NHS = "cost_nhs"
 COST_COUNCIL = "cost_council"
 SCHEME_COST = "scheme_cost"
 NET_COST = "net_cost"
+ACTIVITY_SAVINGS = "activity_savings"
 
 LABELS = {
     "emergency_admissions": "Emergency admissions",
@@ -85,10 +88,12 @@ LABELS = {
     "crisis": "Crisis",
     "gp": "GP",
     "nhs_111": "111 / out of hours",
+    "111_out_of_hours": "111 / out of hours",
     "out_of_hours": "111 / out of hours",
     "ambulance": "Ambulance",
     "minor_injury_unit": "Minor injury unit",
     "a_and_e": "A&E",
+    "a_e": "A&E",
     "emergency_department": "A&E",
     "rapid_response": "Rapid response",
     "reablement": "Reablement",
@@ -96,17 +101,20 @@ LABELS = {
     "care_homes": "Care homes",
     "home": "Home",
     "death": "Death",
-    "remainder": "Interaction between schemes",
+    "interaction": "Interaction between schemes",
+    "activity_savings": "Savings from less activity (NHS and council)",
 }
 
 FLOW_RANKS = {
     "crisis": 0,
     "gp": 1,
     "nhs_111": 1,
+    "111_out_of_hours": 1,
     "out_of_hours": 1,
     "ambulance": 1,
     "minor_injury_unit": 2,
     "a_and_e": 2,
+    "a_e": 2,
     "emergency_department": 2,
     "rapid_response": 2,
     "acute_beds": 3,
@@ -151,9 +159,17 @@ FOOTNOTE_INCHES = 0.36
 CONFIDENCE_NOTE = "Bars show means; whiskers show 95% confidence intervals across paired replications."
 
 
+def name_key(name: str) -> str:
+    """Lower-case words joined by underscores, so 'A&E', 'acute beds' and 'acute_beds' can be looked up."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
 def label(name: str) -> str:
-    """A reader's label for a measure, service, scheme or node name."""
-    return LABELS.get(name, name.replace("_", " ").replace(".", ": ").capitalize())
+    """A reader's label for a measure, service, scheme, node or parameter name."""
+    if name_key(name) in LABELS:
+        return LABELS[name_key(name)]
+    words = name.replace("_", " ").replace(".", ": ")
+    return words[:1].upper() + words[1:]
 
 
 def format_number(value: float) -> str:
@@ -183,21 +199,19 @@ def format_money(value: float) -> str:
     return f"{sign}£{size:,.0f}"
 
 
-def is_money(unit: str) -> bool:
-    return "pound" in unit.lower() or "£" in unit
-
-
 def format_value(value: float, unit: str) -> str:
     """A number formatted for its unit (pounds as money, everything else to three figures)."""
-    return format_money(value) if is_money(unit) else format_number(value)
+    return format_money(value) if "pound" in unit.lower() else format_number(value)
 
 
 def format_interval(estimate: Estimate) -> str:
     """'95% CI a to b' in the estimate's unit."""
-    return (
-        f"95% CI {format_value(estimate.ci_low, estimate.unit)} "
-        f"to {format_value(estimate.ci_high, estimate.unit)}"
-    )
+    return f"95% CI {format_value(estimate.ci_low, estimate.unit)} to {format_value(estimate.ci_high, estimate.unit)}"
+
+
+def _wrap(text: str, width: int) -> str:
+    """Lines of at most `width` characters, never splitting a word."""
+    return textwrap.fill(text, width, break_long_words=False)
 
 
 def chart_path(run: RunData, name: str) -> Path:
@@ -226,10 +240,10 @@ def _figure(height: float) -> SubFigure:
 
 def _save(figure: SubFigure, run: RunData, name: str, title: str, alt_text: str, note: str = "") -> None:
     """Title, footnote, then PNG (300 dpi), SVG and alt text files."""
-    figure.suptitle(textwrap.fill(title, 82), x=0.01, ha="left")
+    figure.suptitle(_wrap(title, 72), x=0.01, ha="left")
     root = figure.get_figure(root=True)
     footnote = " ".join(part for part in (note, run.source_note + ".") if part)
-    root.subfigs[1].text(0.01, 0.1, textwrap.fill(footnote, 150), fontsize=6.5, color="#444444", va="bottom")
+    root.subfigs[1].text(0.01, 0.1, _wrap(footnote, 150), fontsize=6.5, color="#444444", va="bottom")
     png = chart_path(run, name)
     png.parent.mkdir(parents=True, exist_ok=True)
     root.savefig(png, dpi=300, facecolor="white")
@@ -252,12 +266,13 @@ def _change_phrase(avoided: Estimate, noun: str) -> str:
     return phrase
 
 
-def _bar_labels(axes, positions, values, texts, offset: float = 0.0) -> None:
+def _bar_labels(axes: Axes, positions: np.ndarray, values: pd.Series, texts: list[str]) -> None:
+    """Value labels just above each bar (or its whisker), on white so lines do not strike through them."""
     for position, value, text in zip(positions, values, texts, strict=True):
         axes.annotate(
             text,
             (position, value),
-            xytext=(0, 3 + offset),
+            xytext=(0, 3),
             textcoords="offset points",
             ha="center",
             va="bottom",
@@ -269,6 +284,8 @@ def _bar_labels(axes, positions, values, texts, offset: float = 0.0) -> None:
 @_styled
 def admissions_waterfall(run: RunData) -> pd.DataFrame:
     """Emergency admissions avoided by each scheme alone, the interaction remainder and the whole mix."""
+    if run.attribution is None:
+        raise ValueError(f"{run.run_dir} has no attribution.csv")
     rows = run.attribution[run.attribution["measure"] == ADMISSIONS]
     steps = []
     for kind, method in (("scheme", "one_at_a_time"), ("remainder", "remainder")):
@@ -278,7 +295,7 @@ def admissions_waterfall(run: RunData) -> pd.DataFrame:
         for row in selected.itertuples():
             steps.append(
                 {
-                    "label": label(row.scheme) if kind == "scheme" else label("remainder"),
+                    "label": label(row.scheme) if kind == "scheme" else label("interaction"),
                     "kind": kind,
                     "avoided": -row.mean,
                     "ci_low": -row.ci_high,
@@ -305,7 +322,7 @@ def admissions_waterfall(run: RunData) -> pd.DataFrame:
     for position in positions[:-2]:
         axes.plot([position + 0.31, position + 0.69], [data["end"][position]] * 2, color=GREY, linewidth=0.6)
     axes.axhline(0, color=BLACK, linewidth=0.8)
-    axes.set_xticks(positions, [textwrap.fill(text, 14) for text in data["label"]])
+    axes.set_xticks(positions, [_wrap(text, max(9, 84 // len(data))) for text in data["label"]])
     axes.set_ylabel("Emergency admissions avoided per year")
     axes.set_xlabel("Each scheme added alone to the baseline, then the interaction, then all schemes together")
     axes.legend(
@@ -317,14 +334,16 @@ def admissions_waterfall(run: RunData) -> pd.DataFrame:
         loc="upper left",
     )
     largest = data[data["kind"] == "scheme"].sort_values("avoided").iloc[-1]
-    title = f"The scheme mix {_change_phrase(total, 'emergency admissions')}; {largest['label'].lower()} contributes most"
+    title = (
+        f"The scheme mix {_change_phrase(total, 'emergency admissions')}; {largest['label'].lower()} contributes most"
+    )
     described = "; ".join(
         f"{row.label}: {format_number(row.avoided)} (95% CI {format_number(row.ci_low)} to "
         f"{format_number(row.ci_high)})"
         for row in data.itertuples()
     )
     alt_text = f"Waterfall bar chart of emergency admissions avoided per year. {described}."
-    _save(figure, run, "admissions_waterfall", title, alt_text, CONFIDENCE_NOTE)
+    _save(figure, run, "admissions_waterfall", title, alt_text, f"{CONFIDENCE_NOTE} {_assumption_note(run)}")
     return data
 
 
@@ -352,8 +371,9 @@ def occupancy_fan(run: RunData) -> pd.DataFrame:
             axes.fill_between(rows["date"], rows["p25"], rows["p75"], color=colour, alpha=0.35, linewidth=0)
             axes.plot(rows["date"], rows["median"], color=colour, linewidth=1.2)
             shares[world] = 100 * float((rows["median"] / rows["capacity"]).mean())
-        capacity = data[(data["service"] == service) & (data["world"] == BASELINE)]
-        axes.plot(capacity["date"], capacity["capacity"], color=BLACK, linestyle="--", linewidth=1)
+        for world, style in ((BASELINE, "--"), (run.mix_name, ":")):
+            rows = data[(data["service"] == service) & (data["world"] == world)]
+            axes.plot(rows["date"], rows["capacity"], color=BLACK, linestyle=style, linewidth=1)
         axes.set_title(label(service), loc="left")
         axes.set_ylabel("Beds occupied (beds)")
         findings.append(
@@ -367,16 +387,17 @@ def occupancy_fan(run: RunData) -> pd.DataFrame:
         handles=[
             Patch(color=BASELINE_COLOUR, alpha=0.6, label="Baseline (no schemes)"),
             Patch(color=MIX_COLOUR, alpha=0.6, label=f"Scheme mix ({run.mix_name})"),
-            Line2D([], [], color=BLACK, linestyle="--", label="Capacity"),
+            Line2D([], [], color=BLACK, linestyle="--", label="Capacity, baseline"),
+            Line2D([], [], color=BLACK, linestyle=":", label="Capacity with the mix"),
         ],
         loc="outside lower center",
-        ncols=3,
+        ncols=2,
     )
     title = "Median occupancy: " + "; ".join(findings)
     alt_text = (
         "Fan chart of daily beds occupied through the year for "
         + " and ".join(label(s).lower() for s in services)
-        + ", baseline and scheme mix, with capacity as a dashed line. "
+        + ", baseline and scheme mix, with capacity as dashed (baseline) and dotted (scheme mix) lines. "
         + "; ".join(findings).capitalize()
         + "."
     )
@@ -486,9 +507,10 @@ def bcf_metrics(run: RunData) -> pd.DataFrame:
             for name, row in zip(("Baseline", "Scheme mix"), rows.itertuples(), strict=True)
         ]
         axes.set_xticks(positions, tick_labels)
-        axes.set_title(textwrap.fill(heading, 36), loc="left")
-        axes.set_ylabel(textwrap.fill(rows["unit"].iloc[0], 28))
-        axes.set_ylim(0, max(rows["ci_high"].max(), 0 if math.isnan(target) else target) * 1.1)
+        axes.set_title(_wrap(heading, 36), loc="left")
+        axes.set_ylabel(_wrap(rows["unit"].iloc[0], 28))
+        top = max(rows["ci_high"].max(), 0 if math.isnan(target) else target) * 1.1
+        axes.set_ylim(min(0, rows["ci_low"].min() * 1.1), top)
     if targets:
         figure.legend(
             handles=[Line2D([], [], color=VERMILLION, linestyle="--", label="Target in the BCF plan")],
@@ -496,7 +518,7 @@ def bcf_metrics(run: RunData) -> pd.DataFrame:
         )
     title = f"The scheme mix clearly improves {improved} of the 4 BCF metrics"
     if targets:
-        title += f" and meets {met} of the {len(targets)} targets in the plan"
+        title += f" and meets {met} of the {len(targets)} {'target' if len(targets) == 1 else 'targets'} in the plan"
     alt_text = "Four bar charts, baseline against scheme mix. " + "; ".join(
         f"{label(row.measure)} ({row.unit}), {'baseline' if row.world == BASELINE else 'scheme mix'}: "
         f"{format_number(row.mean)} (95% CI {format_number(row.ci_low)} to {format_number(row.ci_high)})"
@@ -508,12 +530,6 @@ def bcf_metrics(run: RunData) -> pd.DataFrame:
     return data
 
 
-def total_saving(run: RunData) -> Estimate:
-    """Savings to the NHS and council together (baseline minus mix), with a paired 95% CI."""
-    differences = run.paired_differences([COST_NHS, COST_COUNCIL])
-    return Estimate.from_values(-differences, run.estimate(DIFFERENCE, COST_NHS).unit)
-
-
 @_styled
 def money(run: RunData) -> pd.DataFrame:
     """Scheme cost against modelled savings by payer, the net cost and the plan's claimed benefit."""
@@ -521,7 +537,7 @@ def money(run: RunData) -> pd.DataFrame:
         ("Scheme cost", "cost", run.estimate(run.mix_name, SCHEME_COST)),
         ("Saving to the NHS", "saving", run.estimate(DIFFERENCE, COST_NHS).negated()),
         ("Saving to the council", "saving", run.estimate(DIFFERENCE, COST_COUNCIL).negated()),
-        ("Total modelled saving", "saving", total_saving(run)),
+        ("Total modelled saving", "saving", run.estimate(DIFFERENCE, ACTIVITY_SAVINGS)),
         ("Net cost", "net", run.estimate(DIFFERENCE, NET_COST)),
     ]
     data = pd.DataFrame(
@@ -530,7 +546,7 @@ def money(run: RunData) -> pd.DataFrame:
             for item, kind, e in items
         ]
     )
-    claimed = run.manifest.get("claimed_benefit_per_year")
+    claimed = run.manifest.get("claimed_benefit_per_year") or None
     if claimed is not None:
         claim_row = {"item": "Plan's claimed benefit", "kind": "claim", "mean": float(claimed)}
         data = pd.concat([data, pd.DataFrame([claim_row | {"unit": data["unit"].iloc[0]}])], ignore_index=True)
@@ -546,7 +562,7 @@ def money(run: RunData) -> pd.DataFrame:
     tops = np.maximum(modelled["ci_high"], modelled["mean"]) / 1e6
     _bar_labels(axes, positions, tops, [format_money(v) for v in modelled["mean"]])
     axes.axhline(0, color=BLACK, linewidth=0.8)
-    axes.set_xticks(positions, [textwrap.fill(item, 13) for item in modelled["item"]])
+    axes.set_xticks(positions, [_wrap(item, 13) for item in modelled["item"]])
     axes.set_ylabel("£ million per year")
     axes.set_xlabel("Money flow (savings = baseline cost minus scheme-mix cost)")
 
@@ -613,12 +629,24 @@ def mixes_plane(run: RunData) -> pd.DataFrame:
             capsize=3,
             markersize=6,
         )
-        axes.annotate(row.mix, (row.admissions_avoided, row.net_cost / 1e6), xytext=(6, 5),
-                      textcoords="offset points", fontsize=7.5)
+        axes.annotate(
+            row.mix,
+            (row.admissions_avoided, row.net_cost / 1e6),
+            xytext=(6, 5),
+            textcoords="offset points",
+            fontsize=7.5,
+        )
     axes.axhline(0, color=BLACK, linewidth=0.8)
     axes.axvline(0, color=BLACK, linewidth=0.8)
-    axes.annotate("Below this line the mix saves money", (0.01, 0), xycoords=("axes fraction", "data"),
-                  xytext=(0, -10), textcoords="offset points", fontsize=7, color="#444444")
+    axes.annotate(
+        "Below this line the mix saves money",
+        (0.01, 0),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, -10),
+        textcoords="offset points",
+        fontsize=7,
+        color="#444444",
+    )
     axes.set_xlabel("Emergency admissions avoided per year")
     axes.set_ylabel("Net cost (£ million per year)")
     most = data.sort_values("admissions_avoided").iloc[-1]
@@ -640,7 +668,7 @@ def mixes_plane(run: RunData) -> pd.DataFrame:
         f"{format_money(row.net_cost_ci_high)})"
         for row in data.itertuples()
     )
-    note = "Points are means; whiskers are 95% confidence intervals in both directions."
+    note = f"Points are means; whiskers are 95% confidence intervals in both directions. {_assumption_note(run)}"
     _save(figure, run, "mixes_plane", title, alt_text + ".", note)
     return data
 
@@ -667,13 +695,25 @@ def tornado(run: RunData) -> pd.DataFrame:
     axes.grid(axis="x")
     axes.grid(axis="y", visible=False)
     positions = np.arange(len(data))
-    axes.barh(positions, data["headline_low"] - central.mean, left=central.mean, color=SKY_BLUE, height=0.6,
-              label="Input at its low value")
-    axes.barh(positions, data["headline_high"] - central.mean, left=central.mean, color=BLUE, height=0.6,
-              label="Input at its high value")
+    axes.barh(
+        positions,
+        data["headline_low"] - central.mean,
+        left=central.mean,
+        color=SKY_BLUE,
+        height=0.6,
+        label="Input at its low value",
+    )
+    axes.barh(
+        positions,
+        data["headline_high"] - central.mean,
+        left=central.mean,
+        color=BLUE,
+        height=0.6,
+        label="Input at its high value",
+    )
     axes.axvline(central.mean, color=BLACK, linewidth=0.9)
     tick_labels = [
-        textwrap.fill(label(row.parameter), 34)
+        _wrap(label(row.parameter), 34)
         + f"\n({format_number(row.low_value)} to {format_number(row.high_value)}"
         + ("; an assumption)" if row.parameter in assumed else ")")
         for row in data.itertuples()
@@ -708,10 +748,10 @@ def _tint(colour: str, strength: float) -> tuple[float, float, float]:
 def _flow_layout(nodes: list[str]) -> dict[str, tuple[int, int]]:
     """Grid (column, row) of each node: columns by FLOW_RANKS, unknown nodes in a last column."""
     last = max(FLOW_RANKS.values()) + 1
-    order = list(FLOW_RANKS)
+    order = {key: index for index, key in enumerate(FLOW_RANKS)}
     columns: dict[int, list[str]] = {}
-    for node in sorted(nodes, key=lambda name: (order.index(name) if name in order else len(order), name)):
-        columns.setdefault(FLOW_RANKS.get(node, last), []).append(node)
+    for node in sorted(nodes, key=lambda name: (order.get(name_key(name), len(order)), name)):
+        columns.setdefault(FLOW_RANKS.get(name_key(node), last), []).append(node)
     tallest = max(len(members) for members in columns.values())
     grid = {}
     for column, (_, members) in enumerate(sorted(columns.items())):
@@ -857,7 +897,8 @@ def flow_diagram(run: RunData) -> pd.DataFrame:
     outflow = flows.groupby("source")["per_year"].sum()
 
     rows = max(row for _, row in grid.values()) + 1
-    figure = _figure(1.2 * rows + 1.5)
+    loops = bool((routed["kind"] == "back").any())
+    figure = _figure(1.15 * (rows + (0.4 if loops else -0.1)) + 1.4)
     axes = figure.add_subplot()
     axes.set_axis_off()
     columns = max(column for column, _ in grid.values()) + 1
@@ -877,10 +918,27 @@ def flow_diagram(run: RunData) -> pd.DataFrame:
             )
         )
         volume = inflow.get(node, outflow.get(node, 0.0))
-        axes.text(x, y + 0.07, textwrap.fill(label(node), 13), ha="center", va="center", fontsize=6.8,
-                  fontweight="bold", zorder=4, linespacing=1.0)
-        axes.text(x, y - 0.16, f"{format_number(volume)} a year", ha="center", va="center", fontsize=6, zorder=4,
-                  color="#333333")
+        axes.text(
+            x,
+            y + 0.07,
+            _wrap(label(node), 13),
+            ha="center",
+            va="center",
+            fontsize=6.8,
+            fontweight="bold",
+            zorder=4,
+            linespacing=1.0,
+        )
+        axes.text(
+            x,
+            y - 0.16,
+            f"{format_number(volume)} a year",
+            ha="center",
+            va="center",
+            fontsize=6,
+            zorder=4,
+            color="#333333",
+        )
     largest = float(flows["per_year"].max())
     for route in routed.itertuples():
         width = 0.5 + 5.5 * route.per_year / largest
@@ -895,11 +953,18 @@ def flow_diagram(run: RunData) -> pd.DataFrame:
                 zorder=2,
             )
         )
-        axes.text(route.label_x, route.label_y, format_number(route.per_year), ha="center", va="center",
-                  fontsize=5.8, zorder=5,
-                  bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+        axes.text(
+            route.label_x,
+            route.label_y,
+            format_number(route.per_year),
+            ha="center",
+            va="center",
+            fontsize=5.8,
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+        )
     axes.set_xlim(-FLOW_BOX_WIDTH / 2 - 0.05, (columns - 1) * FLOW_COLUMN_SPACING + FLOW_BOX_WIDTH / 2 + 0.05)
-    axes.set_ylim(-(rows - 1) - 0.75, 0.95)
+    axes.set_ylim(-(rows - 1) - 0.45, 0.95 if loops else 0.45)
 
     starts = [node for node in nodes if node not in set(flows["target"])]
     entering = float(flows[flows["source"].isin(starts)]["per_year"].sum())
@@ -922,7 +987,8 @@ def flow_diagram(run: RunData) -> pd.DataFrame:
 
 def make_all_charts(run: RunData) -> list[Path]:
     """Write every chart that applies to the run; return their PNG paths in reading order."""
-    charts = [admissions_waterfall, money, bcf_metrics, occupancy_fan, delays_by_month]
+    charts = [] if run.attribution is None else [admissions_waterfall]
+    charts += [money, bcf_metrics, occupancy_fan, delays_by_month]
     if run.comparison is not None:
         charts.append(mixes_plane)
     if run.sensitivity is not None:

@@ -10,13 +10,15 @@ import base64
 import html
 import json
 import math
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from caresim.outputs.charts import (
+    ACTIVITY_SAVINGS,
     ADMISSIONS,
+    BCF_MEASURES,
+    COST_COUNCIL,
+    COST_NHS,
     NET_COST,
     SCHEME_COST,
     format_interval,
@@ -25,20 +27,24 @@ from caresim.outputs.charts import (
     format_value,
     label,
     make_all_charts,
-    total_saving,
 )
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 
 BED_DAYS = "acute_bed_days"
 DELAYED_DAYS = "delayed_days"
-HEADLINE_ORDER = (
+PROBABILITY_SAVES_MONEY = "probability_saves_money"
+HEADLINE_MEASURES = (
     ADMISSIONS,
+    "emergency_admissions_65plus",
+    "ae_attendances",
     BED_DAYS,
     DELAYED_DAYS,
     "care_home_admissions",
+    *BCF_MEASURES,
     SCHEME_COST,
-    "cost_nhs",
-    "cost_council",
+    COST_NHS,
+    COST_COUNCIL,
+    ACTIVITY_SAVINGS,
     NET_COST,
 )
 CHART_HEADINGS = {
@@ -51,8 +57,15 @@ CHART_HEADINGS = {
     "tornado": "Which assumptions matter most",
     "flow_diagram": "How patients move through the system",
 }
-FLAG_ORDER = {"assumption": 0, "target": 1, "public": 2, "seed": 3}
-FLAG_LABELS = {"assumption": "Assumption", "target": "Plan target", "public": "Public data", "seed": "Seed value"}
+FLAG_ORDER = {"assumption": 0, "unsourced": 1, "calibrated": 2, "target": 3, "public": 4, "seed": 5}
+FLAG_LABELS = {
+    "assumption": "Assumption",
+    "unsourced": "No source given",
+    "calibrated": "Calibrated",
+    "target": "Plan target",
+    "public": "Public data",
+    "seed": "Seed value",
+}
 
 CAVEATS = (
     "The model follows people through services and the capacity of those services. It does not represent "
@@ -87,10 +100,17 @@ h1 { font-size: 19pt; line-height: 1.2; margin: 0 0 2mm 0; }
 h2 { font-size: 14pt; border-bottom: 2px solid #0072B2; padding-bottom: 1mm; margin: 0 0 3mm 0; }
 h3 { font-size: 11pt; margin: 5mm 0 2mm 0; }
 p.meta { color: #444444; font-size: 9pt; margin: 0 0 5mm 0; }
+p.subtitle { font-size: 12pt; color: #333333; margin: 0 0 1mm 0; }
 p.summary { font-size: 11pt; background: #f2f7fb; border-left: 4px solid #0072B2; padding: 3mm 4mm; }
 section { margin-bottom: 8mm; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; margin: 2mm 0 4mm 0; }
 th, td { border-bottom: 1px solid #d0d0d0; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }
+td { overflow-wrap: break-word; }
+table.parameters { table-layout: fixed; }
+table.parameters th:nth-child(1) { width: 15%; }
+table.parameters th:nth-child(2) { width: 33%; }
+table.parameters th:nth-child(3) { width: 14%; }
+table.parameters th:nth-child(4) { width: 38%; }
 th { background: #eeeeee; }
 td.number { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.flagged td { background: #fde9d9; }
@@ -109,6 +129,8 @@ footer { font-size: 8pt; color: #555555; border-top: 1px solid #d0d0d0; padding-
   section.first { break-before: auto; page-break-before: auto; }
   tr, thead { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  figure img { width: auto; max-width: 100%; max-height: 118mm; }
   p.summary { background: #f2f7fb; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   tr.flagged td, tr.assumption td, .yes, .no, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
@@ -126,30 +148,45 @@ def _is_true(value: object) -> bool:
     return bool(value) and not (isinstance(value, float) and math.isnan(value))
 
 
-def _table(headers: list[str], rows: list[list[tuple[str, str]]], row_classes: list[str] | None = None) -> str:
+def _table(
+    headers: list[str], rows: list[list[tuple[str, str]]], row_classes: list[str] | None = None, css_class: str = ""
+) -> str:
     """An HTML table; each cell is (css class, already-escaped html)."""
     head = "".join(f"<th>{_text(header)}</th>" for header in headers)
     body = []
     for index, cells in enumerate(rows):
         css = f' class="{row_classes[index]}"' if row_classes and row_classes[index] else ""
-        tds = "".join(f'<td class="{cell_class}">{content}</td>' if cell_class else f"<td>{content}</td>"
-                      for cell_class, content in cells)
+        tds = "".join(
+            f'<td class="{cell_class}">{content}</td>' if cell_class else f"<td>{content}</td>"
+            for cell_class, content in cells
+        )
         body.append(f"<tr{css}>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table_class = f' class="{css_class}"' if css_class else ""
+    return f"<table{table_class}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _change(estimate: Estimate, fewer: str, more: str, noun: str) -> str:
-    """'avoids 240 emergency admissions (95% CI 120 to 360)' from a reduction estimate."""
+    """'avoids 240 emergency admissions (95% CI 120 to 360)' from a reduction estimate, or 'may avoid ...'
+    when the interval includes no change."""
     verb = fewer if estimate.mean >= 0 else more
-    return f"{verb} {format_value(abs(estimate.mean), estimate.unit)} {noun} ({format_interval(estimate)})"
+    amount = format_value(abs(estimate.mean), estimate.unit)
+    if estimate.excludes_zero():
+        return f"{verb} {amount} {noun} ({format_interval(estimate)})"
+    return f"may {verb.removesuffix('s')} {amount} {noun} ({format_interval(estimate)}, which includes no change)"
 
 
-def _run_date(run: RunData) -> str:
-    finished = (run.manifest.get("timings") or {}).get("finished")
-    if not finished:
-        return "date not recorded"
-    moment = datetime.fromisoformat(str(finished))
-    return f"{moment.day} {moment:%B %Y}"
+def _certainty(run: RunData, probability: float) -> str:
+    admissions = run.estimate(DIFFERENCE, ADMISSIONS)
+    if admissions.excludes_zero():
+        direction = "reduces" if admissions.mean < 0 else "increases"
+        sentence = f"Given its inputs, the model is clear that the mix {direction} emergency admissions."
+    else:
+        sentence = "The model cannot tell the mix's effect on emergency admissions apart from no effect."
+    if probability >= 0.95:
+        return sentence + " The mix very likely saves money overall."
+    if probability <= 0.05:
+        return sentence + " The mix very likely costs more than it saves."
+    return sentence + " Whether the mix saves money overall is uncertain."
 
 
 def summary_paragraph(run: RunData) -> str:
@@ -165,9 +202,8 @@ def summary_paragraph(run: RunData) -> str:
     ]
     scheme_cost = run.estimate(run.mix_name, SCHEME_COST)
     net = run.estimate(DIFFERENCE, NET_COST)
-    saving = total_saving(run)
-    probability = run.probability_below_zero([NET_COST])
-    saving_runs = round(probability * run.replication_count)
+    saving = run.estimate(DIFFERENCE, ACTIVITY_SAVINGS)
+    probability = run.estimate(DIFFERENCE, PROBABILITY_SAVES_MONEY).mean
     sentences = [
         f"Over a simulated year, the {run.mix_name} scheme mix "
         + (", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else "".join(changes))
@@ -175,28 +211,18 @@ def summary_paragraph(run: RunData) -> str:
         f"The schemes cost {format_money(scheme_cost.mean)} a year. Modelled savings to the NHS and the council "
         f"come to {format_money(saving.mean)} ({format_interval(saving)}), so the net cost is "
         f"{format_money(net.mean)} a year ({format_interval(net)}); a negative net cost would be a saving.",
-        f"The mix saved money overall in {saving_runs} of {run.replication_count} paired replications "
-        f"({probability:.0%}).",
+        f"The mix saved money overall in {probability:.0%} of the {run.replication_count} paired replications.",
     ]
-    claimed = run.manifest.get("claimed_benefit_per_year")
-    if claimed is not None and float(claimed) > 0:
+    claimed = float(run.manifest.get("claimed_benefit_per_year") or 0)
+    if claimed > 0:
+        source = run.manifest.get("claimed_benefit_source")
         sentences.append(
-            f"The plan claims a benefit of {format_money(float(claimed))} a year; the model's central estimate "
-            f"of savings is {format_money(saving.mean)}, {100 * saving.mean / float(claimed):.0f}% of the claim."
+            f"The plan claims a benefit of {format_money(claimed)} a year"
+            + (f" (source: {source})" if source else "")
+            + f"; the model's central estimate of savings is {format_money(saving.mean)}, "
+            f"{100 * saving.mean / claimed:.0f}% of the claim."
         )
-    admissions = run.estimate(DIFFERENCE, ADMISSIONS)
-    if admissions.excludes_zero():
-        direction = "reduces" if admissions.mean < 0 else "increases"
-        certainty = f"Given its inputs, the model is clear that the mix {direction} emergency admissions"
-    else:
-        certainty = "The model cannot tell the effect on emergency admissions apart from no effect"
-    if probability >= 0.95:
-        certainty += ", and that it saves money overall."
-    elif probability <= 0.05:
-        certainty += ", and that it costs more than it saves."
-    else:
-        certainty += "; whether it saves money overall is uncertain."
-    sentences.append(certainty)
+    sentences.append(_certainty(run, probability))
     sentences.append(
         f"These ranges are 95% confidence intervals over {run.replication_count} paired replications: they show "
         "the play of chance, not how wrong the inputs might be"
@@ -209,29 +235,40 @@ def summary_paragraph(run: RunData) -> str:
     return " ".join(sentences)
 
 
+def _cell(run: RunData, world: str, measure: str) -> str:
+    if not run.has_measure(world, measure):
+        return "–"
+    estimate = run.estimate(world, measure)
+    return format_value(estimate.mean, estimate.unit)
+
+
 def _headline_table(run: RunData) -> str:
-    differences = run.summary[run.summary["world"] == DIFFERENCE]
-    order = {measure: index for index, measure in enumerate(HEADLINE_ORDER)}
-    measures = sorted(differences["measure"], key=lambda m: (order.get(m, len(order)), list(differences["measure"]).index(m)))
     rows = []
-    for measure in measures:
-        baseline, mix = run.estimate(BASELINE, measure), run.estimate(run.mix_name, measure)
-        difference = run.estimate(DIFFERENCE, measure)
-        unit = difference.unit + (" (difference in percentage points)" if difference.unit == "percent" else "")
-        clear = "yes" if difference.excludes_zero() else "no"
+    for measure in (m for m in HEADLINE_MEASURES if run.has_measure(DIFFERENCE, m)):
+        change = run.estimate(DIFFERENCE, measure)
+        unit = change.unit + (" (change in percentage points)" if change.unit == "percent" else "")
+        clear = "yes" if change.excludes_zero() else "no"
+        interval = f"{format_value(change.ci_low, change.unit)} to {format_value(change.ci_high, change.unit)}"
         rows.append(
             [
                 ("", _text(label(measure))),
                 ("", _text(unit)),
-                ("number", _text(format_value(baseline.mean, baseline.unit))),
-                ("number", _text(format_value(mix.mean, mix.unit))),
-                ("number", _text(format_value(difference.mean, difference.unit))),
-                ("number", _text(f"{format_value(difference.ci_low, difference.unit)} to "
-                                 f"{format_value(difference.ci_high, difference.unit)}")),
+                ("number", _text(_cell(run, BASELINE, measure))),
+                ("number", _text(_cell(run, run.mix_name, measure))),
+                ("number", _text(format_value(change.mean, change.unit))),
+                ("number", _text(interval)),
                 (clear, "Yes" if clear == "yes" else "No"),
             ]
         )
-    headers = ["Measure", "Unit", "Baseline", "Scheme mix", "Difference", "95% CI of difference", "Clear of chance?"]
+    headers = [
+        "Measure",
+        "Unit",
+        "Baseline",
+        "Scheme mix",
+        "Change with the mix",
+        "95% CI of change",
+        "Clear of chance?",
+    ]
     return _table(headers, rows)
 
 
@@ -250,25 +287,32 @@ def _charts_section(charts: list[Path]) -> str:
     return "".join(figures)
 
 
+def _tolerance(kind: object, tolerance: float) -> str:
+    return f"±{100 * tolerance:.0f}%" if kind == "relative" else f"±{format_number(tolerance)}"
+
+
 def _calibration_table(run: RunData) -> str:
     rows, classes = [], []
-    for row in run.calibration.itertuples():
-        within = _is_true(row.within)
-        tolerance = float(row.tolerance)
+    for row in run.calibration.to_dict("records"):
+        within = _is_true(row["within"])
+        baseline = (
+            f"{format_number(float(row['baseline_mean']))} "
+            f"({format_number(float(row['ci_low']))} to {format_number(float(row['ci_high']))})"
+        )
         rows.append(
             [
-                ("", _text(label(row.measure))),
-                ("", _text(row.unit)),
-                ("number", _text(format_number(float(row.target)))),
-                ("number", _text(f"±{100 * tolerance:.0f}%" if tolerance < 1 else format_number(tolerance))),
-                ("number", _text(f"{format_number(float(row.low))} to {format_number(float(row.high))}")),
-                ("number", _text(f"{format_number(float(row.baseline_mean))} "
-                                 f"({format_number(float(row.ci_low))} to {format_number(float(row.ci_high))})")),
+                ("", _text(label(row["measure"]))),
+                ("", _text(row["unit"])),
+                ("number", _text(format_number(float(row["target"])))),
+                ("number", _text(_tolerance(row.get("tolerance_kind", "relative"), float(row["tolerance"])))),
+                ("number", _text(f"{format_number(float(row['low']))} to {format_number(float(row['high']))}")),
+                ("number", _text(baseline)),
                 ("yes" if within else "no", "Yes" if within else "No"),
+                ("", _text(row.get("source", ""))),
             ]
         )
         classes.append("" if within else "flagged")
-    headers = ["Measure", "Unit", "Target", "Tolerance", "Accepted range", "Baseline (95% CI)", "Within?"]
+    headers = ["Measure", "Unit", "Target", "Tolerance", "Accepted range", "Baseline (95% CI)", "Within?", "Source"]
     return _table(headers, rows, classes)
 
 
@@ -278,7 +322,7 @@ def _sampled_table(run: RunData) -> str:
         flagged = _is_true(row.flag)
         rows.append(
             [
-                ("", _text(label(row.distribution))),
+                ("", _text(row.distribution)),
                 ("number", _text(format_number(float(row.configured_mean)))),
                 ("number", _text(format_number(float(row.sampled_mean)))),
                 ("number", _text(f"{int(row.n):,}")),
@@ -303,43 +347,47 @@ def _assumptions_table(run: RunData) -> str:
         [
             ("", f"<strong>{_text(FLAG_LABELS.get(p.get('flag', ''), p.get('flag', '')))}</strong>"),
             ("", _text(p.get("path", ""))),
-            ("number", _text(_parameter_value(p.get("value", "")))),
+            ("", _text(_parameter_value(p.get("value", "")))),
             ("", _text(p.get("source", ""))),
         ]
         for p in ordered
     ]
-    classes = ["assumption" if p.get("flag") == "assumption" else "" for p in ordered]
-    return _table(["Kind", "Parameter", "Value", "Source"], rows, classes)
+    classes = ["assumption" if p.get("flag") in ("assumption", "unsourced") else "" for p in ordered]
+    return _table(["Kind", "Parameter", "Value", "Source"], rows, classes, "parameters")
 
 
 def render_report(run: RunData, charts: list[Path]) -> str:
     """The whole report as one HTML string."""
     title = f"What the {run.mix_name} scheme mix buys: scenario {run.scenario_name}"
-    seeds = run.manifest.get("seeds", "not recorded")
+    subtitle = run.manifest.get("title", "")
     meta = (
-        f"Run {run.run_id}, finished {_run_date(run)}; caresim {run.version}; {run.replication_count} paired "
-        f"replications; seeds {_parameter_value(seeds)}. Report written {date.today():%d %B %Y}."
+        f"Run {run.run_id}, finished {run.finished}; caresim {run.version}; {run.replication_count} paired "
+        f"replications; seed {run.manifest.get('seed', 'not recorded')}. Report written {date.today():%d %B %Y}."
     )
     assumption_note = (
         f"{run.assumption_count} inputs are assumptions: judgements without direct local or published evidence. "
-        "They are listed first and shaded. Results that depend on them should be read as 'if this is right'."
+        "They are listed first and shaded, with any input that has no source. Results that depend on them "
+        "should be read as 'if this is right'."
     )
     sections = [
-        f'<section class="first"><h1>{_text(title)}</h1><p class="meta">{_text(meta)}</p>'
-        f"<h2>Summary</h2><p class=\"summary\">{_text(summary_paragraph(run))}</p>"
-        f"<h3>Headline results (per year, scheme mix minus baseline)</h3>{_headline_table(run)}"
-        "<p class=\"note\">'Clear of chance' means the 95% confidence interval of the paired difference "
-        "excludes no change. Negative differences are reductions.</p></section>",
+        f'<section class="first"><h1>{_text(title)}</h1>'
+        + (f'<p class="subtitle">{_text(subtitle)}</p>' if subtitle else "")
+        + f'<p class="meta">{_text(meta)}</p>'
+        f'<h2>Summary</h2><p class="summary">{_text(summary_paragraph(run))}</p>'
+        f"<h3>Headline results (per year)</h3>{_headline_table(run)}"
+        '<p class="note">Changes are scheme mix minus baseline, paired replication by replication; negative '
+        "changes are reductions, except savings, which are baseline minus mix. 'Clear of chance' means the 95% "
+        "confidence interval of the change excludes no change. Every measure is in summary.xlsx.</p></section>",
         f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
         "<section><h2>Calibration: does the baseline look like the real system?</h2>"
         f"{_calibration_table(run)}"
         "<h2>Inputs against what the model sampled</h2>"
-        "<p class=\"note\">Each distribution's configured mean against the mean of the values the model drew. "
+        '<p class="note">Each distribution\'s configured mean against the mean of the values the model drew. '
         "Flagged rows differ by more than chance would explain and should be checked.</p>"
         f"{_sampled_table(run)}</section>",
-        f"<section><h2>Inputs and their sources</h2><p class=\"note\">{_text(assumption_note)}</p>"
+        f'<section><h2>Inputs and their sources</h2><p class="note">{_text(assumption_note)}</p>'
         f"{_assumptions_table(run)}</section>",
-        "<section><h2>What the model does not capture</h2><ul class=\"caveats\">"
+        '<section><h2>What the model does not capture</h2><ul class="caveats">'
         + "".join(f"<li>{_text(caveat)}</li>" for caveat in CAVEATS)
         + f"<li><strong>{_text(EVIDENCE_CAVEAT)}</strong></li></ul>"
         f"<footer>{_text(run.source_note)}; run {_text(run.run_id)}; git commit "

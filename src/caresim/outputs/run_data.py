@@ -12,6 +12,10 @@ from caresim.outputs.run_folder import read_complete_run
 
 BASELINE = "baseline"
 DIFFERENCE = "difference"
+POUNDS_PER_YEAR = "pounds per year"
+MONEY_MEASURES = frozenset(
+    {"cost_nhs", "cost_council", "cost_total", "scheme_cost", "net_cost", "activity_savings", "claimed_benefit"}
+)
 
 
 @dataclass(frozen=True)
@@ -131,11 +135,12 @@ class RunData:
         return bool(((rows["world"] == world) & (rows["measure"] == measure)).any())
 
     def estimate(self, world: str, measure: str) -> Estimate:
-        """The summary.csv row for one world (`baseline`, the mix name or `difference`) and measure."""
+        """The summary.csv row for one world (`baseline`, the mix name or `difference`) and measure.
+
+        Money measures always read as pounds per year, whatever unit their row carries."""
         rows = self.summary[(self.summary["world"] == world) & (self.summary["measure"] == measure)]
         if rows.empty:
             raise KeyError(f"summary.csv has no row for world {world!r}, measure {measure!r}")
         row = rows.iloc[0]
-        return Estimate(
-            float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), str(row["unit"])
-        )
+        unit = POUNDS_PER_YEAR if measure in MONEY_MEASURES else str(row["unit"])
+        return Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), unit)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -16,24 +15,20 @@ MAXIMUM_COLUMN_WIDTH = 60
 def about_table(run: RunData) -> pd.DataFrame:
     """Item/value rows describing the run; numeric values stay numeric."""
     manifest = run.manifest
-    seeds = manifest.get("seeds")
-    seed_rows = (
-        [(f"seed: {name}", value) for name, value in seeds.items()]
-        if isinstance(seeds, dict)
-        else [("seeds", json.dumps(seeds) if isinstance(seeds, list) else seeds)]
-    )
     rows = [
         ("scenario", run.scenario_name),
+        ("title", manifest.get("title")),
         ("scenario file", manifest.get("scenario_file")),
         ("scheme mix", run.mix_name),
         ("caresim version", run.version),
         ("run id", run.run_id),
         ("git commit", manifest.get("git_commit")),
         ("status", manifest.get("status")),
-        ("finished", (manifest.get("timings") or {}).get("finished")),
+        ("started", manifest.get("started")),
+        ("finished", manifest.get("finished")),
+        ("seed", manifest.get("seed")),
         ("replications", run.replication_count),
         ("worlds", ", ".join(manifest.get("worlds", []))),
-        *seed_rows,
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
 

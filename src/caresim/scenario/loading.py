@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from caresim.scenario.problems import Problem, ScenarioError
+from caresim.scenario.problems import FieldError, Problem, ScenarioError
 
 if TYPE_CHECKING:
     from caresim.scenario.schema import Scenario
@@ -121,13 +121,15 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], SourceMap]:
     root = _compose(_read_text(path), file)
     if root is None:
         raise _error(file, "the file is empty: it holds no settings")
+    builder = _Builder(file)
+    if not builder.tag_allowed(root, ()):
+        raise ScenarioError(builder.problems)
     if not isinstance(root, yaml.MappingNode):
         shape = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
         raise ScenarioError([Problem(
             file, root.start_mark.line + 1, root.start_mark.column + 1, "",
             f"the top level of the file must be 'name: value' lines, but it holds {shape}",
         )])
-    builder = _Builder(file)
     data = builder.build(root, ())
     if builder.problems:
         raise ScenarioError(builder.problems)
@@ -331,44 +333,100 @@ class _Builder:
         return inherited
 
 
-# --- extends --------------------------------------------------------------------------------
+# --- extends and include -------------------------------------------------------------------
 
 
 def resolve(path: Path) -> tuple[dict[str, Any], SourceMap]:
-    """Read a scenario file and the files it `extends`, merged with the child winning."""
-    return _resolve(path, ())
+    """Read a scenario file and the files it `extends`, merged with the child winning, then the
+    schemes of the library files it `include`s, the scenario's own schemes winning key by key.
+
+    Included schemes join no mix by themselves: when any file is included and no `mix` is given,
+    `mix` is set to the scenario's own schemes (those written in a scenario file, not a library).
+    """
+    libraries: set[str] = set()
+    data, source_map = _resolve(path, (), libraries)
+    schemes = data.get("schemes")
+    if libraries and "mix" not in data and isinstance(schemes, dict):
+        data["mix"] = [name for name in schemes
+                       if source_map.locate(("schemes", name), at_key=True).file not in libraries]
+    return data, source_map
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
+def _resolve(path: Path, chain: tuple[Path, ...], libraries: set[str]) -> tuple[dict[str, Any], SourceMap]:
     data, source_map = read_yaml(path)
-    if "extends" not in data:
-        return data, source_map
-    parent_name = data.pop("extends")
     chain = (*chain, path)
-    parent = _parent_path(path, parent_name, source_map)
-    if any(parent.resolve() == earlier.resolve() for earlier in chain):
-        loop = [str(earlier) for earlier in chain] + [str(parent)]
-        raise _extends_error(source_map, f"extends goes round in a loop: {' → '.join(loop)}",
-                             hint="remove the extends line that leads back to an earlier file")
-    parent_data, parent_map = _resolve(parent, chain)
-    merged = _deep_merge(parent_data, data)
-    return merged, SourceMap.covering(merged, [source_map, parent_map])
+    own_map = source_map
+    includes = data.pop("include", _ABSENT)
+    if "extends" in data:
+        parent = _linked_file(path, data.pop("extends"), own_map, ("extends",), chain)
+        parent_data, parent_map = _resolve(parent, chain, libraries)
+        data = _deep_merge(parent_data, data)
+        source_map = SourceMap.covering(data, [own_map, parent_map])
+    if includes is _ABSENT:
+        return data, source_map
+    included, maps = _included_schemes(path, includes, own_map, chain, libraries)
+    own = data.get("schemes") or {}
+    if not isinstance(own, dict):
+        return data, source_map
+    merged = _deep_merge(included, own)
+    data = {**data, "schemes": {name: merged[name] for name in dict.fromkeys([*own, *included])}}
+    return data, SourceMap.covering(data, [source_map, *maps])
 
 
-def _parent_path(path: Path, name: Any, source_map: SourceMap) -> Path:
+def _included_schemes(path: Path, includes: Any, own_map: SourceMap, chain: tuple[Path, ...],
+                      libraries: set[str]) -> tuple[dict[str, Any], list[SourceMap]]:
+    """The schemes of every file `include` names (each file may hold only `schemes`), with their maps."""
+    if isinstance(includes, str):
+        includes, places = [includes], [("include",)]
+    elif isinstance(includes, list):
+        places = [("include", index) for index in range(len(includes))]
+    else:
+        raise _link_error(own_map, ("include",), "must be a list of library files", found=_describe(includes),
+                          hint="for example: include: [library/kent_schemes.yaml]")
+    included: dict[str, Any] = {}
+    maps = []
+    for name, place in zip(includes, places, strict=True):
+        library = _linked_file(path, name, own_map, place, chain)
+        library_data, library_map = _resolve(library, chain, libraries)
+        libraries.add(str(library))
+        for key, value in library_data.items():
+            if key != "schemes" or not isinstance(value, dict):
+                message = ("must be a section of named schemes" if key == "schemes" else
+                           f"an included file may hold only 'schemes', but it holds '{key}'")
+                raise _link_error(library_map, (key,), message, at_key=True,
+                                  hint="move other settings into a scenario file and use extends")
+            for scheme in value:
+                if scheme in included:
+                    raise _link_error(library_map, ("schemes", scheme), "this scheme is also defined in an "
+                                      "earlier included file", at_key=True, hint="rename one of them, or "
+                                      "define it in the scenario file, whose definition wins")
+            included.update(value)
+        maps.append(library_map)
+    return included, maps
+
+
+def _linked_file(path: Path, name: Any, source_map: SourceMap, where: FieldPath, chain: tuple[Path, ...]) -> Path:
+    """The file an `extends` or `include` entry names, relative to `path`, checked to exist and not loop."""
+    key = where[0]
     if not isinstance(name, str) or not name.strip():
-        raise _extends_error(source_map, "must be the name of another scenario file",
-                             found=_describe(name), hint="for example: extends: base.yaml")
-    parent = Path(os.path.normpath(path.parent / name))
-    if not parent.exists():
-        raise _extends_error(source_map, f"the file it names does not exist (looked for {parent})",
-                             found=repr(name), hint="the path is read relative to this file's folder")
-    return parent
+        kind = "library" if key == "include" else "scenario"
+        raise _link_error(source_map, where, f"must be the name of another {kind} file",
+                          found=_describe(name), hint=f"for example: {key}: base.yaml")
+    linked = Path(os.path.normpath(path.parent / name))
+    if not linked.exists():
+        raise _link_error(source_map, where, f"the file it names does not exist (looked for {linked})",
+                          found=repr(name), hint="the path is read relative to this file's folder")
+    if any(linked.resolve() == earlier.resolve() for earlier in chain):
+        loop = [str(earlier) for earlier in chain] + [str(linked)]
+        raise _link_error(source_map, where, f"{key} goes round in a loop: {' → '.join(loop)}",
+                          hint=f"remove the {key} line that leads back to an earlier file")
+    return linked
 
 
-def _extends_error(source_map: SourceMap, message: str, **details: str | None) -> ScenarioError:
-    location = source_map.locate(("extends",))
-    problem = Problem(location.file, location.line, location.column, "extends", message, **details)
+def _link_error(source_map: SourceMap, where: FieldPath, message: str, at_key: bool = False,
+                **details: str | None) -> ScenarioError:
+    location = source_map.locate(where, at_key=at_key)
+    problem = Problem(location.file, location.line, location.column, render_path(where), message, **details)
     return ScenarioError([problem])
 
 
@@ -679,9 +737,7 @@ def _draft(error: ErrorDetails, walk: _Walk) -> _Draft:
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         return _tag_draft(kind, context, walk)
     if kind in {"value_error", "assertion_error"}:
-        message = str(context["error"]) if "error" in context else error["msg"]
-        container = isinstance(value, (dict, list))
-        return _Draft(walk.path, container, message, found=None if container else _describe(value))
+        return _validator_draft(error, walk, value)
     draft = _Draft(walk.path, found=_describe(value))
     requirement = _requirement(kind, context, walk.annotation)
     if requirement is None:
@@ -695,6 +751,8 @@ def _draft(error: ErrorDetails, walk: _Walk) -> _Draft:
         draft.hint = _did_you_mean(value, choices)
     elif kind in _NUMBER_ERRORS and isinstance(value, str):
         draft.hint = spreadsheet_hint(value)
+    elif kind in _NUMBER_ERRORS and isinstance(value, date):
+        draft.hint = f"YAML reads {value.isoformat()} as a date; write a number here"
     elif kind.startswith("date") and isinstance(value, str):
         draft.hint = date_hint(value)
     else:
@@ -702,11 +760,24 @@ def _draft(error: ErrorDetails, walk: _Walk) -> _Draft:
     return draft
 
 
+def _validator_draft(error: ErrorDetails, walk: _Walk, value: Any) -> _Draft:
+    """A model validator's message, placed at the field a `FieldError` names inside the model."""
+    cause = error.get("ctx", {}).get("error")
+    message = str(cause) if cause is not None else error["msg"]
+    if not isinstance(cause, FieldError):
+        container = isinstance(value, (dict, list))
+        return _Draft(walk.path, container, message, found=None if container else _describe(value))
+    for element in cause.path:
+        value = value[element] if _holds(value, element) else _ABSENT
+    return _Draft((*walk.path, *cause.path), isinstance(value, (dict, list)), message,
+                  allowed=", ".join(cause.choices) or None, hint=_did_you_mean(value, cause.choices))
+
+
 def _text_hint(kind: str, context: dict[str, Any], value: Any) -> str | None:
     if kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
         return "put it in quotes to make it text"
     if kind == "string_pattern_mismatch" and isinstance(value, str):
-        candidate = re.sub(r"\W+", "_", value.strip()).lower()
+        candidate = re.sub(r"\W+", "_", value.strip()).strip("_").lower()
         if re.fullmatch(context["pattern"], candidate):
             return f"for example {candidate!r}"
     return None

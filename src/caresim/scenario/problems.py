@@ -1,6 +1,19 @@
 """Problems found in a scenario file, written for the people who edit it."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+
+class FieldError(ValueError):
+    """Raised by a model validator about a field inside the model: `path` leads there from the model.
+
+    `choices` are the values allowed there (shown, with a "did you mean" for a near miss).
+    """
+
+    def __init__(self, message: str, *path: str | int, choices: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.path = path
+        self.choices = tuple(choices)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ import datetime as dt
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator, model_validator
 
 from caresim.scenario.distributions import Distribution
+from caresim.scenario.problems import FieldError
 
 AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
 CRISIS_TYPES = ("long_term_condition", "fall", "acute_illness")
@@ -38,17 +39,23 @@ def capacity_value(capacity: Capacity) -> float:
     return math.inf if capacity == "unlimited" else float(capacity)
 
 
-def check_shares(shares: dict[str, float], where: str) -> None:
+def check_shares(shares: dict[str, float], *path: str) -> None:
+    """Shares that add up to 1; `path` leads from the validated model to them."""
     total = sum(shares.values())
     if abs(total - 1) > SHARE_TOLERANCE:
         parts = ", ".join(f"{k} {v:g}" for k, v in shares.items())
-        raise ValueError(f"{where} must add up to 1, but {parts} add up to {total:g}")
+        raise FieldError(f"the shares must add up to 1, but {parts} add up to {total:g}", *path)
 
 
-def check_complete(keys: dict, allowed: tuple[str, ...], where: str) -> None:
+def check_complete(keys: dict, allowed: tuple[str, ...], *path: str) -> None:
     missing = [k for k in allowed if k not in keys]
     if missing:
-        raise ValueError(f"{where} needs a value for every one of {', '.join(allowed)}; missing {', '.join(missing)}")
+        raise FieldError(f"needs a value for every one of {', '.join(allowed)}; missing {', '.join(missing)}", *path)
+
+
+def check_initial(initial: int, capacity: Capacity) -> None:
+    if initial > capacity_value(capacity):
+        raise FieldError(f"initial_occupancy ({initial}) is above capacity ({capacity})", "initial_occupancy")
 
 
 class Run(Frozen):
@@ -75,12 +82,12 @@ class Population(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> Population:
-        check_complete(self.age_shares, AGE_BANDS, "population.age_shares")
+        check_complete(self.age_shares, AGE_BANDS, "age_shares")
         if sum(self.age_shares.values()) > 1 + SHARE_TOLERANCE:
-            raise ValueError("population.age_shares are shares of all ages and cannot add up to more than 1")
-        check_shares({t.name: t.share for t in self.risk_tiers}, "population.risk_tiers shares")
+            raise FieldError("these are shares of all ages and cannot add up to more than 1", "age_shares")
+        check_shares({t.name: t.share for t in self.risk_tiers}, "risk_tiers")
         if len({t.name for t in self.risk_tiers}) != len(self.risk_tiers):
-            raise ValueError("risk tier names must be unique")
+            raise FieldError("risk tier names must be unique", "risk_tiers")
         return self
 
     @property
@@ -117,12 +124,13 @@ class Demand(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> Demand:
-        check_complete(self.crisis_rate_per_person_year, AGE_BANDS, "demand.crisis_rate_per_person_year")
-        check_complete(self.crisis_type_shares, AGE_BANDS, "demand.crisis_type_shares")
+        check_complete(self.crisis_rate_per_person_year, AGE_BANDS, "crisis_rate_per_person_year")
+        check_complete(self.crisis_type_shares, AGE_BANDS, "crisis_type_shares")
         for band, shares in self.crisis_type_shares.items():
-            check_complete(shares, CRISIS_TYPES, f"demand.crisis_type_shares.{band}")
-            check_shares(shares, f"demand.crisis_type_shares.{band}")
-        check_complete(self.avoidable_share, CRISIS_TYPES, "demand.avoidable_share")
+            path = ("crisis_type_shares", band)
+            check_complete(shares, CRISIS_TYPES, *path)
+            check_shares(shares, *path)
+        check_complete(self.avoidable_share, CRISIS_TYPES, "avoidable_share")
         return self
 
 
@@ -146,7 +154,7 @@ class ContactShares(Frozen):
 
     @model_validator(mode="after")
     def _sum(self) -> ContactShares:
-        check_shares(self.model_dump(), "first-contact shares")
+        check_shares(self.model_dump())
         return self
 
 
@@ -174,8 +182,8 @@ class Routing(Frozen):
             allowed = OUTCOMES[name.removesuffix("_care_home")]
             unknown = [k for k in shares if k not in allowed]
             if unknown:
-                raise ValueError(f"routing.{name} has unknown outcome {unknown[0]!r}; allowed: {', '.join(allowed)}")
-            check_shares(shares, f"routing.{name}")
+                raise FieldError(f"unknown outcome {unknown[0]!r}", name, unknown[0], choices=allowed)
+            check_shares(shares, name)
         return self
 
 
@@ -216,7 +224,7 @@ class AccidentAndEmergency(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> AccidentAndEmergency:
-        check_complete(self.admit_probability, AGE_BANDS, "services.ae.admit_probability")
+        check_complete(self.admit_probability, AGE_BANDS, "admit_probability")
         return self
 
 
@@ -228,9 +236,8 @@ class AcuteBeds(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> AcuteBeds:
-        check_complete(self.length_of_stay, AGE_BANDS, "services.acute_beds.length_of_stay")
-        if self.initial_occupancy > capacity_value(self.capacity):
-            raise ValueError(f"initial_occupancy ({self.initial_occupancy}) is above capacity ({self.capacity})")
+        check_complete(self.length_of_stay, AGE_BANDS, "length_of_stay")
+        check_initial(self.initial_occupancy, self.capacity)
         return self
 
 
@@ -243,6 +250,11 @@ class IntermediateCareBeds(Frozen):
     length_of_stay: Distribution
     initial_occupancy: int = Field(default=0, ge=0)
 
+    @model_validator(mode="after")
+    def _check(self) -> IntermediateCareBeds:
+        check_initial(self.initial_occupancy, self.capacity)
+        return self
+
 
 class Reablement(Frozen):
     enabled: bool = True
@@ -251,6 +263,11 @@ class Reablement(Frozen):
     initial_occupancy: int = Field(default=0, ge=0)
     needs_home_care_share: Share
     at_home_91_days_probability: dict[AgeBand, Share]
+
+    @model_validator(mode="after")
+    def _check(self) -> Reablement:
+        check_initial(self.initial_occupancy, self.capacity)
+        return self
 
 
 class HomeCare(Frozen):
@@ -273,7 +290,10 @@ class CareHomes(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> CareHomes:
-        check_shares(self.resident_age_shares, "services.care_homes.resident_age_shares")
+        check_shares(self.resident_age_shares, "resident_age_shares")
+        if "unlimited" in (self.residential_beds, self.nursing_beds):
+            raise ValueError("care-home beds must be numbers, since they set how many residents there are; "
+                             "for no waiting, give many beds and a lower initial_occupancy_share")
         return self
 
 
@@ -303,16 +323,16 @@ class Discharge(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> Discharge:
-        check_complete(self.pathways, AGE_BANDS, "discharge.pathways")
+        check_complete(self.pathways, AGE_BANDS, "pathways")
         for band, shares in self.pathways.items():
-            check_complete(shares, PATHWAYS, f"discharge.pathways.{band}")
-            check_shares(shares, f"discharge.pathways.{band}")
-        check_complete(self.readmission_probability, AGE_BANDS, "discharge.readmission_probability")
-        check_complete(self.delay_agency, DELAY_REASONS, "discharge.delay_agency")
+            check_complete(shares, PATHWAYS, "pathways", band)
+            check_shares(shares, "pathways", band)
+        check_complete(self.readmission_probability, AGE_BANDS, "readmission_probability")
         for reason, shares in self.delay_agency.items():
             if reason not in DELAY_REASONS:
-                raise ValueError(f"discharge.delay_agency has unknown reason {reason!r}; allowed: {', '.join(DELAY_REASONS)}")
-            check_shares(shares, f"discharge.delay_agency.{reason}")
+                raise FieldError(f"unknown delay reason {reason!r}", "delay_agency", reason, choices=DELAY_REASONS)
+            check_shares(shares, "delay_agency", reason)
+        check_complete(self.delay_agency, DELAY_REASONS, "delay_agency")
         return self
 
 
@@ -356,6 +376,7 @@ class FreeParameter(Frozen):
     measure: str
     low: float = 0.0
     high: float = math.inf
+    decreasing: bool = Field(default=False, description="True when the measure falls as the numbers rise (e.g. beds and occupancy).")
 
     @property
     def paths(self) -> list[str]:
@@ -507,41 +528,64 @@ class Scenario(Frozen):
     calibration: Calibration = Calibration()
     schemes: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Scheme] = {}
     mix_name: str = Field(default="schemes", pattern=r"^[a-z0-9_]+$")
+    mix: list[str] | None = Field(default=None, description="Schemes in the main mix; none given: all schemes.")
     claimed_benefit_source: str = ""
     variants: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Variant] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        if name.startswith(".") or ".." in name or name.endswith(".partial"):
+            raise ValueError("the name is used as a folder name, so it cannot start with '.', contain '..' "
+                             "or end in '.partial'")
+        return name
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         names = list(self.schemes)
-        tiers = {t.name for t in self.population.risk_tiers}
+        tiers = [t.name for t in self.population.risk_tiers]
         for name, scheme in self.schemes.items():
-            for effect in scheme.effects:
-                self._check_eligible(name, effect.eligible, tiers)
+            for index, effect in enumerate(scheme.effects):
+                where = ("schemes", name, "effects", index)
+                self._check_eligible(name, effect.eligible, tiers, (*where, "eligible"))
                 if isinstance(effect, PreventionEffect) and effect.multiplier.high is not None:
                     if effect.multiplier.high > self.demand.thinning_headroom:
-                        raise ValueError(
+                        raise FieldError(
                             f"scheme {name}: a prevention multiplier up to {effect.multiplier.high:g} needs "
-                            f"demand.thinning_headroom of at least that (it is {self.demand.thinning_headroom:g})"
+                            f"demand.thinning_headroom of at least that (it is {self.demand.thinning_headroom:g})",
+                            *where, "multiplier", "high",
                         )
             if scheme.start and not self.run.start <= scheme.start < self.run_end:
-                raise ValueError(f"scheme {name} starts on {scheme.start}, outside the run ({self.run.start} to {self.run_end})")
+                raise FieldError(f"scheme {name} starts on {scheme.start}, outside the run ({self.run.start} to "
+                                 f"{self.run_end - dt.timedelta(days=1)})", "schemes", name, "start")
+        for scheme_name in self.mix or []:
+            if scheme_name not in self.schemes:
+                raise ValueError(f"mix names scheme {scheme_name!r}, which is not defined; defined: {', '.join(names) or 'none'}")
         for variant_name, variant in self.variants.items():
-            unknown = [n for n in variant.schemes if n not in names]
-            if unknown:
-                raise ValueError(f"variant {variant_name} names scheme {unknown[0]!r}, which is not defined; defined: {', '.join(names) or 'none'}")
+            for index, scheme_name in enumerate(variant.schemes):
+                if scheme_name not in names:
+                    raise FieldError(f"variant {variant_name} names scheme {scheme_name!r}, which is not defined",
+                                     "variants", variant_name, "schemes", index, choices=names)
         return self
 
-    def _check_eligible(self, scheme: str, eligible: Eligible, tiers: set[str]) -> None:
-        for tier in eligible.risk_tiers or []:
+    def _check_eligible(self, scheme: str, eligible: Eligible, tiers: list[str], where: tuple[str | int, ...]) -> None:
+        for index, tier in enumerate(eligible.risk_tiers or []):
             if tier not in tiers:
-                raise ValueError(f"scheme {scheme} names risk tier {tier!r}; the scenario has {', '.join(sorted(tiers))}")
-        for locality in eligible.localities or []:
+                raise FieldError(f"scheme {scheme} names risk tier {tier!r}, which population.risk_tiers "
+                                 "does not define", *where, "risk_tiers", index, choices=tiers)
+        for index, locality in enumerate(eligible.localities or []):
             if locality not in self.population.localities:
-                raise ValueError(f"scheme {scheme} names locality {locality!r}; the scenario has {', '.join(self.population.localities)}")
+                raise FieldError(f"scheme {scheme} names locality {locality!r}, which population.localities "
+                                 "does not define", *where, "localities", index,
+                                 choices=list(self.population.localities))
 
     @property
     def run_end(self) -> dt.date:
         return self.run.start + dt.timedelta(days=self.run.days)
+
+    @property
+    def mix_schemes(self) -> tuple[str, ...]:
+        return tuple(self.mix if self.mix is not None else self.schemes)
 
     def scheme(self, name: str) -> Scheme:
         return self.schemes[name]

@@ -1,0 +1,41 @@
+"""Shared fixtures: the SKC scenario, shortened so tests stay fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from caresim.scenario.loading import load_scenario
+from caresim.scenario.schema import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SKC = ROOT / "scenarios" / "skc_2015.yaml"
+
+
+def shortened(scenario: Scenario, days: int = 45, warm_up_days: int = 7, **run: object) -> Scenario:
+    """The same scenario over a shorter period (validated again, so it stays a legal scenario)."""
+    data = scenario.model_dump(by_alias=True)
+    data["run"].update(days=days, warm_up_days=warm_up_days, **run)
+    return Scenario.model_validate(data)
+
+
+def changed(scenario: Scenario, path: str, value: object) -> Scenario:
+    """The scenario with one dotted path set to ``value`` (validated)."""
+    data = scenario.model_dump(by_alias=True)
+    node = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture(scope="session")
+def skc() -> Scenario:
+    return load_scenario(SKC)
+
+
+@pytest.fixture(scope="session")
+def short(skc: Scenario) -> Scenario:
+    return shortened(skc)

@@ -1,0 +1,172 @@
+"""Charts read a finished run folder and plot the numbers in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image
+import pandas as pd
+import pytest
+
+import fake_run
+from caresim.outputs import charts
+from caresim.outputs.run_data import RunData
+from fake_run import write_fake_run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> RunData:
+    return RunData.load(write_fake_run(tmp_path_factory.mktemp("charts") / "run"))
+
+
+@pytest.fixture(scope="module")
+def written(run: RunData) -> list[Path]:
+    return charts.make_all_charts(run)
+
+
+def test_every_chart_is_written_as_png_svg_and_alt_text(written: list[Path]) -> None:
+    names = [path.stem for path in written]
+    assert names == [
+        "admissions_waterfall",
+        "money",
+        "bcf_metrics",
+        "occupancy_fan",
+        "delays_by_month",
+        "mixes_plane",
+        "tornado",
+        "flow_diagram",
+    ]
+    for png in written:
+        assert png.parent.name == "charts"
+        image = matplotlib.image.imread(png)
+        assert image.shape[1] == round(charts.FIGURE_WIDTH_INCHES * 300), "PNG should be 300 dpi at house width"
+        assert png.with_suffix(".svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        alt_text = png.with_suffix(".txt").read_text(encoding="utf-8")
+        assert len(alt_text) > 60
+
+
+def test_optional_charts_are_left_out_when_their_files_are_missing(tmp_path: Path) -> None:
+    folder = write_fake_run(tmp_path / "run", with_optional_files=False)
+    (folder / "attribution.csv").unlink()
+    run = RunData.load(folder)
+    names = [path.stem for path in charts.make_all_charts(run)]
+    assert names == ["money", "bcf_metrics", "occupancy_fan", "delays_by_month", "flow_diagram"]
+
+
+def test_waterfall_plots_each_scheme_alone_the_remainder_and_the_whole_mix(run: RunData) -> None:
+    data = charts.admissions_waterfall(run)
+    schemes = data[data["kind"] == "scheme"].set_index("label")["avoided"]
+    expected = dict(zip(fake_run.SCHEMES, fake_run.SCHEME_ADMISSIONS_AVOIDED, strict=True))
+    assert {charts.label(name): value for name, value in expected.items()} == schemes.to_dict()
+    assert data.loc[data["kind"] == "remainder", "avoided"].item() == pytest.approx(fake_run.REMAINDER_ADMISSIONS)
+    total = data[data["kind"] == "total"].iloc[0]
+    assert total["avoided"] == pytest.approx(-run.estimate("difference", "emergency_admissions").mean)
+    assert total["ci_low"] < total["avoided"] < total["ci_high"]
+    steps = data[data["kind"] != "total"]
+    assert steps["end"].iloc[-1] == pytest.approx(
+        sum(fake_run.SCHEME_ADMISSIONS_AVOIDED) + fake_run.REMAINDER_ADMISSIONS
+    )
+    title = (run.charts_dir / "admissions_waterfall.txt").read_text(encoding="utf-8")
+    assert title.startswith(f"The scheme mix avoids {charts.format_number(total['avoided'])} emergency admissions")
+
+
+def test_occupancy_fan_holds_ordered_bands_for_both_worlds_and_services(run: RunData) -> None:
+    data = charts.occupancy_fan(run)
+    assert set(data["world"]) == {"baseline", fake_run.MIX}
+    assert set(data["service"]) == {"acute_beds", "intermediate_care_beds"}
+    assert len(data) == 2 * 2 * 365
+    ordered = ["p05", "p25", "median", "p75", "p95"]
+    assert (data[ordered].diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    acute = data[data["service"] == "acute_beds"]
+    assert set(acute["capacity"]) == {fake_run.BED_CAPACITY["acute_beds"]}
+    daily = run.daily
+    first_day = daily[(daily["world"] == "baseline") & (daily["service"] == "acute_beds") & (daily["day"] == 0)]
+    row = acute[(acute["world"] == "baseline") & (acute["day"] == 0)].iloc[0]
+    assert row["median"] == pytest.approx(first_day["occupied"].median())
+
+
+def test_delays_by_month_are_means_across_replications_by_reason(run: RunData) -> None:
+    data = charts.delays_by_month(run)
+    assert set(data["reason"]) == set(fake_run.DELAY_REASONS)
+    assert set(data["world"]) == {"baseline", fake_run.MIX}
+    assert data["month"].nunique() == 12
+    monthly = run.monthly
+    source = monthly[
+        (monthly["world"] == fake_run.MIX)
+        & (monthly["month"] == "2025-12")
+        & (monthly["measure"] == "delayed_days_home_care_package")
+    ]
+    plotted = data[
+        (data["world"] == fake_run.MIX) & (data["month"] == "2025-12") & (data["reason"] == "home_care_package")
+    ]
+    assert plotted["delayed_days"].item() == pytest.approx(source["value"].mean())
+
+
+def test_bcf_metrics_show_baseline_mix_and_the_plan_targets(run: RunData) -> None:
+    data = charts.bcf_metrics(run)
+    assert list(data["measure"].unique()) == list(charts.BCF_MEASURES)
+    assert len(data) == 8
+    targets = data.drop_duplicates("measure").set_index("measure")["target"]
+    for measure, target in fake_run.BCF_TARGETS.items():
+        assert targets[measure] == target
+    assert pd.isna(targets["bcf_avoidable_admissions_per_100k"])
+    mix = data[(data["world"] == fake_run.MIX) & (data["measure"] == "bcf_still_home_91d_percent")].iloc[0]
+    assert mix["mean"] == pytest.approx(run.estimate(fake_run.MIX, "bcf_still_home_91d_percent").mean)
+
+
+def test_money_sets_scheme_cost_against_savings_by_payer_and_the_claim(run: RunData) -> None:
+    data = charts.money(run).set_index("item")
+    assert data.loc["Scheme cost", "mean"] == pytest.approx(run.estimate(fake_run.MIX, "scheme_cost").mean)
+    assert data.loc["Saving to the NHS", "mean"] == pytest.approx(-run.estimate("difference", "cost_nhs").mean)
+    assert data.loc["Saving to the council", "mean"] == pytest.approx(-run.estimate("difference", "cost_council").mean)
+    nhs_and_council = data.loc["Saving to the NHS", "mean"] + data.loc["Saving to the council", "mean"]
+    assert data.loc["Total modelled saving", "mean"] == pytest.approx(nhs_and_council)
+    assert data.loc["Net cost", "mean"] == pytest.approx(run.estimate("difference", "net_cost").mean)
+    assert data.loc["Plan's claimed benefit", "mean"] == fake_run.CLAIMED_BENEFIT
+    assert "the plan claims £3.0m" in (run.charts_dir / "money.txt").read_text(encoding="utf-8")
+
+
+def test_mixes_plane_plots_every_compared_mix(run: RunData) -> None:
+    data = charts.mixes_plane(run).set_index("mix")
+    comparison = run.comparison.set_index(["mix", "measure"])
+    assert set(data.index) == set(run.comparison["mix"])
+    for mix in data.index:
+        assert data.loc[mix, "admissions_avoided"] == comparison.loc[(mix, "emergency_admissions_avoided"), "mean"]
+        assert data.loc[mix, "net_cost_ci_high"] == comparison.loc[(mix, "net_cost"), "ci_high"]
+
+
+def test_tornado_orders_inputs_by_swing_and_marks_assumptions(run: RunData) -> None:
+    data = charts.tornado(run)
+    assert data["swing"].is_monotonic_increasing
+    assert data.iloc[-1]["parameter"] == "schemes.rapid_response.admissions_avoided_share"
+    assert data["central"].iloc[0] == pytest.approx(run.estimate("difference", "emergency_admissions").mean)
+    assert "(an assumption)" in (run.charts_dir / "tornado.txt").read_text(encoding="utf-8")
+
+
+def test_flow_diagram_lays_nodes_out_left_to_right_with_unknown_nodes_last(run: RunData) -> None:
+    data = charts.flow_diagram(run)
+    assert len(data) == len(fake_run.FLOWS)
+    assert data["per_year"].sum() == sum(volume for _, _, volume in fake_run.FLOWS)
+    column = dict(zip(data["source"], data["source_column"], strict=False))
+    column |= dict(zip(data["target"], data["target_column"], strict=False))
+    assert column["crisis"] == 0
+    assert column["crisis"] < column["GP"] < column["A&E"] < column["acute beds"] < column["reablement"]
+    assert column["reablement"] < column["home"]
+    assert column["hospice"] == max(column.values())
+    assert set(data["kind"]) >= {"next", "long", "back"}
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0, "0"), (245.4, "245"), (12_345, "12,300"), (0.15, "0.15"), (5.0, "5"), (-42.16, "−42.2")],
+)
+def test_numbers_are_rounded_to_three_significant_figures(value: float, text: str) -> None:
+    assert charts.format_number(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(2_400_000, "£2.4m"), (350_400, "£350k"), (950, "£950"), (-1_250_000, "−£1.2m")],
+)
+def test_money_is_written_for_readers(value: float, text: str) -> None:
+    assert charts.format_money(value) == text

@@ -1,0 +1,128 @@
+"""End to end through the `caresim` command: run, compare, validate, schema, calibrate, replications."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from typer.testing import CliRunner
+
+from caresim.cli import app
+from caresim.experiment.diagnostics import mser5, replications_needed
+
+runner = CliRunner()
+SHORT_RUN = "run: {days: 30, warm_up_days: 5, replications: 2}\n"
+
+
+def short_file(tmp_path: Path, base: str, name: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / base}\nname: {name}\n{SHORT_RUN}", encoding="utf-8")
+    return path
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def skc_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    result = invoke("run", short_file(tmp, "skc_2015.yaml", "skc_short"), "--serial", "--out", tmp / "outputs",
+                    "--no-report")
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp / "outputs" / "skc_short").iterdir()
+    return folder, result.output
+
+
+def test_run_writes_a_complete_tidy_run_folder(skc_run):
+    folder, output = skc_run
+    assert not folder.name.endswith(".partial")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["replications"] == 2 and manifest["conservation"]["violations"] == 0
+    summary = pd.read_csv(folder / "summary.csv")
+    assert list(summary.columns) == ["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"]
+    assert set(summary["world"]) == {"baseline", "skc_mix_2015_low", "difference"}
+    difference = summary[summary["world"] == "difference"].set_index("measure")
+    assert difference.loc["scheme_cost", "mean"] == pytest.approx(13_283_000 * 30 / 365.25, rel=1e-6)
+    assert 0 <= difference.loc["probability_saves_money", "mean"] <= 1
+    replications = pd.read_parquet(folder / "replications.parquet")
+    assert replications["replication"].nunique() == 2
+    daily = pd.read_parquet(folder / "daily.parquet")
+    assert (daily["occupied"] <= daily["capacity"]).all()
+    for name in ("calibration.csv", "sampled.csv", "little.csv", "flows.csv", "attribution.csv", "monthly.parquet",
+                 "scenario.yaml"):
+        assert (folder / name).exists(), name
+    assert "Paired difference" in output and "Baseline against calibration targets" in output
+
+
+def test_input_against_sampled_is_recorded_and_not_flagged(skc_run):
+    folder, _ = skc_run
+    sampled = pd.read_csv(folder / "sampled.csv")
+    assert "acute_beds.length_of_stay.85+" in set(sampled["distribution"])
+    assert not sampled["flag"].any(), sampled[sampled["flag"]]
+
+
+def test_compare_ranks_mixes_against_one_baseline(tmp_path):
+    files = [short_file(tmp_path, base, base.removesuffix(".yaml"))
+             for base in ("skc_2015.yaml", "skc_2015_high.yaml", "skc_2014_mix.yaml")]
+    result = invoke("compare", *files, "--serial", "--out", tmp_path / "outputs", "--no-report")
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "outputs").glob("*/*")
+    comparison = pd.read_csv(folder / "comparison.csv")
+    assert set(comparison["mix"]) == {"skc_mix_2015_low", "skc_mix_2015_high", "skc_mix_2014"}
+    costs = comparison[comparison["measure"] == "scheme_cost"].set_index("mix")["mean"]
+    assert costs["skc_mix_2015_high"] > costs["skc_mix_2015_low"] > costs["skc_mix_2014"]
+    assert sorted(comparison["rank"].unique()) == [1, 2, 3]
+
+
+def test_compare_refuses_different_baselines(tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(f"extends: {ROOT / 'scenarios' / 'skc_2015.yaml'}\nname: other\nmix_name: other_mix\n"
+                     "services: {acute_beds: {capacity: 400}}\n" + SHORT_RUN, encoding="utf-8")
+    result = invoke("compare", short_file(tmp_path, "skc_2015.yaml", "a"), other, "--serial", "--no-report")
+    assert result.exit_code == 2
+    assert "different baselines" in result.output
+
+
+def test_validate_and_schema():
+    result = invoke("validate", ROOT / "scenarios" / "skc_2015.yaml")
+    assert result.exit_code == 0 and "valid" in result.output
+    schema = json.loads(invoke("schema").output)
+    assert "services" in schema["properties"] and schema["additionalProperties"] is False
+
+
+def test_calibrate_moves_parameters_towards_targets_and_keeps_comments(tmp_path):
+    shutil.copy(ROOT / "scenarios" / "skc_2015.yaml", tmp_path / "base.yaml")
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base.yaml\nrun: {days: 30, warm_up_days: 5}\ncalibration:\n  free_parameters:\n"
+                     "    - {parameter: demand.crisis_rate_per_person_year.18-64, measure: emergency_admissions_18_64}\n",
+                     encoding="utf-8")
+    before = (tmp_path / "base.yaml").read_text()
+    result = invoke("calibrate", child, "--in-place", "--iterations", "1", "--replications", "1", "--serial",
+                    "--out", tmp_path / "outputs")
+    assert result.exit_code == 0, result.output
+    after = (tmp_path / "base.yaml").read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(changed) == 1 and "18-64:" in changed[0][1] and "# calibrated" in changed[0][1]
+    report = pd.read_csv(tmp_path / "outputs" / "skc_2015" / "calibration-report.csv")
+    assert {"measure", "target", "baseline_mean", "within"} <= set(report.columns)
+
+
+def test_mser5_cuts_an_initial_transient():
+    rng = np.random.default_rng(0)
+    series = np.concatenate([np.linspace(0, 100, 40), 100 + rng.normal(0, 2, 400)])
+    assert 30 <= mser5(series) <= 60
+    assert mser5(100 + rng.normal(0, 2, 400)) <= 40
+
+
+def test_replications_needed_shrinks_with_looser_precision():
+    values = np.random.default_rng(1).normal(100, 10, 10)
+    assert replications_needed(values, 0.01) > replications_needed(values, 0.05) >= 2

@@ -1,0 +1,120 @@
+"""The engine: streams, distributions, conservation, capacity limits, delays and reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import changed, shortened
+
+from caresim.engine.streams import stable_hash, stream
+from caresim.experiment.plan import Plan, make_plan
+from caresim.experiment.replication import run_replication
+from caresim.scenario.distributions import Exponential, Lognormal, Triangular, Uniform
+
+
+def test_stream_names_not_order_define_draws():
+    assert stable_hash("community_crises") == stable_hash("community_crises")
+    assert stable_hash("a") != stable_hash("b")
+    first = stream(7, "x", 3).random(5)
+    stream(7, "y", 3).random(100)  # drawing from another stream changes nothing
+    assert np.array_equal(first, stream(7, "x", 3).random(5))
+    assert not np.array_equal(first, stream(7, "x", 4).random(5))
+    assert not np.array_equal(first, stream(8, "x", 3).random(5))
+
+
+@pytest.mark.parametrize("dist", [
+    Exponential(distribution="exponential", mean=4.0),
+    Lognormal(distribution="lognormal", mean=8.5, cv=1.0),
+    Lognormal(distribution="lognormal", median=2.5, sigma=0.3),
+    Uniform(distribution="uniform", low=1, high=3),
+    Triangular(distribution="triangular", low=5, mode=21, high=42),
+])
+def test_sampled_mean_matches_configured_mean(dist):
+    values = dist.from_uniform(np.random.default_rng(1).random(400_000))
+    assert values.min() >= 0
+    assert values.mean() == pytest.approx(dist.mean, rel=0.01)
+
+
+def test_length_biased_lognormal_has_mean_of_squares_over_mean():
+    dist = Lognormal(distribution="lognormal", mean=10.0, cv=1.0)
+    biased = dist.length_biased(np.random.default_rng(2), 400_000)
+    # E[X²]/E[X] = mean · (1 + cv²)
+    assert biased.mean() == pytest.approx(20.0, rel=0.02)
+
+
+@pytest.fixture(scope="module")
+def mixed_results(short):
+    return run_replication(make_plan(short, 1), 0)
+
+
+def test_every_patient_is_in_one_place_or_has_left(mixed_results):
+    for world in mixed_results:
+        c = world.conservation
+        assert c["violations"] == 0, world.world
+        assert c["created"] == c["ended"] + c["in_system"] > 10_000
+
+
+def test_occupancy_never_above_capacity(mixed_results):
+    for world in mixed_results:
+        for service, occupied in world.daily.items():
+            if service != "delayed_patients":
+                assert np.all(occupied <= world.daily_capacity[service]), (world.world, service)
+
+
+def test_measures_are_in_range(mixed_results):
+    for world in mixed_results:
+        m = world.measures
+        for name, value in m.items():
+            if name.endswith("_percent") and value == value:
+                assert 0 <= value <= 100, name
+        assert m["emergency_admissions"] > 0
+        assert m["acute_bed_days"] > 0
+
+
+def test_same_seed_same_results_different_seed_different(short):
+    plan = Plan(short, {"baseline": ()}, 1, ())
+    once = run_replication(plan, 0)[0].measures
+    again = run_replication(plan, 0)[0].measures
+    assert once == again
+    other = run_replication(Plan(shortened(short, seed=99), {"baseline": ()}, 1, ()), 0)[0].measures
+    assert other["emergency_admissions"] != once["emergency_admissions"]
+
+
+def test_unlimited_downstream_capacity_has_no_capacity_delays(short):
+    scenario = short
+    for path in ("services.intermediate_care_beds.capacity", "services.reablement.capacity",
+                 "services.home_care.new_packages_per_week", "services.acute_beds.capacity"):
+        scenario = changed(scenario, path, "unlimited")
+    for path, value in (("services.care_homes.residential_beds", 13_000), ("services.care_homes.nursing_beds", 7_000),
+                        ("services.care_homes.initial_occupancy_share", 0.092)):
+        scenario = changed(scenario, path, value)  # the same residents with ample room
+    scenario = changed(scenario, "services.intermediate_care_beds.step_down_share", None)
+    m = run_replication(Plan(scenario, {"baseline": ()}, 1, ()), 0)[0].measures
+    for reason in ("community_bed", "reablement", "home_care_package", "care_home_placement"):
+        assert m[f"delayed_days_{reason}"] == 0, reason
+    assert m["delayed_days_awaiting_assessment"] > 0  # assessments still take time
+
+
+def test_scarce_downstream_capacity_creates_delays(short):
+    base = run_replication(Plan(short, {"baseline": ()}, 1, ()), 0)[0].measures
+    tight = changed(short, "services.intermediate_care_beds.capacity", 20)
+    m = run_replication(Plan(tight, {"baseline": ()}, 1, ()), 0)[0].measures
+    assert m["delayed_days_community_bed"] > base["delayed_days_community_bed"]
+    assert m["acute_bed_days"] > base["acute_bed_days"]
+
+
+def test_one_segment_feeding_one_bed_pool(short):
+    """The smallest scenario: everything off but crises straight to acute beds."""
+    s = short
+    for path, value in (("first_contact.home_in_hours", {"ambulance": 1.0}),
+                        ("first_contact.home_out_of_hours", {"ambulance": 1.0}),
+                        ("routing.ambulance", {"ae": 1.0}), ("services.ae.enabled", False),
+                        ("services.gp.enabled", False), ("services.rapid_response.enabled", False),
+                        ("services.intermediate_care_beds.enabled", False), ("services.reablement.enabled", False),
+                        ("services.care_homes.enabled", False), ("services.home_care.enabled", False)):
+        s = changed(s, path, value)
+    world = run_replication(Plan(s, {"baseline": ()}, 1, ()), 0)[0]
+    assert world.conservation["violations"] == 0
+    assert world.measures["emergency_admissions"] > 0
+    assert world.measures["ae_attendances"] == 0
+    assert world.measures["gp_urgent_contacts"] == 0

@@ -1,0 +1,127 @@
+"""The HTML report and the workbook: self-contained, faithful to the run folder, and only for complete runs."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+
+import fake_run
+from caresim.outputs.report import write_report
+from caresim.outputs.run_folder import IncompleteRunError
+from caresim.outputs.workbook import write_workbook
+from fake_run import write_fake_run
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fake_run(tmp_path_factory.mktemp("report") / "run")
+
+
+@pytest.fixture(scope="module")
+def report(run_dir: Path) -> Path:
+    return write_report(run_dir)
+
+
+def test_report_is_one_self_contained_file(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    assert report.name == "report.html"
+    for forbidden in ("http://", "https://", 'src="//', "<link", "<script", "@import", "url("):
+        assert forbidden not in text, forbidden
+    sources = re.findall(r'<img src="([^"]+)"', text)
+    assert len(sources) == 8
+    assert all(source.startswith("data:image/png;base64,") for source in sources)
+
+
+def test_every_chart_carries_its_alt_text(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    for alt_file in sorted((report.parent / "charts").glob("*.txt")):
+        alt_text = alt_file.read_text(encoding="utf-8").strip()
+        assert f'alt="{html.escape(alt_text, quote=True)}"' in text, alt_file.name
+
+
+def test_summary_states_what_the_mix_buys_and_the_claim(report: Path) -> None:
+    text = html.unescape(report.read_text(encoding="utf-8"))
+    assert "the skc_bcf_mix scheme mix avoids" in text
+    assert "The plan claims a benefit of £3.0m a year" in text
+    assert "paired replications" in text
+    assert "Stokes et al., PLoS One, 2015" in text
+    assert "National Audit Office, Health and social care integration, 2017" in text
+    assert "106,000 fewer emergency admissions" in text and "87,000 more" in text
+
+
+def test_assumptions_are_listed_first_and_flagged(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    table = text[text.index("<h2>Inputs and their sources</h2>") :]
+    kinds = re.findall(r"<tr(?: class=\"(\w+)\")?><td><strong>([^<]+)</strong>", table)
+    assert [kind for _, kind in kinds][:2] == ["Assumption", "Assumption"]
+    assert kinds[0][0] == "assumption"
+    assert "council rate &lt;estimate&gt; &amp; uplift" in table
+
+
+def test_calibration_and_sampled_tables_highlight_problems(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    calibration = text[text.index("Calibration: does the baseline") : text.index("Inputs against what the model")]
+    assert calibration.count('<td class="no">No</td>') == 1
+    assert calibration.count('<td class="yes">Yes</td>') == 2
+    assert "±1,500" in calibration and "±5%" in calibration
+    sampled = text[text.index("Inputs against what the model") : text.index("Inputs and their sources")]
+    assert sampled.count('<tr class="flagged">') == 1
+
+
+def test_report_refuses_a_failed_run(tmp_path: Path) -> None:
+    folder = write_fake_run(tmp_path / "run", status="failed")
+    with pytest.raises(IncompleteRunError):
+        write_report(folder)
+    assert not (folder / "report.html").exists()
+
+
+def test_workbook_holds_the_run_tables_as_numbers(run_dir: Path) -> None:
+    path = write_workbook(run_dir)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["Summary", "Attribution", "Calibration", "Sampled", "Comparison", "About"]
+    pd.testing.assert_frame_equal(sheets["Summary"], pd.read_csv(run_dir / "summary.csv"))
+    pd.testing.assert_frame_equal(sheets["Comparison"], pd.read_csv(run_dir / "comparison.csv"), check_dtype=False)
+    assert pd.api.types.is_float_dtype(sheets["Summary"]["mean"])
+    about = sheets["About"].set_index("item")["value"]
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert about["replications"] == fake_run.REPLICATIONS
+    assert about["seed"] == manifest["seed"]
+    assert about["run id"] == manifest["run_id"]
+    assert about["caresim version"] == manifest["caresim_version"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)")
+def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    screenshot = tmp_path / "page.png"
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={screenshot}",
+        "--window-size=1240,1754",
+        "--enable-logging=stderr",
+        "--v=0",
+        report.resolve().as_uri(),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert screenshot.exists() and screenshot.stat().st_size > 20_000
+    pixels = matplotlib.image.imread(screenshot)[..., :3]
+    assert pixels.shape[:2] == (1754, 1240)
+    assert np.mean(pixels < 0.9) > 0.02, "the page should not be blank"
+    for error in ("Uncaught", "ERR_FILE_NOT_FOUND", "net::"):
+        assert error not in finished.stderr, error
