@@ -51,7 +51,7 @@ def test_run_writes_a_complete_tidy_run_folder(skc_run):
     assert list(summary.columns) == ["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"]
     assert set(summary["world"]) == {"baseline", "skc_mix_2015_low", "difference"}
     difference = summary[summary["world"] == "difference"].set_index("measure")
-    assert difference.loc["scheme_cost", "mean"] == pytest.approx(13_283_000 * 30 / 365.25, rel=1e-6)
+    assert difference.loc["scheme_cost", "mean"] == pytest.approx(13_283_000, rel=1e-6)
     assert 0 <= difference.loc["probability_saves_money", "mean"] <= 1
     replications = pd.read_parquet(folder / "replications.parquet")
     assert replications["replication"].nunique() == 2

@@ -97,7 +97,8 @@ def test_unlimited_downstream_capacity_has_no_capacity_delays(short):
 
 def test_scarce_downstream_capacity_creates_delays(short):
     base = run_replication(Plan(short, {"baseline": ()}, 1, ()), 0)[0].measures
-    tight = changed(short, "services.intermediate_care_beds.capacity", 20)
+    tight = changed(changed(short, "services.intermediate_care_beds.initial_occupancy", 20),
+                    "services.intermediate_care_beds.capacity", 20)
     m = run_replication(Plan(tight, {"baseline": ()}, 1, ()), 0)[0].measures
     assert m["delayed_days_community_bed"] > base["delayed_days_community_bed"]
     assert m["acute_bed_days"] > base["acute_bed_days"]

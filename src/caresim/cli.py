@@ -429,6 +429,33 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A finished run folder, 
     console.print(f"Report: {run_dir / 'report.html'}")
 
 
+@app.command()
+@friendly
+def sources(
+    scenario_file: ScenarioFile,
+    out: Annotated[Path, typer.Option("--out", help="Markdown file to write.")] = Path("docs/sources.md"),
+) -> None:
+    """List every number of a scenario with its flag (seed, public, assumption, calibrated) and source, as Markdown."""
+    from caresim.outputs.sources_doc import write_sources_doc
+
+    console.print(f"Sources: {write_sources_doc(scenario_file, out)}")
+
+
+@app.command("validation-doc")
+@friendly
+def validation_doc(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder of the SKC scenario.")],
+    out: Annotated[Path, typer.Option("--out", help="Markdown file to write.")] = Path("docs/validation.md"),
+) -> None:
+    """Write the validation document from a finished run: the baseline against every target, the default
+    effects against their evidence, and the mix against the plan's claims and the national BCF record."""
+    from caresim.outputs.run_folder import read_complete_run
+    from caresim.outputs.validation_doc import write_validation_doc
+
+    read_complete_run(run_dir)
+    console.print(f"Validation document: {write_validation_doc(run_dir, out)}")
+
+
 @app.callback()
 def main(
     version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,

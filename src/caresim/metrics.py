@@ -131,12 +131,12 @@ def _costs(m: dict[str, float], record: ReplicationRecord, scenario: Scenario, s
                + homes.council_funded_share * (care_home_weeks["residential"] * k.residential_home_week
                                                + care_home_weeks["nursing"] * k.nursing_home_week)
                + intermediate * k.intermediate_care_council_share)
-    scheme = {"nhs": 0.0, "council": 0.0}
+    scheme = {"nhs": 0.0, "council": 0.0}  # per year of the window, like every other measure
     start = scenario.run.start
     for name in scheme_names:
         item = scenario.scheme(name)
         active_days = max(0.0, window - ((item.start or start) - start).days)
-        scheme[item.cost.payer] += item.cost.recurrent_per_year * active_days / DAYS_PER_YEAR + item.cost.non_recurrent
+        scheme[item.cost.payer] += (item.cost.recurrent_per_year * active_days + item.cost.non_recurrent * DAYS_PER_YEAR) / window
     return {"cost_nhs": nhs, "cost_council": council, "cost_total": nhs + council,
             "scheme_cost": scheme["nhs"] + scheme["council"], "scheme_cost_nhs": scheme["nhs"],
             "scheme_cost_council": scheme["council"], "net_cost": nhs + council + scheme["nhs"] + scheme["council"],

@@ -518,6 +518,8 @@ def _walk(model: type[BaseModel], data: Any, error: ErrorDetails) -> _Walk:
             continue
         container, parent = annotation, value
         annotation = _child_annotation(annotation, element)
+        if isinstance(value, dict) and element in value:  # the key as written: True, not pydantic's 1
+            element = next(key for key in value if key == element)
         value = value[element] if _holds(value, element) else _ABSENT
         path.append(element)
     return _Walk(tuple(path), value, parent, annotation, container, tuple(branches), in_key)
@@ -700,6 +702,7 @@ _NUMBER_ERRORS = {
 }
 _REQUIREMENTS = {
     "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+    "int_parsing_size": "a whole number of a sensible size",
     "float_parsing": "a number", "float_type": "a number", "decimal_parsing": "a number",
     "decimal_type": "a number", "finite_number": "a finite number",
     "bool_parsing": "true or false", "bool_type": "true or false",
@@ -727,6 +730,8 @@ def _draft(error: ErrorDetails, walk: _Walk) -> _Draft:
     name = walk.path[-1] if walk.path else None
     if walk.in_key:
         return _key_draft(kind, context, walk)
+    if kind == "invalid_key":
+        return _Draft(walk.path, True, f"the name {name!r} must be text", hint="put it in quotes to make it text")
     if kind == "missing":
         return _Draft(walk.path, True, f"required field '{name}' is missing",
                       hint=_misspelt_key_hint(str(name), walk))

@@ -44,7 +44,8 @@ def check_shares(shares: dict[str, float], *path: str) -> None:
     total = sum(shares.values())
     if abs(total - 1) > SHARE_TOLERANCE:
         parts = ", ".join(f"{k} {v:g}" for k, v in shares.items())
-        raise FieldError(f"the shares must add up to 1, but {parts} add up to {total:g}", *path)
+        given = f"{parts} add up to {total:g}" if shares else "none are given"
+        raise FieldError(f"the shares must add up to 1, but {given}", *path)
 
 
 def check_complete(keys: dict, allowed: tuple[str, ...], *path: str) -> None:

@@ -28,27 +28,31 @@ def _comment(file: str, line: int | None) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def _leaves(value: Any, path: tuple = (), note: str = "") -> list[tuple[tuple, Any, str]]:
+Note = tuple[str, int]  # a section's ``source`` field and the depth of that section
+
+
+def _leaves(value: Any, path: tuple = (), note: Note = ("", 0)) -> list[tuple[tuple, Any, Note]]:
     """Every leaf with its path and the ``source`` field of the nearest enclosing section that has one."""
     if isinstance(value, dict):
-        note = value.get("source") if isinstance(value.get("source"), str) else note
+        note = (value["source"], len(path)) if isinstance(value.get("source"), str) else note
         return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key), note)]
     if isinstance(value, list) and not all(isinstance(v, (int, float)) for v in value):
         return [leaf for index, item in enumerate(value) for leaf in _leaves(item, (*path, index), note)]
     return [(path, value, note)]
 
 
-def _source_for(path: tuple, source_map: SourceMap, note: str) -> str:
-    """The comment on the value's own line, else its section's ``source`` field, else the nearest
-    enclosing key's comment."""
+def _source_for(path: tuple, source_map: SourceMap, note: Note) -> str:
+    """The comment nearest the value (its own line, then enclosing keys' lines) inside the section that
+    gives a ``source`` field, then that field, then comments further out."""
+    text, depth = note
     for length in range(len(path), 0, -1):
+        if length == depth and text:
+            return text
         for location in (source_map.values.get(path[:length]), source_map.keys.get(path[:length])):
             comment = location and _comment(location.file, location.line)
             if comment:
                 return comment
-        if length == len(path) and note:
-            return note
-    return note
+    return text
 
 
 def parameter_sources(scenario_file: Path) -> list[dict[str, Any]]:
