@@ -22,7 +22,7 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, emoji=False, highlight=False)
 HEADLINES = (
     "emergency_admissions", "emergency_admissions_65plus", "avoidable_emergency_admissions", "ae_attendances",
     "ae_4h_percent", "acute_bed_days", "acute_occupancy_percent", "intermediate_care_bed_days", "delayed_days",

@@ -62,6 +62,8 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     older = sum(population.adults(b) for b in AGE_BANDS[1:])
     out = {name: c.get(name, 0.0) * per_year for name in PER_YEAR_COUNTS}
     out["direct_admissions"] = out["emergency_admissions"] - out["emergency_admissions_via_ae"]
+    out["ae_attendances_not_conveyed"] = (c.get("ae_attendances", 0) - c.get("ae_attendances_conveyed", 0)) * per_year
+    out["ae_discharged_home"] = out["ae_attendances"] - out["ae_admitted"]
     out["ae_4h_percent"] = _ratio(c.get("ae_within_4h", 0), c.get("ae_departures", 0), 100)
     out["ae_conversion_percent"] = _ratio(c.get("ae_admitted", 0), c.get("ae_attendances", 0), 100)
     out["ae_conversion_65plus_percent"] = _ratio(c.get("ae_admitted_65plus", 0), c.get("ae_attendances_65plus", 0), 100)

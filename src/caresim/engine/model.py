@@ -51,7 +51,7 @@ class Patient:
                  "gp_manageable", "depth", "location", "via", "ae_arrival", "admitted_ae", "pathway",
                  "destination", "delay_reason", "delay_setting", "delay_start", "resident", "home_kind",
                  "council_funded", "away", "exit_due", "slot", "resident_index", "diverted_by",
-                 "reablement_from_hospital")
+                 "reablement_from_hospital", "readmission")
 
     def __init__(self, key: tuple[int, ...], row: list[float], band: int, residence: int, tier: int,
                  locality: int, crisis_type: int, avoidable: bool, gp_manageable: bool, depth: int = 0) -> None:
@@ -73,6 +73,7 @@ class Patient:
         self.exit_due = False
         self.diverted_by = None
         self.reablement_from_hospital = False
+        self.readmission = False
 
 
 def choose(cumulative: tuple[tuple[float, str], ...], u: float) -> str:
@@ -294,7 +295,7 @@ class Model:
             if self._diverted("ambulance_conveyance", p):
                 return
             self.count("ambulance_conveyances")
-            self._attend_ae(p)
+            self._attend_ae(p, conveyed=True)
         else:
             self._route(p, outcome, "ambulance")
 
@@ -402,7 +403,7 @@ class Model:
             self._go_home(p)
 
     # ----------------------------------------------------------------- A&E
-    def _attend_ae(self, p: Patient) -> None:
+    def _attend_ae(self, p: Patient, conveyed: bool = False) -> None:
         ae = self.scenario.services.ae
         if not ae.enabled:
             if self._admitted_from_ae(p):
@@ -411,6 +412,8 @@ class Model:
                 self._go_home(p)
             return
         self.count("ae_attendances")
+        if conveyed:
+            self.count("ae_attendances_conveyed")
         if p.band > 0:
             self.count("ae_attendances_65plus")
         if p.residence:
@@ -422,7 +425,7 @@ class Model:
     def _admitted_from_ae(self, p: Patient) -> bool:
         ae = self.scenario.services.ae
         probability = ae.admit_probability_care_home if p.residence else ae.admit_probability[AGE_BANDS[p.band]]
-        return p.depth > 0 or p.row[AE_ADMIT] < probability
+        return p.readmission or p.row[AE_ADMIT] < probability
 
     def _in_cubicle(self, p: Patient) -> None:
         self.move(p, "ae")
@@ -468,7 +471,7 @@ class Model:
             self.count("avoidable_emergency_admissions")
         if p.residence:
             self.count("care_home_emergency_admissions")
-        if p.depth > 0:
+        if p.readmission:
             self.count("readmissions_30d")
         if via != "ae" or p.location != "ae":
             self.move(p, "waiting_acute")
@@ -644,6 +647,7 @@ class Model:
         self.count("discharges_home_alive")
         if p.row[READMIT] < probability:
             again = self._next_episode(p, "at_home_before_readmission")
+            again.readmission = True
             self.after(p.row[READMIT_TIME], self._readmitted, again)
 
     def _next_episode(self, p: Patient, location: str) -> Patient:
@@ -661,7 +665,7 @@ class Model:
         p = event.value
         self.count("ambulance_incidents")
         self.count("ambulance_conveyances")
-        self._attend_ae(p)
+        self._attend_ae(p, conveyed=True)
 
     # ----------------------------------------------------------------- community services
     def _start_home_care(self, p: Patient) -> None:
@@ -885,6 +889,14 @@ class Model:
                     self._settle_resident(p)
 
     # ----------------------------------------------------------------- the day
+    def _capacity_added(self, pool: str, now: float) -> int:
+        """Scheme beds or places for one pool; added intermediate-care beds split like the base ones."""
+        if pool not in ("step_down_beds", "step_up_beds"):
+            return self.effects.capacity_added(pool, now)
+        added = self.effects.capacity_added("intermediate_care_beds", now)
+        step_down = round(added * self.scenario.services.intermediate_care_beds.step_down_share)
+        return step_down if pool == "step_down_beds" else added - step_down
+
     def _new_day(self, event: simpy.Event) -> None:
         now = self.env.now
         day = int(round(now))
@@ -893,13 +905,9 @@ class Model:
                 pool.open_window()
         weekend = self.calendar.weekday[min(day, len(self.calendar.weekday) - 1)] >= 5
         for name, pool in self.pools.items():
-            added = self.effects.capacity_added(name if name not in ("step_down_beds", "step_up_beds")
-                                                else "intermediate_care_beds", now)
-            if name in ("step_down_beds", "step_up_beds") and added:
-                share = self.scenario.services.intermediate_care_beds.step_down_share
-                added = round(added * (share if name == "step_down_beds" else 1 - share))
+            added = self._capacity_added(name, now)
             if added:
-                pool.set_capacity(self.base_capacity[name] + added)
+                pool.set_capacity(max(0.0, self.base_capacity[name] + added))
             self.daily[name][day] = pool.occupied
             self.daily_capacity[name][day] = pool.capacity
             over = pool.occupied - pool.capacity

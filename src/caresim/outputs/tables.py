@@ -117,7 +117,8 @@ def little_frame(results: list[list[WorldResult]]) -> pd.DataFrame:
 FLOWS = (  # (source, target, measure counted in the baseline)
     ("crisis", "GP", "gp_urgent_contacts"), ("crisis", "111 / out of hours", "out_of_hours_contacts"),
     ("crisis", "ambulance", "ambulance_incidents"), ("crisis", "minor injury unit", "minor_injury_attendances"),
-    ("ambulance", "A&E", "ambulance_conveyances"), ("crisis", "rapid response", "rapid_response_episodes"),
+    ("ambulance", "A&E", "ambulance_conveyances"), ("crisis", "A&E", "ae_attendances_not_conveyed"),
+    ("A&E", "home", "ae_discharged_home"), ("crisis", "rapid response", "rapid_response_episodes"),
     ("A&E", "acute beds", "ae_admitted"), ("GP", "acute beds", "direct_admissions"),
     ("acute beds", "home", "acute_to_home"), ("acute beds", "reablement", "acute_to_reablement"),
     ("acute beds", "home care", "acute_to_home_care"), ("acute beds", "intermediate care beds", "acute_to_step_down"),

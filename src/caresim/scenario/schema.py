@@ -428,6 +428,13 @@ class CapacityEffect(Effect):
     hours: Hours | None = None
 
 
+CAPACITY_FIELDS = {
+    "rapid_response": ("rapid_response", "capacity"), "intermediate_care_beds": ("intermediate_care_beds", "capacity"),
+    "reablement": ("reablement", "capacity"), "home_care": ("home_care", "new_packages_per_week"),
+    "gp": ("gp", "appointments_per_weekday"), "acute_beds": ("acute_beds", "capacity"), "ae": ("ae", "cubicles"),
+}
+
+
 class PreventionProgramme(Frozen):
     places: int = Field(ge=0)
     duration_days: float = Field(gt=0)
@@ -559,15 +566,32 @@ class Scenario(Frozen):
             if scheme.start and not self.run.start <= scheme.start < self.run_end:
                 raise FieldError(f"scheme {name} starts on {scheme.start}, outside the run ({self.run.start} to "
                                  f"{self.run_end - dt.timedelta(days=1)})", "schemes", name, "start")
-        for scheme_name in self.mix or []:
+        for index, scheme_name in enumerate(self.mix or []):
             if scheme_name not in self.schemes:
-                raise ValueError(f"mix names scheme {scheme_name!r}, which is not defined; defined: {', '.join(names) or 'none'}")
+                raise FieldError(f"mix names scheme {scheme_name!r}, which is not defined", "mix", index,
+                                 choices=names)
+        self._check_cuts()
         for variant_name, variant in self.variants.items():
             for index, scheme_name in enumerate(variant.schemes):
                 if scheme_name not in names:
                     raise FieldError(f"variant {variant_name} names scheme {scheme_name!r}, which is not defined",
                                      "variants", variant_name, "schemes", index, choices=names)
         return self
+
+    def _check_cuts(self) -> None:
+        """Capacity effects that remove places may not, all together, take a service below none."""
+        removed: dict[str, int] = {}
+        for name, scheme in self.schemes.items():
+            for index, effect in enumerate(scheme.effects):
+                if not isinstance(effect, CapacityEffect) or effect.add >= 0:
+                    continue
+                removed[effect.service] = removed.get(effect.service, 0) - effect.add
+                section, field = CAPACITY_FIELDS[effect.service]
+                base = capacity_value(getattr(getattr(self.services, section), field))
+                if removed[effect.service] > base:
+                    raise FieldError(f"scheme {name} removes {-effect.add} places from {effect.service}, which has "
+                                     f"{base:g}; with every scheme's cuts that leaves {base - removed[effect.service]:g}",
+                                     "schemes", name, "effects", index, "add")
 
     def _check_eligible(self, scheme: str, eligible: Eligible, tiers: list[str], where: tuple[str | int, ...]) -> None:
         for index, tier in enumerate(eligible.risk_tiers or []):

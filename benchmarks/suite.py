@@ -1,0 +1,262 @@
+"""Speed and scale of caresim, measured in one run and printed as tables (run as ``python -m benchmarks``).
+
+    python -m benchmarks            # full: 100-replication SKC experiment, full-length scaling runs (~15 min)
+    python -m benchmarks --quick    # fast: 4 replications extrapolated to 100, shortened scaling runs
+    python -m benchmarks --markdown # also print the tables as Markdown, for docs/performance.md
+
+Single-process figures are CPU seconds of this process (the machine may be shared, so wall time
+would measure the neighbours too); the SKC experiment is wall time on the local-process executor.
+The small network's three implementations run interleaved, and each keeps its fastest repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import platform
+import resource
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import reference_heapq, reference_simpy
+from benchmarks.network import Network, Outcome, load_network
+from caresim.engine.model import Model
+from caresim.experiment.executors import execute
+from caresim.experiment.plan import BASELINE, Plan, make_plan
+from caresim.experiment.replication import run_replication
+from caresim.scenario.loading import load_scenario
+from caresim.scenario.schema import Scenario
+
+SKC = Path(__file__).resolve().parent.parent / "scenarios" / "skc_2015.yaml"
+DAYS_PER_YEAR = 365.0
+KENT_PEOPLE = 1_500_000
+WORKERS = 2
+MB = 1024  # ru_maxrss is in kilobytes on Linux
+
+
+@dataclass
+class Figures:
+    """One table: a title, column names and rows of cells."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+    def rich(self) -> Table:
+        table = Table(title=self.title, title_justify="left")
+        for i, column in enumerate(self.columns):
+            table.add_column(column, justify="left" if i == 0 else "right")
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def markdown(self) -> str:
+        lines = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |",
+                 "|" + "|".join(["---"] + ["---:"] * (len(self.columns) - 1)) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores and Python version, as `lscpu` and the interpreter report them."""
+    model = platform.processor() or "unknown"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"cpu": model, "cores": str(multiprocessing.cpu_count()), "python": platform.python_version(),
+            "date": dt.date.today().isoformat()}
+
+
+def _cpu(run: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.process_time()
+    value = run()
+    return time.process_time() - start, value
+
+
+# ----------------------------------------------------------------- small network
+def _caresim_network(scenario: Scenario, replication: int) -> tuple[Outcome, int]:
+    """caresim's engine on small_network.yaml, with patient events counted as the references count them."""
+    record = Model(scenario, BASELINE, (), replication).run()
+    services = [record.services[name] for name in ("ae_cubicles", "acute_beds", "step_down_beds")]
+    events = int(record.counts["crises"]) + sum(s.arrivals + s.completed_stays for s in services)
+    outcome = Outcome(events, int(record.counts["crises"]), services[1].arrivals, services[2].arrivals)
+    return outcome, record.events
+
+
+def small_network(repeats: int) -> Figures:
+    scenario, net = load_network()
+    runs: dict[str, Callable[[Network, int], tuple[Outcome, int | None]]] = {
+        "heapq (hand-written loop)": lambda n, r: (reference_heapq.run(n, r), None),
+        "SimPy (idiomatic processes)": lambda n, r: (reference_simpy.run(n, r), None),
+        "caresim engine": lambda n, r: _caresim_network(scenario, r),
+    }
+    best: dict[str, tuple[float, Outcome, int | None]] = {}
+    for r in range(repeats):
+        names = list(runs) if r % 2 == 0 else list(runs)[::-1]
+        for name in names:
+            seconds, (outcome, callbacks) = _cpu(lambda name=name: runs[name](net, r))
+            if name not in best or seconds < best[name][0]:
+                best[name] = (seconds, outcome, callbacks)
+    per_year = DAYS_PER_YEAR / net.days
+    rows = []
+    for name, (seconds, outcome, callbacks) in best.items():
+        rows.append((name, f"{seconds * per_year:.3f}", f"{outcome.patient_events:,}",
+                     f"{outcome.patient_events / seconds:,.0f}", "" if callbacks is None else f"{callbacks:,}",
+                     f"{outcome.admissions:,}", f"{outcome.step_downs:,}"))
+    caresim, simpy_, heapq_ = (best[name][0] for name in ("caresim engine", "SimPy (idiomatic processes)",
+                                                          "heapq (hand-written loop)"))
+    rows.append(("ratio caresim/simpy (time; target ≤ 0.33)", f"{caresim / simpy_:.2f}", "", "", "", "",
+                 "met" if caresim / simpy_ <= 1 / 3 else "not met"))
+    rows.append(("ratio caresim/heapq (time; target ≤ 3)", f"{caresim / heapq_:.2f}", "", "", "", "",
+                 "met" if caresim / heapq_ <= 3 else "not met"))
+    return Figures(f"Small network, A&E → ward → step-down with blocking, 365 days (best of {repeats})",
+                   ("implementation", "CPU s per replication-year", "patient events", "patient events/s",
+                    "scheduled callbacks", "admissions", "step-downs"), rows)
+
+
+# ----------------------------------------------------------------- the SKC experiment
+def _experiment_child(replications: int, answer: Any) -> None:
+    """Run in a fresh process, so its peak memory and its workers' belong to this experiment alone."""
+    plan = make_plan(load_scenario(SKC), replications, attribution=False)
+    start = time.perf_counter()
+    results = execute(plan, "processes", workers=WORKERS, progress=False)
+    seconds = time.perf_counter() - start
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    answer.send({"seconds": seconds, "worker_cpu": children.ru_utime + children.ru_stime,
+                 "main_mb": own.ru_maxrss / MB, "worker_mb": children.ru_maxrss / MB,
+                 "worlds": len(plan.worlds), "events": sum(w.events for r in results for w in r)})
+
+
+def _experiment(replications: int) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_experiment_child, args=(replications, send))
+    child.start()
+    send.close()  # so that a child which dies ends recv() with EOFError instead of a hang
+    try:
+        return receive.recv()
+    except EOFError:
+        raise RuntimeError(f"the {replications}-replication SKC experiment failed (exit code "
+                           f"{child.exitcode}); its error is printed above") from None
+    finally:
+        child.join()
+
+
+def skc_experiment(counts: tuple[int, int], extrapolate: bool) -> Figures:
+    rows = []
+    for n in counts:
+        f = _experiment(n)
+        per_100 = f["seconds"] * 100 / n
+        peak = f["main_mb"] + WORKERS * f["worker_mb"]
+        rows.append((f"SKC experiment, {n} replications", f"{int(f['worlds'])}", f"{f['seconds']:.1f}",
+                     f"{f['worker_cpu']:.1f}", f"{per_100:.0f}" + (" (extrapolated)" if n < 100 else ""),
+                     f"{f['main_mb']:.0f}", f"{f['worker_mb']:.0f}", f"{peak:.0f}"))
+    title = (f"Full SKC experiment: baseline + six-scheme mix, paired, no attribution; local processes, "
+             f"{WORKERS} workers (targets: 100 replications ≤ 60 s, peak < 1 GB)")
+    if extrapolate:
+        title += f"; quick mode: seconds for 100 extrapolated from {counts[-1]}"
+    return Figures(title, ("run", "worlds", "wall s", "worker CPU s", "wall s for 100", "peak MB main",
+                           "peak MB per worker", "peak MB total"), rows)
+
+
+# ----------------------------------------------------------------- scaling with population
+def scaled(scenario: Scenario, factor: float, copies: int = 1, name: str | None = None) -> Scenario:
+    """The scenario with every locality (split into ``copies``) and every capacity multiplied by ``factor``."""
+    data = scenario.model_dump(by_alias=True)
+    data["name"] = name or f"{scenario.name}_x{factor:g}"
+
+    def times(value: Any) -> Any:
+        return value if value == "unlimited" else int(round(value * factor))
+
+    data["population"]["localities"] = {
+        (place if copies == 1 else f"{place} {k + 1}"): int(round(people * factor / copies))
+        for place, people in scenario.population.localities.items() for k in range(copies)}
+    services = data["services"]
+    for service, keys in {"gp": ("appointments_per_weekday", "appointments_per_weekend_day"),
+                          "rapid_response": ("capacity",), "ae": ("cubicles",),
+                          "acute_beds": ("capacity", "initial_occupancy"),
+                          "intermediate_care_beds": ("capacity", "initial_occupancy"),
+                          "reablement": ("capacity", "initial_occupancy"), "home_care": ("new_packages_per_week",),
+                          "care_homes": ("residential_beds", "nursing_beds")}.items():
+        for key in keys:
+            services[service][key] = times(services[service][key])
+    services["care_homes"]["community_admissions_per_year"] *= factor
+    for scheme in data["schemes"].values():
+        for effect in scheme["effects"]:
+            if effect["kind"] == "capacity":
+                effect["add"] = times(effect["add"])
+            if effect.get("programme"):
+                effect["programme"]["places"] = times(effect["programme"]["places"])
+    run = data["run"]
+    run.update(max_queue=int(run["max_queue"] * factor), max_events=int(run["max_events"] * factor))
+    return Scenario.model_validate(data)
+
+
+def _shortened(scenario: Scenario, quick: bool) -> Scenario:
+    if not quick:
+        return scenario
+    return scenario.model_copy(update={"run": scenario.run.model_copy(update={"days": 45, "warm_up_days": 7})})
+
+
+def _replication_year(plan: Plan) -> tuple[float, int]:
+    """CPU seconds per simulated year (warm-up included) of one replication of ``plan``, and its events."""
+    run = plan.scenario.run
+    seconds, results = _cpu(lambda: run_replication(plan, 0))
+    return seconds * DAYS_PER_YEAR / (run.warm_up_days + run.days), sum(w.events for w in results)
+
+
+def scaling(quick: bool) -> Figures:
+    skc = load_scenario(SKC)
+    rows: list[tuple[str, ...]] = []
+    one = None
+    for factor in (1, 4, 8):
+        scenario = _shortened(scaled(skc, factor), quick)
+        seconds, events = _replication_year(Plan(scenario, {BASELINE: ()}, 1, ()))
+        one = one or seconds
+        rows.append((f"SKC ×{factor}, baseline world", f"{scenario.population.total:,}",
+                     f"{len(scenario.population.localities)}", "1", f"{events:,}", f"{seconds:.2f}",
+                     f"{seconds / one:.2f}", f"{seconds / events * 1e6 / (scenario.run.warm_up_days + scenario.run.days) * DAYS_PER_YEAR:.1f}"))
+    kent_factor = KENT_PEOPLE / skc.population.total
+    for label, scenario in (("SKC, baseline + mix", skc),
+                            ("Kent-sized, baseline + mix", scaled(skc, kent_factor, copies=2, name="kent_sized"))):
+        scenario = _shortened(scenario, quick)
+        plan = make_plan(scenario, 1, attribution=False)
+        seconds, events = _replication_year(plan)
+        rows.append((label, f"{scenario.population.total:,}", f"{len(scenario.population.localities)}",
+                     f"{len(plan.worlds)}", f"{events:,}", f"{seconds:.2f}", f"{seconds / one:.2f}",
+                     f"{seconds / events * 1e6 / (scenario.run.warm_up_days + scenario.run.days) * DAYS_PER_YEAR:.1f}"))
+    title = "Scaling with population (capacities scaled alike): CPU seconds per replication-year"
+    if quick:
+        title += "; quick mode: 52-day runs scaled to a year"
+    return Figures(title, ("run", "people", "localities", "worlds", "events", "CPU s per replication-year",
+                           "÷ SKC ×1 baseline", "µs per event"), rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 replications extrapolated to 100; short scaling runs")
+    parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
+    args = parser.parse_args()
+    console = Console()
+    about = machine()
+    console.print(f"caresim benchmarks{' (quick)' if args.quick else ''} on {about['cpu']}, {about['cores']} cores, "
+                  f"Python {about['python']}, {about['date']}")
+    tables = []
+    for measure in (lambda: small_network(2 if args.quick else 5),
+                    lambda: skc_experiment((2, 4) if args.quick else (20, 100), args.quick),
+                    lambda: scaling(args.quick)):
+        tables.append(measure())
+        console.print(tables[-1].rich())
+    if args.markdown:
+        console.print("\n\n".join(t.markdown() for t in tables), markup=False, highlight=False, soft_wrap=True)
