@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from caresim.scenario.schema import DELAY_REASONS
+
 SCENARIO = "skc_test"
 MIX = "skc_bcf_mix"
 OTHER_MIX = "rapid_response_only"
@@ -15,14 +17,6 @@ REPLICATIONS = 12
 SCHEMES = ("rapid_response", "reablement_expansion", "discharge_to_assess", "care_home_support")
 SCHEME_ADMISSIONS_AVOIDED = (110.0, 45.0, 20.0, 35.0)
 REMAINDER_ADMISSIONS = -12.0
-DELAY_REASONS = (
-    "awaiting_assessment",
-    "home_care_package",
-    "reablement",
-    "community_bed",
-    "care_home_placement",
-    "patient_choice",
-)
 MONTHS = [f"{year}-{month:02d}" for year, month in [(2025, m) for m in range(4, 13)] + [(2026, m) for m in (1, 2, 3)]]
 BED_CAPACITY = {"acute_beds": 560, "intermediate_care_beds": 90, "reablement": 140}
 BCF_TARGETS = {

@@ -16,10 +16,11 @@ from typing import Any
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caresim.engine.model import RunawayError
+from caresim.engine.services import RunawayError
 from caresim.engine.services import Pool, UnstableSystemError
 from caresim.experiment.plan import make_plan
 from caresim.experiment.replication import ReplicationFailed, WorldResult, run_replication
@@ -387,3 +388,15 @@ def test_cutting_every_intermediate_care_bed_leaves_none_not_minus_one() -> None
         {"kind": "capacity", "service": "intermediate_care_beds", "add": -3}]}}
     for result in run_replication(make_plan(validate(Scenario, data, SOURCE_MAP)), 0):
         assert min(result.daily_capacity["step_up_beds"]) >= 0, result.world
+
+
+def test_ae_admissions_never_outnumber_attendances() -> None:
+    """Found by the fuzzer: A&E outcomes counted for patients who arrived before the measured window."""
+    data = copy.deepcopy(BASE)
+    data["run"].update(days=30, warm_up_days=5, seed=4)
+    data["demand"]["crisis_rate_per_person_year"] = dict.fromkeys(BASE["demand"]["crisis_rate_per_person_year"], 0.0)
+    data["services"]["care_homes"].update(enabled=False, residential_beds=0, nursing_beds=0)
+    data["schemes"] = {}
+    [baseline] = run_replication(make_plan(validate(Scenario, data, SOURCE_MAP)), 0)
+    assert baseline.measures["ae_discharged_home"] >= 0
+    assert baseline.measures["ae_conversion_percent"] <= 100

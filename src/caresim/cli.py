@@ -45,6 +45,8 @@ Out = Annotated[Path, typer.Option("--out", help="Folder for results; each run g
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
 Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, or 'local' for a local Dask cluster.")]
+Report = Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
 Serial = Annotated[bool, typer.Option("--serial", help="Run replications one after another in this process.")]
 
 
@@ -53,7 +55,7 @@ def friendly(command: Callable) -> Callable:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from caresim.engine.model import RunawayError
+        from caresim.engine.services import RunawayError
         from caresim.engine.services import UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
         from caresim.outputs.run_folder import IncompleteRunError
@@ -160,11 +162,11 @@ def run(
         "--attribution/--no-attribution", help="Also run each scheme alone and each left out, for the per-scheme table.")] = True,
     sensitivity: Annotated[bool, typer.Option(
         "--sensitivity", help="Also run each uncertain effect at its low and high end, for the tornado chart.")] = False,
-    report: Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")] = True,
+    report: Report = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
     serial: Serial = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Simulate the baseline and the scheme mix on the same patients and report what the mix buys.
 
@@ -209,11 +211,11 @@ def compare(
     replications: Replications = None,
     seed: Seed = None,
     out: Out = Path("outputs"),
-    report: Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")] = True,
+    report: Report = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
     serial: Serial = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Rank scheme mixes (one per file, plus variants declared inside them) against one baseline.
 

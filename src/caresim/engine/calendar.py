@@ -19,6 +19,7 @@ class Calendar:
         self.end = float(warm_up_days + days)
         dates = [self.origin + dt.timedelta(days=d) for d in range(warm_up_days + days + 1)]
         self.weekday = np.array([d.weekday() for d in dates])
+        self.weekend = tuple(d.weekday() >= 5 for d in dates)  # plain bools: cheaper than numpy scalars per event
         self.month = np.array([d.month - 1 for d in dates])
         self.dates = dates
 
@@ -27,7 +28,7 @@ class Calendar:
 
     def is_open(self, hours: Hours, t: float) -> bool:
         day = int(t)
-        if not hours.weekends and self.weekday[day] >= 5:
+        if not hours.weekends and self.weekend[day]:
             return False
         hour = (t - day) * 24
         return hours.start_hour <= hour < hours.end_hour
@@ -38,7 +39,7 @@ class Calendar:
         while True:
             opening = day + hours.start_hour / 24
             closing = day + hours.end_hour / 24
-            if (hours.weekends or self.weekday[min(day, len(self.weekday) - 1)] < 5) and t < closing:
+            if (hours.weekends or not self.weekend[min(day, len(self.weekend) - 1)]) and t < closing:
                 return max(t, opening)
             day += 1
             if day > self.end + 14:

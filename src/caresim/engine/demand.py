@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from caresim.engine.calendar import Calendar, RateProfile
+from caresim.engine.services import RunawayError
 from caresim.engine.streams import stream
 from caresim.scenario.schema import AGE_BANDS, CRISIS_TYPES, Scenario, capacity_value
 
@@ -34,10 +35,8 @@ HOURS_PER_DAY = 24.0
 def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -> np.ndarray:
     """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands."""
     n = len(bands)
-    rows = np.empty((n, WIDTH))
-    uniforms = rng.random((n, len(UNIFORM_COLUMNS) + len(DURATION_COLUMNS)))
-    rows[:, : len(UNIFORM_COLUMNS)] = uniforms[:, : len(UNIFORM_COLUMNS)]
-    u = uniforms[:, len(UNIFORM_COLUMNS):]
+    rows = rng.random((n, WIDTH))  # uniform columns stay as drawn; duration columns are overwritten below
+    u = rows[:, len(UNIFORM_COLUMNS):].copy()
     services, discharge = scenario.services, scenario.discharge
 
     def put(column: str, values: np.ndarray) -> None:
@@ -46,7 +45,8 @@ def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -
     stay = np.empty(n)
     for b, band in enumerate(AGE_BANDS):
         mask = bands == b
-        stay[mask] = services.acute_beds.length_of_stay[band].from_uniform(u[mask, 0])
+        if mask.any():  # a readmission draws a single row: skip the other bands
+            stay[mask] = services.acute_beds.length_of_stay[band].from_uniform(u[mask, 0])
     put("acute_stay", stay)
     put("ae_discharged", services.ae.time_discharged_hours.from_uniform(u[:, 1]) / HOURS_PER_DAY)
     put("ae_admitted", services.ae.time_admitted_hours.from_uniform(u[:, 2]) / HOURS_PER_DAY)
@@ -110,8 +110,12 @@ def care_home_residents_by_band(scenario: Scenario) -> np.ndarray:
 
 
 def _thinned_times(rng: np.random.Generator, rate_per_day: float, profile: RateProfile, headroom: float,
-                   end: float) -> tuple[np.ndarray, np.ndarray]:
+                   end: float, limit: int) -> tuple[np.ndarray, np.ndarray]:
     bound = rate_per_day * profile.maximum * headroom
+    if bound * end > limit / 2:
+        raise RunawayError(
+            f"the scenario would generate about {bound * end:,.0f} candidate crises, more than run.max_events "
+            f"({limit:,}) allows; check the population and crisis rates (raise run.max_events if intended)")
     n = rng.poisson(bound * end)
     times = np.sort(rng.random(n) * end)
     return times, profile(times) / (profile.maximum * headroom)
@@ -133,7 +137,8 @@ def community_candidates(scenario: Scenario, calendar: Calendar, replication: in
     rng = stream(scenario.run.seed, "community_crises", replication)
     localities, bands, tiers, rates = community_segments(scenario)
     profile = RateProfile(scenario.demand.profile, calendar)
-    times, accept = _thinned_times(rng, rates.sum(), profile, scenario.demand.thinning_headroom, calendar.end)
+    times, accept = _thinned_times(rng, rates.sum(), profile, scenario.demand.thinning_headroom, calendar.end,
+                                   scenario.run.max_events)
     segment = rng.choice(len(rates), size=len(times), p=rates / rates.sum()) if rates.sum() > 0 else np.zeros(0, int)
     band = bands[segment]
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
@@ -148,7 +153,8 @@ def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: in
     beds = care_home_beds(scenario)
     profile = RateProfile(scenario.demand.profile, calendar)
     rate = beds * scenario.demand.care_home_crisis_rate_per_resident_year / 365.25
-    times, accept = _thinned_times(rng, rate, profile, scenario.demand.thinning_headroom, calendar.end)
+    times, accept = _thinned_times(rng, rate, profile, scenario.demand.thinning_headroom, calendar.end,
+                                   scenario.run.max_events)
     n = len(times)
     shares = np.array([scenario.services.care_homes.resident_age_shares.get(b, 0.0) for b in AGE_BANDS])
     band = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum()) if n else np.zeros(0, int)

@@ -21,7 +21,7 @@ from caresim.engine.demand import (
     COLUMN, Candidates, care_home_candidates, community_candidates, community_segments, draw_rows,
 )
 from caresim.engine.effects import Target, WorldEffects
-from caresim.engine.services import Appointments, Pool, Starts, UnstableSystemError
+from caresim.engine.services import Appointments, Pool, RunawayError, Starts, UnstableSystemError
 from caresim.engine.streams import stream
 from caresim.engine.tally import ReplicationRecord, ServiceRecord, Tally
 from caresim.scenario.schema import (
@@ -38,10 +38,6 @@ FOUR_HOURS = 4 / 24
 REASON = {name: i for i, name in enumerate(DELAY_REASONS)}
 ACUTE, NON_ACUTE = 0, 1
 BAND_SUFFIX = ("18_64", "65_74", "75_84", "85plus")
-
-
-class RunawayError(RuntimeError):
-    """The run passed the scenario's limit on simulated events."""
 
 
 class Patient:
@@ -439,9 +435,10 @@ class Model:
     def _ae_assessed(self, event: simpy.Event) -> None:
         p = event.value
         if p.admitted_ae:
-            self.count("ae_admitted")
-            if p.band > 0:
-                self.count("ae_admitted_65plus")
+            if p.ae_arrival >= self.window:  # A&E outcomes count for attendances counted in the window
+                self.count("ae_admitted")
+                if p.band > 0:
+                    self.count("ae_admitted_65plus")
             self._admission_decision(p, "ae")
         else:
             self._leave_ae(p)
@@ -449,9 +446,10 @@ class Model:
 
     def _leave_ae(self, p: Patient) -> None:
         self.ae.release(p)
-        self.count("ae_departures")
-        if self.env.now - p.ae_arrival <= FOUR_HOURS:
-            self.count("ae_within_4h")
+        if p.ae_arrival >= self.window:
+            self.count("ae_departures")
+            if self.env.now - p.ae_arrival <= FOUR_HOURS:
+                self.count("ae_within_4h")
 
     # ----------------------------------------------------------------- admission
     def _admission_decision(self, p: Patient, via: str) -> None:

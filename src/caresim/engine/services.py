@@ -20,6 +20,10 @@ class UnstableSystemError(RuntimeError):
     """A queue grew past the scenario's limit: demand is beyond capacity."""
 
 
+class RunawayError(RuntimeError):
+    """The run would pass the scenario's limit on simulated events."""
+
+
 class Pool:
     """Places (beds, cubicles, caseload slots) held for a stay, with a FIFO queue and occupancy records."""
 
@@ -45,14 +49,16 @@ class Pool:
         return self.occupied < self.capacity and not self.queue
 
     def _change(self, delta: int) -> None:
-        now = self.env.now
+        now = self.env._now
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += delta
 
     def _admit(self, patient: Any) -> None:
-        self._change(1)
-        now = self.env.now
+        now = self.env._now  # _change(1), inlined: this runs on every admission
+        self.area += self.occupied * (now - self.last)
+        self.last = now
+        self.occupied += 1
         self.entered[id(patient)] = now
         if now >= self.window_start:
             self.arrivals += 1
@@ -66,23 +72,28 @@ class Pool:
 
     def request(self, patient: Any, granted: Granted) -> None:
         """Admit now, or queue and call ``granted(patient)`` when a place frees."""
-        if self.try_admit(patient):
+        if self.occupied < self.capacity and not self.queue:
+            self._admit(patient)
             granted(patient)
             return
         self.queue.append((patient, granted))
         if len(self.queue) > self.max_queue:
             raise UnstableSystemError(
-                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env.now:.0f}: "
+                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env._now:.0f}: "
                 f"demand is beyond its capacity of {self.capacity:g}; add capacity or lower demand"
             )
 
     def release(self, patient: Any) -> None:
         entered = self.entered.pop(id(patient))
+        now = self.env._now
         if entered >= self.window_start:
-            self.stay_total += self.env.now - entered
+            self.stay_total += now - entered
             self.stays += 1
-        self._change(-1)
-        self.serve()
+        self.area += self.occupied * (now - self.last)  # _change(-1), inlined: this runs on every release
+        self.last = now
+        self.occupied -= 1
+        if self.queue:
+            self.serve()
 
     def serve(self) -> None:
         while self.queue and self.occupied < self.capacity:
@@ -101,11 +112,11 @@ class Pool:
         self.arrivals = 0
         self.stays = 0
         self.stay_total = 0.0
-        self.window_start = self.env.now
+        self.window_start = self.env._now
 
     def time_average(self) -> float:
         self._change(0)
-        return self.area / max(self.env.now - self.window_start, 1e-12)
+        return self.area / max(self.env._now - self.window_start, 1e-12)
 
 
 class Starts:

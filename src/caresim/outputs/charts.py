@@ -26,6 +26,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.path import Path as MatplotlibPath
 
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
+from caresim.scenario.schema import DELAY_REASONS
 
 ORANGE = "#E69F00"
 SKY_BLUE = "#56B4E9"
@@ -43,14 +44,6 @@ MIX_COLOUR = BLUE
 ADMISSIONS = "emergency_admissions"
 BED_SERVICES = ("acute_beds", "intermediate_care_beds")
 DELAY_PREFIX = "delayed_days_"
-DELAY_REASONS = (
-    "awaiting_assessment",
-    "home_care_package",
-    "reablement",
-    "community_bed",
-    "care_home_placement",
-    "patient_choice",
-)
 DELAY_COLOURS = dict(zip(DELAY_REASONS, (BLUE, ORANGE, SKY_BLUE, VERMILLION, BLUISH_GREEN, YELLOW), strict=True))
 BCF_MEASURES = (
     "bcf_care_home_admissions_per_100k_65plus",

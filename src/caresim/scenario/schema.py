@@ -588,9 +588,10 @@ class Scenario(Frozen):
                 removed[effect.service] = removed.get(effect.service, 0) - effect.add
                 section, field = CAPACITY_FIELDS[effect.service]
                 base = capacity_value(getattr(getattr(self.services, section), field))
-                if removed[effect.service] > base:
+                left = base - removed[effect.service]
+                if left < 0:
                     raise FieldError(f"scheme {name} removes {-effect.add} places from {effect.service}, which has "
-                                     f"{base:g}; with every scheme's cuts that leaves {base - removed[effect.service]:g}",
+                                     f"{base:g}; with every scheme's cuts that leaves {left:g}",
                                      "schemes", name, "effects", index, "add")
 
     def _check_eligible(self, scheme: str, eligible: Eligible, tiers: list[str], where: tuple[str | int, ...]) -> None:
