@@ -115,7 +115,7 @@ def _table(summary, world: str, measures: tuple[str, ...], title: str) -> Table:
     rows = summary[summary["world"] == world].set_index("measure")
     table = Table(title=title, title_justify="left")
     for column, justify in (("measure", "left"), ("unit", "left"), ("mean", "right"), ("95% CI", "right"), ("n", "right")):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, overflow="fold")
     for measure in measures:
         if measure in rows.index:
             row = rows.loc[measure]
@@ -127,7 +127,7 @@ def _table(summary, world: str, measures: tuple[str, ...], title: str) -> Table:
 def _calibration_table(calibration) -> Table:
     table = Table(title="Baseline against calibration targets", title_justify="left")
     for column in ("measure", "target", "allowed range", "baseline", "within"):
-        table.add_column(column, justify="left" if column == "measure" else "right")
+        table.add_column(column, justify="left" if column == "measure" else "right", overflow="fold")
     for row in calibration.itertuples():
         ok = "[green]yes[/green]" if row.within else "[red]no[/red]"
         table.add_row(row.measure, f"{row.target:,.1f}", f"{row.low:,.1f} to {row.high:,.1f}", f"{row.baseline_mean:,.1f}", ok)
@@ -137,7 +137,7 @@ def _calibration_table(calibration) -> Table:
 def _attribution_table(attribution) -> Table:
     table = Table(title="Emergency admissions avoided, by scheme (negative: more admissions)", title_justify="left")
     for column in ("scheme", "alone (one at a time)", "marginal (leave one out)"):
-        table.add_column(column, justify="left" if column == "scheme" else "right")
+        table.add_column(column, justify="left" if column == "scheme" else "right", overflow="fold")
     rows = attribution[attribution["measure"] == "emergency_admissions"]
     for scheme in dict.fromkeys(rows["scheme"]):
         part = rows[rows["scheme"] == scheme].set_index("method")["mean"]
