@@ -240,7 +240,7 @@ def _comparison_table(comparison) -> Table:
     table = Table(title="Scheme mixes ranked by emergency admissions avoided (paired against one baseline)",
                   title_justify="left")
     for column in ("rank", "mix", "admissions avoided (95% CI)", "scheme cost", "net cost (95% CI)", "P(saves money)"):
-        table.add_column(column, justify="left" if column == "mix" else "right")
+        table.add_column(column, justify="left" if column == "mix" else "right", overflow="fold")
     for mix, rows in comparison.groupby("mix", sort=False):
         by = rows.set_index("measure")
         avoided, net = by.loc["emergency_admissions_avoided"], by.loc["net_cost"]
