@@ -75,7 +75,18 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     return {"cpu": model, "cores": str(multiprocessing.cpu_count()), "python": platform.python_version(),
-            "date": dt.date.today().isoformat()}
+            "date": dt.date.today().isoformat(), "yardstick": f"{_yardstick():.0f} ns"}
+
+
+def _yardstick() -> float:
+    """CPU nanoseconds per iteration of a plain Python loop, best of three: how fast this interpreter
+    runs here, to set figures from different machines side by side."""
+    def loop() -> None:
+        total = 0
+        for i in range(2_000_000):
+            total += i
+
+    return min(_cpu(loop)[0] for _ in range(3)) / 2_000_000 * 1e9
 
 
 def _cpu(run: Callable[[], Any]) -> tuple[float, Any]:
@@ -102,10 +113,10 @@ def small_network(repeats: int) -> Figures:
         "caresim engine": lambda n, r: _caresim_network(scenario, r),
     }
     best: dict[str, tuple[float, Outcome, int | None]] = {}
-    for r in range(repeats):
+    for r in range(repeats):  # every repeat simulates seed 0 again: the same work, timed again
         names = list(runs) if r % 2 == 0 else list(runs)[::-1]
         for name in names:
-            seconds, (outcome, callbacks) = _cpu(lambda name=name: runs[name](net, r))
+            seconds, (outcome, callbacks) = _cpu(lambda name=name: runs[name](net, 0))
             if name not in best or seconds < best[name][0]:
                 best[name] = (seconds, outcome, callbacks)
     per_year = DAYS_PER_YEAR / net.days
@@ -209,11 +220,15 @@ def _shortened(scenario: Scenario, quick: bool) -> Scenario:
     return scenario.model_copy(update={"run": scenario.run.model_copy(update={"days": 45, "warm_up_days": 7})})
 
 
-def _replication_year(plan: Plan) -> tuple[float, int]:
-    """CPU seconds per simulated year (warm-up included) of one replication of ``plan``, and its events."""
-    run = plan.scenario.run
+def _scaling_row(label: str, plan: Plan, one: float | None) -> tuple[tuple[str, ...], float]:
+    """One replication of ``plan``: CPU seconds per simulated year (warm-up included), and the table row."""
+    scenario = plan.scenario
     seconds, results = _cpu(lambda: run_replication(plan, 0))
-    return seconds * DAYS_PER_YEAR / (run.warm_up_days + run.days), sum(w.events for w in results)
+    events = sum(w.events for w in results)
+    per_year = seconds * DAYS_PER_YEAR / (scenario.run.warm_up_days + scenario.run.days)
+    return (label, f"{scenario.population.total:,}", f"{len(scenario.population.localities)}", f"{len(plan.worlds)}",
+            f"{events:,}", f"{per_year:.2f}", f"{per_year / (one or per_year):.2f}",
+            f"{seconds / events * 1e6:.1f}"), per_year
 
 
 def scaling(quick: bool) -> Figures:
@@ -221,22 +236,14 @@ def scaling(quick: bool) -> Figures:
     rows: list[tuple[str, ...]] = []
     one = None
     for factor in (1, 4, 8):
-        scenario = _shortened(scaled(skc, factor), quick)
-        seconds, events = _replication_year(Plan(scenario, {BASELINE: ()}, 1, ()))
-        one = one or seconds
-        rows.append((f"SKC ×{factor}, baseline world", f"{scenario.population.total:,}",
-                     f"{len(scenario.population.localities)}", "1", f"{events:,}", f"{seconds:.2f}",
-                     f"{seconds / one:.2f}", f"{seconds / events * 1e6 / (scenario.run.warm_up_days + scenario.run.days) * DAYS_PER_YEAR:.1f}"))
-    kent_factor = KENT_PEOPLE / skc.population.total
-    for label, scenario in (("SKC, baseline + mix", skc),
-                            ("Kent-sized, baseline + mix", scaled(skc, kent_factor, copies=2, name="kent_sized"))):
-        scenario = _shortened(scenario, quick)
-        plan = make_plan(scenario, 1, attribution=False)
-        seconds, events = _replication_year(plan)
-        rows.append((label, f"{scenario.population.total:,}", f"{len(scenario.population.localities)}",
-                     f"{len(plan.worlds)}", f"{events:,}", f"{seconds:.2f}", f"{seconds / one:.2f}",
-                     f"{seconds / events * 1e6 / (scenario.run.warm_up_days + scenario.run.days) * DAYS_PER_YEAR:.1f}"))
-    title = "Scaling with population (capacities scaled alike): CPU seconds per replication-year"
+        plan = Plan(_shortened(scaled(skc, factor), quick), {BASELINE: ()}, 1, ())
+        row, per_year = _scaling_row(f"SKC ×{factor}, baseline world", plan, one)
+        rows.append(row)
+        one = one or per_year
+    kent = scaled(skc, KENT_PEOPLE / skc.population.total, copies=2, name="kent_sized")
+    for label, scenario in (("SKC ×1, baseline + mix", skc), ("Kent-sized, baseline + mix", kent)):
+        rows.append(_scaling_row(label, make_plan(_shortened(scenario, quick), 1, attribution=False), one)[0])
+    title = "Scaling with population (capacities scaled alike), one replication each"
     if quick:
         title += "; quick mode: 52-day runs scaled to a year"
     return Figures(title, ("run", "people", "localities", "worlds", "events", "CPU s per replication-year",
@@ -248,10 +255,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 replications extrapolated to 100; short scaling runs")
     parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=None if Console().is_terminal else 160)
     about = machine()
     console.print(f"caresim benchmarks{' (quick)' if args.quick else ''} on {about['cpu']}, {about['cores']} cores, "
-                  f"Python {about['python']}, {about['date']}")
+                  f"Python {about['python']}, {about['date']}; Python loop: {about['yardstick']} an iteration")
     tables = []
     for measure in (lambda: small_network(2 if args.quick else 5),
                     lambda: skc_experiment((2, 4) if args.quick else (20, 100), args.quick),

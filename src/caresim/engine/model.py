@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from heapq import heappush
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import (
@@ -38,6 +39,18 @@ FOUR_HOURS = 4 / 24
 REASON = {name: i for i, name in enumerate(DELAY_REASONS)}
 ACUTE, NON_ACUTE = 0, 1
 BAND_SUFFIX = ("18_64", "65_74", "75_84", "85plus")
+
+
+class Call:
+    """A callback scheduled on simpy's event queue: what ``Environment.step`` needs of an event
+    (``callbacks``, ``_ok``) and the patient as ``value``, without the cost of a ``Timeout``."""
+
+    __slots__ = ("callbacks", "value")
+    _ok = True
+
+    def __init__(self, handler: Callable[[Call], None], value: Patient | None) -> None:
+        self.callbacks = (handler,)
+        self.value = value
 
 
 class Patient:
@@ -168,9 +181,13 @@ class Model:
         self.base_packages = self.home_care.per_week
 
     # ----------------------------------------------------------------- engine helpers
-    def after(self, delay: float, handler: Callable, patient: Patient) -> None:
+    def after(self, delay: float, handler: Callable[[Call], None], patient: Patient | None) -> None:
+        """Call ``handler`` in ``delay`` days, queued as simpy queues a ``Timeout``: (time, priority, id)."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
         self.events += 1
-        Timeout(self.env, delay, patient).callbacks.append(handler)
+        env = self.env
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Call(handler, patient)))
 
     def count(self, name: str, amount: float = 1.0) -> None:
         if self.env._now >= self.window:  # the measured period only; _now skips simpy's property call
@@ -224,12 +241,12 @@ class Model:
         rows = candidates.rows
         position = [0]
 
-        def arrive(_event: simpy.Event) -> None:
+        def arrive(_event: Call) -> None:
             k = position[0]
             self._crisis(indices[k], rows[indices[k]].tolist(), attributes[k], residence)
             position[0] += 1
             if position[0] < len(indices):
-                self.after(times[position[0]] - self.env.now, arrive, None)
+                self.after(times[position[0]] - self.env._now, arrive, None)
 
         if indices:
             self.after(times[0], arrive, None)
@@ -239,7 +256,8 @@ class Model:
             resident = self._pick_resident(row[RESIDENT])
             if resident is None:
                 return
-        patient = Patient((residence, i), row, *attributes[:1], residence, *attributes[1:])
+        band, tier, locality, crisis_type, avoidable, gp_manageable = attributes
+        patient = Patient((residence, i), row, band, residence, tier, locality, crisis_type, avoidable, gp_manageable)
         if residence:
             patient.resident = resident
             resident.away = True
@@ -257,7 +275,7 @@ class Model:
 
     # ----------------------------------------------------------------- first contact
     def _first_contact(self, p: Patient) -> None:
-        now = self.env.now
+        now = self.env._now
         in_hours = self.calendar.is_open(self.gp_hours, now)
         contact = choose(self._contact[(p.residence, in_hours)], p.row[CONTACT])
         if contact == "gp":
@@ -329,12 +347,12 @@ class Model:
 
         ``leaving`` runs once the diversion is sure, before the patient moves on (e.g. freeing an A&E cubicle).
         """
-        active = self.effects.divert(point, p, self.env.now, p.row[DIVERT])
+        active = self.effects.divert(point, p, self.env._now, p.row[DIVERT])
         if active is None:
             return False
         target = active.effect.to
         then_admitted = p.row[THEN_ADMITTED] < active.then_admitted
-        now = self.env.now
+        now = self.env._now
         if target == "rapid_response":
             ok = self.calendar.is_open(self.rapid_response_hours, now) and self.rapid_response.has_room()
         elif target == "intermediate_care_beds":
@@ -367,7 +385,7 @@ class Model:
 
     # ----------------------------------------------------------------- rapid response
     def _start_rapid_response(self, p: Patient, then_admitted: bool) -> bool:
-        if not self.calendar.is_open(self.rapid_response_hours, self.env.now) or not self.rapid_response.try_admit(p):
+        if not self.calendar.is_open(self.rapid_response_hours, self.env._now) or not self.rapid_response.try_admit(p):
             return False
         self.count("rapid_response_episodes")
         self.move(p, "rapid_response")
@@ -375,7 +393,7 @@ class Model:
         self.after(self.sample("rapid_response.episode", p.row[RAPID_RESPONSE_EPISODE]), self._rapid_response_done, p)
         return True
 
-    def _rapid_response_done(self, event: simpy.Event) -> None:
+    def _rapid_response_done(self, event: Call) -> None:
         p = event.value
         self.rapid_response.release(p)
         if p.diverted_by == "admit":
@@ -414,7 +432,7 @@ class Model:
             self.count("ae_attendances_65plus")
         if p.residence:
             self.count("care_home_ae_attendances")
-        p.ae_arrival = self.env.now
+        p.ae_arrival = self.env._now
         self.move(p, "ae_waiting")
         self.ae.request(p, self._in_cubicle)
 
@@ -432,7 +450,7 @@ class Model:
             duration = self.sample("ae.time_discharged_hours", p.row[AE_DISCHARGED] * 24) / 24
         self.after(duration, self._ae_assessed, p)
 
-    def _ae_assessed(self, event: simpy.Event) -> None:
+    def _ae_assessed(self, event: Call) -> None:
         p = event.value
         if p.admitted_ae:
             if p.ae_arrival >= self.window:  # A&E outcomes count for attendances counted in the window
@@ -448,7 +466,7 @@ class Model:
         self.ae.release(p)
         if p.ae_arrival >= self.window:
             self.count("ae_departures")
-            if self.env.now - p.ae_arrival <= FOUR_HOURS:
+            if self.env._now - p.ae_arrival <= FOUR_HOURS:
                 self.count("ae_within_4h")
 
     # ----------------------------------------------------------------- admission
@@ -490,15 +508,15 @@ class Model:
         if p.location == "ae":
             self._leave_ae(p)
         self.move(p, "acute")
-        now = self.env.now
+        now = self.env._now
         stay = self.sample(f"acute_beds.length_of_stay.{AGE_BANDS[p.band]}", p.row[ACUTE_STAY])
         stay *= self.effects.multiplier(LengthOfStayEffect, p, now, "acute_beds")
         self.after(stay, self._medically_fit, p)
 
     # ----------------------------------------------------------------- discharge
-    def _medically_fit(self, event: simpy.Event) -> None:
+    def _medically_fit(self, event: Call) -> None:
         p = event.value
-        now = self.env.now
+        now = self.env._now
         d = self.scenario.discharge
         if p.residence:
             if p.row[PATHWAY] < d.care_home_resident_death:
@@ -530,7 +548,7 @@ class Model:
         else:
             self._after_assessment(p)
 
-    def _assessed(self, event: simpy.Event) -> None:
+    def _assessed(self, event: Call) -> None:
         p = event.value
         self._end_delay(p)
         self._after_assessment(p)
@@ -543,7 +561,7 @@ class Model:
         else:
             self._request_downstream(p, ACUTE)
 
-    def _chosen(self, event: simpy.Event) -> None:
+    def _chosen(self, event: Call) -> None:
         p = event.value
         self._end_delay(p)
         self._request_downstream(p, ACUTE)
@@ -580,13 +598,13 @@ class Model:
     def _start_delay(self, p: Patient, reason: str, setting: int) -> None:
         p.delay_reason = REASON[reason]
         p.delay_setting = setting
-        p.delay_start = self.env.now
+        p.delay_start = self.env._now
         self.delayed_now += 1
 
     def _end_delay(self, p: Patient) -> None:
         if p.delay_reason is None:
             return
-        self.tally.delay(p.delay_reason, p.delay_setting, p.delay_start, self.env.now)
+        self.tally.delay(p.delay_reason, p.delay_setting, p.delay_start, self.env._now)
         p.delay_reason = None
         self.delayed_now -= 1
 
@@ -597,17 +615,17 @@ class Model:
         self._discharge_when_open(p)
 
     def _discharge_when_open(self, p: Patient) -> None:
-        now = self.env.now
+        now = self.env._now
         self.after(self.calendar.next_open(self.discharge_hours, now) - now, self._leave_acute, p)
 
     def _release_acute(self, p: Patient) -> None:
-        stay = self.env.now - self.acute.entered[id(p)]
+        stay = self.env._now - self.acute.entered[id(p)]
         self.acute.release(p)
         if p.via != "warm_start":
             self.count(f"acute_stays_{BAND_SUFFIX[p.band]}")
             self.count(f"acute_stay_days_{BAND_SUFFIX[p.band]}", stay)
 
-    def _leave_acute(self, event: simpy.Event) -> None:
+    def _leave_acute(self, event: Call) -> None:
         p = event.value
         self._release_acute(p)
         destination = p.destination
@@ -641,7 +659,7 @@ class Model:
     def _maybe_readmit(self, p: Patient) -> None:
         d = self.scenario.discharge
         probability = d.readmission_probability[AGE_BANDS[p.band]]
-        probability *= self.effects.multiplier(ReadmissionEffect, p, self.env.now)
+        probability *= self.effects.multiplier(ReadmissionEffect, p, self.env._now)
         self.count("discharges_home_alive")
         if p.row[READMIT] < probability:
             again = self._next_episode(p, "at_home_before_readmission")
@@ -659,7 +677,7 @@ class Model:
         self.enter(again, location)
         return again
 
-    def _readmitted(self, event: simpy.Event) -> None:
+    def _readmitted(self, event: Call) -> None:
         p = event.value
         self.count("ambulance_incidents")
         self.count("ambulance_conveyances")
@@ -676,7 +694,7 @@ class Model:
         p.reablement_from_hospital = from_hospital
         self.after(self.sample("reablement.duration", p.row[REABLEMENT]), self._reablement_done, p)
 
-    def _reablement_done(self, event: simpy.Event) -> None:
+    def _reablement_done(self, event: Call) -> None:
         p = event.value
         self.reablement.release(p)
         if p.reablement_from_hospital and p.band > 0:
@@ -697,16 +715,16 @@ class Model:
         self.move(p, "intermediate_care")
         p.destination = "step_up" if step_up else "step_down"
         stay = self.sample("intermediate_care_beds.length_of_stay", p.row[INTERMEDIATE_CARE_STAY])
-        stay *= self.effects.multiplier(LengthOfStayEffect, p, self.env.now, "intermediate_care_beds")
+        stay *= self.effects.multiplier(LengthOfStayEffect, p, self.env._now, "intermediate_care_beds")
         self.after(stay, self._intermediate_care_done, p)
 
     def _ic_pool(self, p: Patient) -> Pool:
         return self.step_up if p.destination == "step_up" else self.step_down
 
-    def _intermediate_care_done(self, event: simpy.Event) -> None:
+    def _intermediate_care_done(self, event: Call) -> None:
         p = event.value
         shares = dict(self.scenario.routing.intermediate_care)
-        multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.env.now)
+        multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.env._now)
         moved = shares.get("care_home", 0.0) * (1 - multiplier)
         if moved:
             shares["care_home"] -= moved
@@ -775,7 +793,7 @@ class Model:
         years = p.row[RESIDENCE_YEARS] * homes.mean_residence_years[p.home_kind]
         self.after(years * 365.25, self._residence_ends, p)
 
-    def _residence_ends(self, event: simpy.Event) -> None:
+    def _residence_ends(self, event: Call) -> None:
         resident = event.value
         if resident.location != "care_home":
             return
@@ -816,9 +834,9 @@ class Model:
             p = Patient((2, i), rows[i].tolist(), int(bands[i]), 0, -1, -1, -1, False, False)
             self.after(times[i], self._community_placement, p)
 
-    def _community_placement(self, event: simpy.Event) -> None:
+    def _community_placement(self, event: Call) -> None:
         p = event.value
-        multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.env.now)
+        multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.env._now)
         if p.row[KEEP] >= multiplier:
             return
         homes = self.scenario.services.care_homes
@@ -895,8 +913,8 @@ class Model:
         step_down = round(added * self.scenario.services.intermediate_care_beds.step_down_share)
         return step_down if pool == "step_down_beds" else added - step_down
 
-    def _new_day(self, event: simpy.Event) -> None:
-        now = self.env.now
+    def _new_day(self, event: Call) -> None:
+        now = self.env._now
         day = int(round(now))
         if day == int(self.window):
             for pool in self.pools.values():
@@ -907,7 +925,7 @@ class Model:
             if added:
                 pool.set_capacity(max(0.0, self.base_capacity[name] + added))
             self.daily[name][day] = pool.occupied
-            self.daily_capacity[name][day] = pool.capacity
+            self.daily_capacity[name][day] = max(pool.capacity, pool.occupied)  # a cut closes beds as they empty
             over = pool.occupied - pool.capacity
             if over > self.peak_over[name]:
                 self.peak_over[name] = over
@@ -945,7 +963,7 @@ class Model:
         return self._record()
 
     def _record(self) -> ReplicationRecord:
-        now = self.env.now
+        now = self.env._now
         for p in self.live.values():
             if p.delay_reason is not None:
                 self.tally.delay(p.delay_reason, p.delay_setting, p.delay_start, now)

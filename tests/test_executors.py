@@ -1,0 +1,105 @@
+"""Executors: identical results on every executor, failures that name their replication, flat memory."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from caresim.engine.services import UnstableSystemError
+from caresim.experiment import executors
+from caresim.experiment.executors import execute
+from caresim.experiment.plan import BASELINE, Plan, make_plan
+from caresim.experiment.replication import ReplicationFailed, WorldResult
+from caresim.scenario.schema import Scenario
+from conftest import ROOT, shortened
+
+RUNS = {"serial": ("serial", None), "processes": ("processes", None), "dask": ("dask", "local")}
+
+
+@pytest.fixture(scope="module")
+def small(skc: Scenario) -> Scenario:
+    return shortened(skc, days=21, warm_up_days=7)
+
+
+@pytest.fixture(scope="module")
+def overloaded(small: Scenario) -> Scenario:
+    """Five acute beds for the whole SKC flow: the bed queue passes run.max_queue within a day or two."""
+    data = small.model_dump(by_alias=True)
+    data["services"]["acute_beds"].update(capacity=5, initial_occupancy=0)
+    data["run"]["max_queue"] = 10
+    return Scenario.model_validate(data)
+
+
+def _same(a: WorldResult, b: WorldResult) -> bool:
+    arrays = all(np.array_equal(a.daily[k], b.daily[k]) for k in a.daily) and np.array_equal(
+        a.monthly_delays, b.monthly_delays)
+    return ((a.world, a.replication, a.measures, a.sampled, a.little, a.conservation, a.events)
+            == (b.world, b.replication, b.measures, b.sampled, b.little, b.conservation, b.events)) and arrays
+
+
+def test_every_executor_gives_bit_for_bit_the_same_results(small: Scenario) -> None:
+    plan = make_plan(small, 3)
+    results = {name: execute(plan, executor, workers=2, scheduler=scheduler, progress=False)
+               for name, (executor, scheduler) in RUNS.items()}
+    serial = results.pop("serial")
+    assert [w.replication for worlds in serial for w in worlds] == [0, 0, 1, 1, 2, 2]
+    for name, other in results.items():
+        assert len(other) == len(serial), name
+        assert all(_same(a, b) for worlds_a, worlds_b in zip(serial, other, strict=True)
+                   for a, b in zip(worlds_a, worlds_b, strict=True)), name
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_a_failing_replication_names_itself_its_seed_and_the_error(name: str, overloaded: Scenario) -> None:
+    executor, scheduler = RUNS[name]
+    with pytest.raises(ReplicationFailed, match=rf"replication \d+ \(seed {overloaded.run.seed}\) failed: "
+                                                r"UnstableSystemError: .*queue for acute_beds") as failure:
+        execute(make_plan(overloaded, 6), executor, workers=2, scheduler=scheduler, progress=False)
+    assert isinstance(failure.value.__cause__, UnstableSystemError)  # the CLI reads the cause on every executor
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the patch reaches workers only by fork")
+def test_a_worker_that_dies_is_reported_not_waited_for(small: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = executors.run_replication
+
+    def dies_on_one(plan: Plan, replication: int) -> list[WorldResult]:
+        if replication == 1:
+            os._exit(3)
+        return real(plan, replication)
+
+    monkeypatch.setattr(executors, "run_replication", dies_on_one)
+    with pytest.raises(ReplicationFailed, match=rf"replication \d+ \(seed {small.run.seed}\) did not finish"):
+        execute(make_plan(small, 4), "processes", workers=2, progress=False)
+
+
+def _peak(plan: Plan) -> int:
+    tracemalloc.reset_peak()
+    execute(plan, "serial", progress=False)
+    return tracemalloc.get_traced_memory()[1]
+
+
+def test_memory_does_not_grow_with_replications(small: Scenario) -> None:
+    tracemalloc.start()
+    try:
+        few, many = (_peak(Plan(small, {BASELINE: ()}, n, ())) for n in (4, 16))
+    finally:
+        tracemalloc.stop()
+    assert many < 1.5 * few
+
+
+@pytest.mark.slow
+def test_quick_benchmarks_run_and_print_every_row() -> None:
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("heapq (hand-written loop)", "SimPy (idiomatic processes)", "caresim engine", "ratio caresim/simpy",
+                "ratio caresim/heapq", "SKC experiment, 2 replications", "SKC experiment, 4 replications",
+                "SKC ×1, baseline world", "SKC ×4, baseline world", "SKC ×8, baseline world",
+                "SKC ×1, baseline + mix", "Kent-sized, baseline + mix"):
+        assert row in done.stdout, row
