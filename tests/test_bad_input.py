@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from caresim.cli import app
+from conftest import SKC
 
-SKC = Path(__file__).resolve().parents[1] / "scenarios" / "skc_2015.yaml"
 FILE = "skc.yaml"
 Edit = Callable[[str], str | bytes]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 from typer.testing import CliRunner
 
 from caresim.cli import app
 from caresim.experiment.diagnostics import mser5, replications_needed
+from conftest import ROOT
 
 runner = CliRunner()
 SHORT_RUN = "run: {days: 30, warm_up_days: 5, replications: 2}\n"

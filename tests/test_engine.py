@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import changed, shortened
 
 from caresim.engine.streams import stable_hash, stream
 from caresim.experiment.plan import Plan, make_plan
 from caresim.experiment.replication import run_replication
 from caresim.scenario.distributions import Exponential, Lognormal, Triangular, Uniform
+from conftest import changed, shortened
 
 
 def test_stream_names_not_order_define_draws():

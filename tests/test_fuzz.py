@@ -16,19 +16,17 @@ from typing import Any
 from unittest import mock
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caresim.engine.services import RunawayError
-from caresim.engine.services import Pool, UnstableSystemError
+from caresim.engine.services import Pool, RunawayError, UnstableSystemError
 from caresim.experiment.plan import make_plan
 from caresim.experiment.replication import ReplicationFailed, WorldResult, run_replication
 from caresim.scenario.loading import load_scenario, resolve, validate
 from caresim.scenario.problems import ScenarioError
 from caresim.scenario.schema import CAPACITY_FIELDS, Scenario
+from conftest import SKC
 
-SKC = Path(__file__).resolve().parents[1] / "scenarios" / "skc_2015.yaml"
 BASE, SOURCE_MAP = resolve(SKC)
 BASE_TEXT = SKC.read_text(encoding="utf-8")
 

@@ -15,10 +15,9 @@ from caresim.experiment.plan import make_plan
 from caresim.scenario.loading import load_scenario, read_yaml, resolve, validate
 from caresim.scenario.problems import Problem, ScenarioError
 from caresim.scenario.schema import Scenario, Scheme
+from conftest import ROOT, SKC
 
-ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "scenarios" / "library" / "kent_schemes.yaml"
-SKC = ROOT / "scenarios" / "skc_2015.yaml"
 EXAMPLE = ROOT / "scenarios" / "examples" / "north_kent_2015.yaml"
 AREAS = ("kent_", "thanet_", "canterbury_coastal_", "ashford_", "north_kent_", "west_kent_")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import changed
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.effects import WorldEffects
@@ -13,6 +12,7 @@ from caresim.experiment.plan import Plan, make_plan
 from caresim.experiment.replication import run_replication
 from caresim.experiment.summary import ATTRIBUTED, attribution_frame, replications_frame, wide
 from caresim.scenario.schema import Scenario
+from conftest import changed
 
 
 def with_schemes(scenario: Scenario, schemes: dict) -> Scenario:

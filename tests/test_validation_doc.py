@@ -16,11 +16,8 @@ from caresim.outputs.sources_doc import write_sources_doc
 from caresim.outputs.validation_doc import write_validation_doc
 from caresim.scenario.loading import load_scenario
 from caresim.scenario.sources import parameter_sources
+from conftest import ROOT, SKC
 from fake_run import write_fake_run
-
-ROOT = Path(__file__).resolve().parents[1]
-SKC = ROOT / "scenarios" / "skc_2015.yaml"
-
 
 # --- docs/sources.md -----------------------------------------------------------------------
 

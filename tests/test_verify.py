@@ -8,6 +8,7 @@ import pytest
 
 from caresim.scenario.loading import load_scenario
 from caresim.verify import COLUMNS, VERIFICATION, erlang_b, erlang_c, mmc_sojourn_within, run_checks
+from conftest import SKC
 
 
 @pytest.mark.parametrize(("servers", "load", "blocking"), [
@@ -60,7 +61,7 @@ def test_built_in_scenarios_load(path):
 
 @pytest.mark.slow
 def test_every_check_passes_on_the_engine():
-    table = run_checks(replications=5)
+    table = run_checks(SKC, replications=5)
     assert list(table.columns) == COLUMNS
     assert set(table["check"]) == {"erlang_loss", "infinite_server", "arrivals", "erlang_delay", "little",
                                    "tandem_blocking"}

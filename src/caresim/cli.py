@@ -55,8 +55,7 @@ def friendly(command: Callable) -> Callable:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from caresim.engine.services import RunawayError
-        from caresim.engine.services import UnstableSystemError
+        from caresim.engine.services import RunawayError, UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
         from caresim.outputs.run_folder import IncompleteRunError
         from caresim.scenario.problems import ScenarioError
@@ -342,7 +341,7 @@ def verify(
     on every service of a full run, and blocking after service against Ciw. Exit code 1 if any check fails."""
     from caresim.verify import run_checks
 
-    table = run_checks(replications, progress=True, skc=scenario)
+    table = run_checks(scenario, replications, progress=True)
     view = Table(title="Verification against theory (pass: theory inside the simulated 99% CI, with the stated margin)",
                  title_justify="left")
     for column in ("check", "quantity", "theory", "simulated", "99% CI", "passed"):

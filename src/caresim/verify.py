@@ -30,7 +30,6 @@ from caresim.scenario.loading import load_scenario
 from caresim.scenario.schema import AGE_BANDS, Scenario
 
 VERIFICATION = Path(__file__).resolve().parent / "verification"
-SKC = Path(__file__).resolve().parents[2] / "scenarios" / "skc_2015.yaml"
 LEVEL = 0.99
 COLUMNS = ["check", "quantity", "theory", "simulated", "ci_low", "ci_high", "n", "passed", "note"]
 DAYS_PER_YEAR = 365.25
@@ -304,7 +303,7 @@ def check_tandem(replications: int, progress: bool) -> list[Row]:
     return rows
 
 
-def run_checks(replications: int = 10, progress: bool = False, skc: Path = SKC) -> pd.DataFrame:
+def run_checks(skc: Path, replications: int = 10, progress: bool = False) -> pd.DataFrame:
     """Every check, one row per compared quantity: theory, simulated mean with its 99 % CI, and a verdict."""
     rows = [
         *check_erlang_loss(replications, progress),

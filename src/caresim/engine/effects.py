@@ -23,9 +23,19 @@ from caresim.engine.calendar import Calendar
 from caresim.engine.demand import COLUMN, Candidates
 from caresim.engine.streams import stream
 from caresim.scenario.schema import (
-    AGE_BANDS, CRISIS_TYPES, AnyEffect, AssessmentDelayEffect, CapacityEffect, CareHomeAdmissionEffect,
-    DischargeHoursEffect, DiversionEffect, Eligible, Hours, LengthOfStayEffect, PathwayShiftEffect,
-    PreventionEffect, ReadmissionEffect, Scenario, Uncertain,
+    AGE_BANDS,
+    CRISIS_TYPES,
+    AnyEffect,
+    CapacityEffect,
+    CareHomeAdmissionEffect,
+    DischargeHoursEffect,
+    DiversionEffect,
+    Eligible,
+    Hours,
+    PathwayShiftEffect,
+    PreventionEffect,
+    Scenario,
+    Uncertain,
 )
 
 EffectKey = tuple[str, int]

@@ -19,15 +19,26 @@ from simpy.events import NORMAL
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import (
-    COLUMN, Candidates, care_home_candidates, community_candidates, community_segments, draw_rows,
+    COLUMN,
+    Candidates,
+    care_home_candidates,
+    community_candidates,
+    community_segments,
+    draw_rows,
 )
 from caresim.engine.effects import Target, WorldEffects
 from caresim.engine.services import Appointments, Pool, RunawayError, Starts, UnstableSystemError
 from caresim.engine.streams import stream
 from caresim.engine.tally import ReplicationRecord, ServiceRecord, Tally
 from caresim.scenario.schema import (
-    AGE_BANDS, DELAY_REASONS, AssessmentDelayEffect, CareHomeAdmissionEffect, LengthOfStayEffect, ReadmissionEffect,
-    Scenario, capacity_value,
+    AGE_BANDS,
+    DELAY_REASONS,
+    AssessmentDelayEffect,
+    CareHomeAdmissionEffect,
+    LengthOfStayEffect,
+    ReadmissionEffect,
+    Scenario,
+    capacity_value,
 )
 
 (KEEP, CONTACT, GP, OUT_OF_HOURS, AMBULANCE, MINOR_INJURY, AE_ADMIT, RAPID_RESPONSE, DIVERT, THEN_ADMITTED,

@@ -7,7 +7,7 @@ draws are fixed on arrival and a scheme can change what happens to the patient, 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
@@ -155,6 +155,6 @@ class Lognormal(_Distribution):
 
 
 Distribution = Annotated[
-    Union[Fixed, Exponential, Uniform, Triangular, Lognormal], Field(discriminator="distribution")
+    Fixed | Exponential | Uniform | Triangular | Lognormal, Field(discriminator="distribution")
 ]
 

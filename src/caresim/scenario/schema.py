@@ -489,10 +489,7 @@ class CareHomeAdmissionEffect(Effect):
 
 
 AnyEffect = Annotated[
-    Union[
-        CapacityEffect, PreventionEffect, DiversionEffect, LengthOfStayEffect, AssessmentDelayEffect,
-        DischargeHoursEffect, PathwayShiftEffect, ReadmissionEffect, CareHomeAdmissionEffect,
-    ],
+    CapacityEffect | PreventionEffect | DiversionEffect | LengthOfStayEffect | AssessmentDelayEffect | DischargeHoursEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
     Field(discriminator="kind"),
 ]
 
