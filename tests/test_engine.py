@@ -119,3 +119,22 @@ def test_one_segment_feeding_one_bed_pool(short):
     assert world.measures["emergency_admissions"] > 0
     assert world.measures["ae_attendances"] == 0
     assert world.measures["gp_urgent_contacts"] == 0
+
+
+def test_demand_grows_by_band_in_each_later_year(skc):
+    """Rates describe the first year; a multi-year run grows each band's crises by its growth, compounded."""
+    from caresim.engine.calendar import Calendar
+    from caresim.engine.demand import COLUMN, community_candidates, growth_factors
+
+    one_year = Calendar(skc.run.start, skc.run.warm_up_days, skc.run.days)
+    assert growth_factors(skc, one_year).shape == (1, 4)  # SKC's 2015/16 year: no growth, so no change
+    growing = changed(skc, "population.growth_per_year", {"18-64": 0.0, "65-74": 0.0, "75-84": 0.0, "85+": 0.5})
+    growing = changed(changed(growing, "population.localities", {"Town": 40_000}), "services.care_homes.enabled", False)
+    growing = shortened(growing, days=3 * 365 + 1, warm_up_days=0)
+    calendar = Calendar(growing.run.start, 0, growing.run.days)
+    candidates = community_candidates(growing, calendar, 0)
+    kept = candidates.rows[:, COLUMN["keep"]] < candidates.accept
+    year = calendar.year[candidates.time.astype(int)]
+    per_year = np.array([[np.sum(kept & (year == y) & (candidates.band == b)) for b in (0, 3)] for y in range(3)])
+    assert per_year[:, 1] / per_year[0, 1] == pytest.approx([1.0, 1.5, 2.25], rel=0.06)
+    assert per_year[:, 0] / per_year[0, 0] == pytest.approx([1.0, 1.0, 1.0], rel=0.03)

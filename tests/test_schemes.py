@@ -69,6 +69,38 @@ def test_more_capacity_never_diverts_fewer(short):
     assert diverted[-1] > diverted[0]
 
 
+def test_extended_gp_hours_serve_referrals_and_change_no_first_contact(short):
+    """A hub open 8-8, 7 days, adds appointments for patients streamed from A&E; where people first turn
+    follows core practice hours, so with no diversion the world is the baseline."""
+    hub = {"kind": "capacity", "service": "gp", "add": 300,
+           "hours": {"start_hour": 8, "end_hour": 20, "weekends": True}}
+    stream = {"kind": "diversion", "at": "self_presentation", "to": "gp", "share": {"value": 1.0}}
+    scenario = with_schemes(changed(short, "services.gp.appointments_per_weekday", 100_000),
+                            {"hours": {"title": "Hub", "effects": [hub]},
+                             "core": {"title": "Streaming", "effects": [stream]},
+                             "both": {"title": "Hub and streaming", "effects": [hub, stream]}})
+    worlds = run_worlds(scenario, {"baseline": (), "hours": ("hours",), "core": ("core",), "both": ("both",)})
+    base = worlds["baseline"]
+    for measure in ("gp_urgent_contacts", "out_of_hours_contacts", "ambulance_incidents", "ae_attendances"):
+        assert worlds["hours"][measure] == base[measure], measure
+    # streaming works only while a surgery or the hub is open; the hub's hours let more through
+    assert 0 < worlds["core"]["diversions_self_presentation"] < worlds["both"]["diversions_self_presentation"]
+    assert worlds["core"]["failed_diversions_self_presentation"] > worlds["both"]["failed_diversions_self_presentation"]
+
+
+def test_a_diversion_to_gp_removes_attendances_never_admissions(short):
+    """Only self-presenters whom A&E would not admit are manageable in primary care (one draw decides both)."""
+    stream = {"kind": "diversion", "at": "self_presentation", "to": "gp", "share": {"value": 1.0}}
+    scenario = with_schemes(changed(short, "services.gp.appointments_per_weekday", 100_000),
+                            {"stream": {"title": "Streaming", "effects": [stream]}})
+    worlds = run_worlds(scenario, {"baseline": (), "stream": ("stream",)})
+    diverted = worlds["stream"]["diversions_self_presentation"]
+    assert diverted > 100
+    fewer_attendances = worlds["baseline"]["ae_attendances"] - worlds["stream"]["ae_attendances"]
+    assert fewer_attendances == pytest.approx(diverted, rel=0.05)
+    assert worlds["stream"]["emergency_admissions"] == pytest.approx(worlds["baseline"]["emergency_admissions"], abs=3)
+
+
 class Person:
     band, residence, crisis_type, tier, locality = 2, 0, 0, 0, 0
 

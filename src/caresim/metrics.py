@@ -20,8 +20,10 @@ PER_YEAR_COUNTS = (
     "emergency_admissions_65plus", "emergency_admissions_via_ae", "avoidable_emergency_admissions",
     "readmissions_30d", "step_up_admissions", "step_down_admissions", "reablement_episodes", "home_care_packages",
     "care_home_admissions", "care_home_admissions_65plus", "care_home_admissions_65plus_council_funded",
-    "deaths_hospital", "deaths_intermediate_care", "deaths_care_home", "diversions", "failed_diversions",
-    "failed_diversions_self_presentation", "failed_diversions_ambulance_conveyance", "failed_diversions_admission",
+    "deaths_hospital", "deaths_intermediate_care", "deaths_care_home",
+    "diversions", "diversions_self_presentation", "diversions_ambulance_conveyance", "diversions_admission",
+    "failed_diversions", "failed_diversions_self_presentation", "failed_diversions_ambulance_conveyance",
+    "failed_diversions_admission",
     "rapid_response_no_room", "acute_turned_away", "ae_admitted", "acute_to_home", "acute_to_reablement",
     "acute_to_home_care", "acute_to_step_down", "acute_to_care_home",
 )

@@ -21,6 +21,8 @@ class Calendar:
         self.weekday = np.array([d.weekday() for d in dates])
         self.weekend = tuple(d.weekday() >= 5 for d in dates)  # plain bools: cheaper than numpy scalars per event
         self.month = np.array([d.month - 1 for d in dates])
+        self.year = np.array([max(0, d.year - start.year - ((d.month, d.day) < (start.month, start.day)))
+                              for d in dates])  # whole years since the start of the measured period
         self.dates = dates
 
     def date(self, t: float) -> dt.date:

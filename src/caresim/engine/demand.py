@@ -8,6 +8,7 @@ row of uniforms and durations, one column per decision. A world keeps candidate 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,6 +110,18 @@ def care_home_residents_by_band(scenario: Scenario) -> np.ndarray:
     return np.array([residents * homes.resident_age_shares.get(band, 0.0) for band in AGE_BANDS])
 
 
+def growth_factors(scenario: Scenario, calendar: Calendar) -> np.ndarray:
+    """Demand of each age band in each year of the measured period, relative to the first (rows: years).
+
+    The scenario's population and rates describe its first year; each later year grows by
+    ``growth_per_year``, compounded, as annual population projections do. Years run from the start
+    date; warm-up counts as the first.
+    """
+    years = 1 + int(calendar.year[:int(math.ceil(calendar.end))].max())
+    growth = np.array([scenario.population.growth_per_year.get(band, 0.0) for band in AGE_BANDS])
+    return (1 + growth)[None, :] ** np.arange(years)[:, None]
+
+
 def _thinned_times(rng: np.random.Generator, rate_per_day: float, profile: RateProfile, headroom: float,
                    end: float, limit: int) -> tuple[np.ndarray, np.ndarray]:
     bound = rate_per_day * profile.maximum * headroom
@@ -137,10 +150,14 @@ def community_candidates(scenario: Scenario, calendar: Calendar, replication: in
     rng = stream(scenario.run.seed, "community_crises", replication)
     localities, bands, tiers, rates = community_segments(scenario)
     profile = RateProfile(scenario.demand.profile, calendar)
-    times, accept = _thinned_times(rng, rates.sum(), profile, scenario.demand.thinning_headroom, calendar.end,
+    growth = growth_factors(scenario, calendar)
+    peak = max(1.0, float(growth.max()))
+    times, accept = _thinned_times(rng, rates.sum() * peak, profile, scenario.demand.thinning_headroom, calendar.end,
                                    scenario.run.max_events)
     segment = rng.choice(len(rates), size=len(times), p=rates / rates.sum()) if rates.sum() > 0 else np.zeros(0, int)
     band = bands[segment]
+    if len(growth) > 1:  # a multi-year run: thin each candidate again by its band's growth in its year
+        accept = accept * growth[calendar.year[times.astype(int)], band] / peak
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
     rows = draw_rows(scenario, rng, band)
     return Candidates(times, accept, band, tiers[segment], localities[segment], crisis_type, avoidable,

@@ -141,7 +141,7 @@ class Model:
                          (0, False): cumulative_of(fc.home_out_of_hours.model_dump()),
                          (1, True): cumulative_of(fc.care_home_in_hours.model_dump()),
                          (1, False): cumulative_of(fc.care_home_out_of_hours.model_dump())}
-        self.gp_hours = s.services.gp.hours
+        self.practice_hours = self.gp_hours = s.services.gp.hours
         self.rapid_response_hours = s.services.rapid_response.hours
         self.discharge_hours = s.discharge.hours
         self.residents: list[Patient] = []
@@ -287,7 +287,7 @@ class Model:
     # ----------------------------------------------------------------- first contact
     def _first_contact(self, p: Patient) -> None:
         now = self.env._now
-        in_hours = self.calendar.is_open(self.gp_hours, now)
+        in_hours = self.calendar.is_open(self.practice_hours, now)  # core hours: extended hours serve referrals
         contact = choose(self._contact[(p.residence, in_hours)], p.row[CONTACT])
         if contact == "gp":
             self._gp(p)
@@ -329,7 +329,7 @@ class Model:
         self._route(p, choose(self._routing["minor_injury"], p.row[MINOR_INJURY]), "minor_injury")
 
     def _self_present(self, p: Patient) -> None:
-        if p.gp_manageable and self._diverted("self_presentation", p):
+        if p.gp_manageable and not self._admitted_from_ae(p) and self._diverted("self_presentation", p):
             return
         self._attend_ae(p)
 
@@ -369,7 +369,7 @@ class Model:
         elif target == "intermediate_care_beds":
             ok = self.step_up.has_room()
         elif target == "gp":
-            ok = self.appointments.take()
+            ok = self.calendar.is_open(self.gp_hours, now) and self.appointments.take()
         else:
             ok = True
         if ok and leaving is not None:

@@ -119,7 +119,8 @@ class Demand(Frozen):
     care_home_crisis_rate_per_resident_year: NonNegativeFloat = 0.0
     crisis_type_shares: dict[AgeBand, dict[CrisisType, Share]]
     avoidable_share: dict[CrisisType, Share]
-    gp_manageable_share: Share = 0.0
+    gp_manageable_share: Share = Field(
+        default=0.0, description="Share of A&E self-presenters whom A&E would not admit who could be seen in primary care.")
     profile: Profile = Profile()
     thinning_headroom: float = Field(default=1.25, ge=1, le=10)
 
