@@ -78,8 +78,8 @@ CAVEATS = (
     "uncertainty in the inputs or in the structure of the model, so the real uncertainty is wider.",
     "The simulated period is one year with schemes at full strength from day one: no ramp-up, no recruitment "
     "delay and no effects beyond the year (for example on long care-home stays).",
-    "Demand is the baseline demand of the scenario. The model does not change it for population growth, "
-    "housing, deprivation or other wider determinants beyond what the scenario sets.",
+    "Demand is the scenario's own; in runs longer than a year it grows by the scenario's growth per year. "
+    "The model does not change it for housing, deprivation or other wider determinants.",
     "Deaths, quality of life and carers' wellbeing are not valued in money.",
 )
 EVIDENCE_CAVEAT = (
