@@ -36,8 +36,8 @@ HOURS_PER_DAY = 24.0
 def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -> np.ndarray:
     """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands."""
     n = len(bands)
-    rows = rng.random((n, WIDTH))  # uniform columns stay as drawn; duration columns are overwritten below
-    u = rows[:, len(UNIFORM_COLUMNS):].copy()
+    rows = rng.random((n, WIDTH))  # uniform columns stay as drawn; duration columns are overwritten below,
+    u = rows[:, len(UNIFORM_COLUMNS):]  # each from the uniform in its own column, read before it is written
     services, discharge = scenario.services, scenario.discharge
 
     def put(column: str, values: np.ndarray) -> None:
@@ -74,6 +74,7 @@ class Candidates:
     avoidable: np.ndarray
     gp_manageable: np.ndarray
     rows: np.ndarray
+    next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
 
     def __len__(self) -> int:
         return len(self.time)
@@ -161,7 +162,7 @@ def community_candidates(scenario: Scenario, calendar: Calendar, replication: in
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
     rows = draw_rows(scenario, rng, band)
     return Candidates(times, accept, band, tiers[segment], localities[segment], crisis_type, avoidable,
-                      gp_manageable, rows)
+                      gp_manageable, rows, _next_rows(scenario, "community", replication, band))
 
 
 def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: int) -> Candidates:
@@ -178,4 +179,9 @@ def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: in
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
     rows = draw_rows(scenario, rng, band)
     return Candidates(times, accept, band, np.full(n, -1), np.full(n, -1), crisis_type, avoidable,
-                      gp_manageable, rows)
+                      gp_manageable, rows, _next_rows(scenario, "care_home", replication, band))
+
+
+def _next_rows(scenario: Scenario, residence: str, replication: int, band: np.ndarray) -> np.ndarray:
+    """Every candidate's draws for a next episode, in bulk: one row each costs far more drawn on demand."""
+    return draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band)

@@ -15,7 +15,7 @@ from heapq import heappush
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import (
@@ -200,10 +200,6 @@ class Model:
         env = self.env
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Call(handler, patient)))
 
-    def count(self, name: str, amount: float = 1.0) -> None:
-        if self.env._now >= self.window:  # the measured period only; _now skips simpy's property call
-            self.counts[name] += amount
-
     def move(self, patient: Patient, location: str) -> None:
         patient.location = location
 
@@ -273,7 +269,7 @@ class Model:
             patient.resident = resident
             resident.away = True
         self.enter(patient, "crisis")
-        self.count("crises")
+        self.counts["crises"] += 1
         self._first_contact(patient)
 
     def _pick_resident(self, u: float) -> Patient | None:
@@ -302,30 +298,30 @@ class Model:
 
     def _gp(self, p: Patient) -> None:
         if not self.appointments.take():
-            self.count("gp_no_appointment")
+            self.counts["gp_no_appointment"] += 1
             self._out_of_hours(p)
             return
-        self.count("gp_urgent_contacts")
+        self.counts["gp_urgent_contacts"] += 1
         self._route(p, choose(self._routing["gp"], p.row[GP]), "gp")
 
     def _out_of_hours(self, p: Patient) -> None:
-        self.count("out_of_hours_contacts")
+        self.counts["out_of_hours_contacts"] += 1
         self._route(p, choose(self._routing["out_of_hours"], p.row[OUT_OF_HOURS]), "out_of_hours")
 
     def _ambulance(self, p: Patient) -> None:
-        self.count("ambulance_incidents")
+        self.counts["ambulance_incidents"] += 1
         table = "ambulance_care_home" if p.residence else "ambulance"
         outcome = choose(self._routing[table], p.row[AMBULANCE])
         if outcome == "ae":
             if self._diverted("ambulance_conveyance", p):
                 return
-            self.count("ambulance_conveyances")
+            self.counts["ambulance_conveyances"] += 1
             self._attend_ae(p, conveyed=True)
         else:
             self._route(p, outcome, "ambulance")
 
     def _minor_injury(self, p: Patient) -> None:
-        self.count("minor_injury_attendances")
+        self.counts["minor_injury_attendances"] += 1
         self._route(p, choose(self._routing["minor_injury"], p.row[MINOR_INJURY]), "minor_injury")
 
     def _self_present(self, p: Patient) -> None:
@@ -338,7 +334,7 @@ class Model:
             self._go_home(p)
         elif outcome == "rapid_response":
             if not self._start_rapid_response(p, then_admitted=False):
-                self.count("rapid_response_no_room")
+                self.counts["rapid_response_no_room"] += 1
                 self._attend_ae(p)
         elif outcome == "ambulance":
             self._ambulance(p)
@@ -380,13 +376,13 @@ class Model:
             self.step_up.try_admit(p)
             self._intermediate_care(p, step_up=True)
         elif target == "gp" and ok:
-            self.count("gp_urgent_contacts")
+            self.counts["gp_urgent_contacts"] += 1
         if not ok:
-            self.count("failed_diversions")
-            self.count(f"failed_diversions_{point}")
+            self.counts["failed_diversions"] += 1
+            self.counts[f"failed_diversions_{point}"] += 1
             return False
-        self.count("diversions")
-        self.count(f"diversions_{point}")
+        self.counts["diversions"] += 1
+        self.counts[f"diversions_{point}"] += 1
         if target in ("gp", "home"):
             if then_admitted:
                 self._admit(p, "gp")
@@ -398,7 +394,7 @@ class Model:
     def _start_rapid_response(self, p: Patient, then_admitted: bool) -> bool:
         if not self.calendar.is_open(self.rapid_response_hours, self.env._now) or not self.rapid_response.try_admit(p):
             return False
-        self.count("rapid_response_episodes")
+        self.counts["rapid_response_episodes"] += 1
         self.move(p, "rapid_response")
         p.diverted_by = "admit" if then_admitted else "route"
         self.after(self.sample("rapid_response.episode", p.row[RAPID_RESPONSE_EPISODE]), self._rapid_response_done, p)
@@ -420,7 +416,7 @@ class Model:
             if self.step_up.try_admit(p):
                 self._intermediate_care(p, step_up=True)
             else:
-                self.count("step_up_no_room")
+                self.counts["step_up_no_room"] += 1
                 self._admit(p, "rapid_response")
         elif outcome == "admit":
             self._admit(p, "rapid_response")
@@ -436,13 +432,13 @@ class Model:
             else:
                 self._go_home(p)
             return
-        self.count("ae_attendances")
+        self.counts["ae_attendances"] += 1
         if conveyed:
-            self.count("ae_attendances_conveyed")
+            self.counts["ae_attendances_conveyed"] += 1
         if p.band > 0:
-            self.count("ae_attendances_65plus")
+            self.counts["ae_attendances_65plus"] += 1
         if p.residence:
-            self.count("care_home_ae_attendances")
+            self.counts["care_home_ae_attendances"] += 1
         p.ae_arrival = self.env._now
         self.move(p, "ae_waiting")
         self.ae.request(p, self._in_cubicle)
@@ -465,9 +461,9 @@ class Model:
         p = event.value
         if p.admitted_ae:
             if p.ae_arrival >= self.window:  # A&E outcomes count for attendances counted in the window
-                self.count("ae_admitted")
+                self.counts["ae_admitted"] += 1
                 if p.band > 0:
-                    self.count("ae_admitted_65plus")
+                    self.counts["ae_admitted_65plus"] += 1
             self._admission_decision(p, "ae")
         else:
             self._leave_ae(p)
@@ -476,9 +472,9 @@ class Model:
     def _leave_ae(self, p: Patient) -> None:
         self.ae.release(p)
         if p.ae_arrival >= self.window:
-            self.count("ae_departures")
+            self.counts["ae_departures"] += 1
             if self.env._now - p.ae_arrival <= FOUR_HOURS:
-                self.count("ae_within_4h")
+                self.counts["ae_within_4h"] += 1
 
     # ----------------------------------------------------------------- admission
     def _admission_decision(self, p: Patient, via: str) -> None:
@@ -488,25 +484,25 @@ class Model:
 
     def _admit(self, p: Patient, via: str) -> None:
         p.via = via
-        self.count("emergency_admissions")
-        self.count(f"emergency_admissions_{BAND_SUFFIX[p.band]}")
+        self.counts["emergency_admissions"] += 1
+        self.counts[f"emergency_admissions_{BAND_SUFFIX[p.band]}"] += 1
         if p.band > 0:
-            self.count("emergency_admissions_65plus")
+            self.counts["emergency_admissions_65plus"] += 1
         if via == "ae":
-            self.count("emergency_admissions_via_ae")
+            self.counts["emergency_admissions_via_ae"] += 1
         if p.avoidable:
-            self.count("avoidable_emergency_admissions")
+            self.counts["avoidable_emergency_admissions"] += 1
         if p.residence:
-            self.count("care_home_emergency_admissions")
+            self.counts["care_home_emergency_admissions"] += 1
         if p.readmission:
-            self.count("readmissions_30d")
+            self.counts["readmissions_30d"] += 1
         if via != "ae" or p.location != "ae":
             self.move(p, "waiting_acute")
         if self.scenario.services.acute_beds.when_full == "turn_away":
             if self.acute.try_admit(p):
                 self._in_bed(p)
             else:
-                self.count("acute_turned_away")
+                self.counts["acute_turned_away"] += 1
                 if p.location == "ae":
                     self._leave_ae(p)
                 if p.resident is not None:
@@ -633,19 +629,19 @@ class Model:
         stay = self.env._now - self.acute.entered[id(p)]
         self.acute.release(p)
         if p.via != "warm_start":
-            self.count(f"acute_stays_{BAND_SUFFIX[p.band]}")
-            self.count(f"acute_stay_days_{BAND_SUFFIX[p.band]}", stay)
+            self.counts[f"acute_stays_{BAND_SUFFIX[p.band]}"] += 1
+            self.counts[f"acute_stay_days_{BAND_SUFFIX[p.band]}"] += stay
 
     def _leave_acute(self, event: Call) -> None:
         p = event.value
         self._release_acute(p)
         destination = p.destination
-        self.count(f"acute_to_{destination}")
+        self.counts[f"acute_to_{destination}"] += 1
         if destination == "care_home_return":
             self._go_home(p)
             return
         if p.band > 0 and destination in ("reablement", "step_down"):
-            self.count("discharged_to_rehabilitation_65plus")
+            self.counts["discharged_to_rehabilitation_65plus"] += 1
         if destination in ("home", "home_care", "reablement"):
             self._maybe_readmit(p)
         if destination == "home":
@@ -655,14 +651,14 @@ class Model:
         elif destination == "reablement":
             self._start_reablement(p, from_hospital=True)
         elif destination == "step_down":
-            self.count("step_down_admissions")
+            self.counts["step_down_admissions"] += 1
             self._intermediate_care(p, step_up=False)
         else:
             self._become_resident(p)
 
     def _die_in_acute(self, p: Patient) -> None:
         self._release_acute(p)
-        self.count("deaths_hospital")
+        self.counts["deaths_hospital"] += 1
         if p.resident is not None:
             self._resident_leaves(p.resident, died_in_hospital=True)
         self.end(p, "death")
@@ -671,7 +667,7 @@ class Model:
         d = self.scenario.discharge
         probability = d.readmission_probability[AGE_BANDS[p.band]]
         probability *= self.effects.multiplier(ReadmissionEffect, p, self.env._now)
-        self.count("discharges_home_alive")
+        self.counts["discharges_home_alive"] += 1
         if p.row[READMIT] < probability:
             again = self._next_episode(p, "at_home_before_readmission")
             again.readmission = True
@@ -679,8 +675,11 @@ class Model:
 
     def _next_episode(self, p: Patient, location: str) -> Patient:
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""
-        rng = stream(self.scenario.run.seed, "readmission", self.replication, *p.key, p.depth + 1)
-        row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()
+        if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
+            row = self.candidates[p.key[0]].next_rows[p.key[1]].tolist()
+        else:
+            rng = stream(self.scenario.run.seed, "readmission", self.replication, *p.key, p.depth + 1)
+            row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()
         again = Patient((*p.key, p.depth + 1), row, p.band, p.residence, p.tier, p.locality, p.crisis_type,
                         p.avoidable, False, p.depth + 1)
         again.resident = p.resident
@@ -690,17 +689,17 @@ class Model:
 
     def _readmitted(self, event: Call) -> None:
         p = event.value
-        self.count("ambulance_incidents")
-        self.count("ambulance_conveyances")
+        self.counts["ambulance_incidents"] += 1
+        self.counts["ambulance_conveyances"] += 1
         self._attend_ae(p, conveyed=True)
 
     # ----------------------------------------------------------------- community services
     def _start_home_care(self, p: Patient) -> None:
-        self.count("home_care_packages")
+        self.counts["home_care_packages"] += 1
         self.end(p, "home")
 
     def _start_reablement(self, p: Patient, from_hospital: bool) -> None:
-        self.count("reablement_episodes")
+        self.counts["reablement_episodes"] += 1
         self.move(p, "reablement")
         p.reablement_from_hospital = from_hospital
         self.after(self.sample("reablement.duration", p.row[REABLEMENT]), self._reablement_done, p)
@@ -710,8 +709,8 @@ class Model:
         self.reablement.release(p)
         if p.reablement_from_hospital and p.band > 0:
             at_home = p.row[AT_HOME_91] < self.scenario.services.reablement.at_home_91_days_probability[AGE_BANDS[p.band]]
-            self.count("rehabilitation_65plus_followed")
-            self.count("still_home_91d_65plus", float(at_home))
+            self.counts["rehabilitation_65plus_followed"] += 1
+            self.counts["still_home_91d_65plus"] += float(at_home)
         if p.row[HOME_CARE_AFTER_REABLEMENT] < self.scenario.services.reablement.needs_home_care_share:
             self.move(p, "waiting_home_care")
             self.home_care.request(p, self._package_at_home)
@@ -722,7 +721,7 @@ class Model:
         self._start_home_care(p)
 
     def _intermediate_care(self, p: Patient, step_up: bool) -> None:
-        self.count("step_up_admissions" if step_up else "intermediate_care_step_down_started")
+        self.counts["step_up_admissions" if step_up else "intermediate_care_step_down_started"] += 1
         self.move(p, "intermediate_care")
         p.destination = "step_up" if step_up else "step_down"
         stay = self.sample("intermediate_care_beds.length_of_stay", p.row[INTERMEDIATE_CARE_STAY])
@@ -743,14 +742,14 @@ class Model:
         outcome = choose(cumulative_of(shares), p.row[INTERMEDIATE_CARE])
         from_hospital = p.destination == "step_down"
         if from_hospital and p.band > 0:
-            self.count("rehabilitation_65plus_followed")
+            self.counts["rehabilitation_65plus_followed"] += 1
             at_home = outcome in ("home", "reablement") and (
                 p.row[AT_HOME_91] < self.scenario.services.reablement.at_home_91_days_probability[AGE_BANDS[p.band]])
-            self.count("still_home_91d_65plus", float(at_home))
+            self.counts["still_home_91d_65plus"] += float(at_home)
         pool = self._ic_pool(p)
         if outcome == "death":
             pool.release(p)
-            self.count("deaths_intermediate_care")
+            self.counts["deaths_intermediate_care"] += 1
             if p.resident is not None:
                 self._resident_leaves(p.resident, died_in_hospital=True)
             self.end(p, "death")
@@ -783,11 +782,11 @@ class Model:
         homes = self.scenario.services.care_homes
         if p.resident is not None:
             self._resident_returns(p)
-        self.count("care_home_admissions")
+        self.counts["care_home_admissions"] += 1
         if p.band > 0:
-            self.count("care_home_admissions_65plus")
+            self.counts["care_home_admissions_65plus"] += 1
             if p.row[COUNCIL_FUNDED] < homes.council_funded_share:
-                self.count("care_home_admissions_65plus_council_funded")
+                self.counts["care_home_admissions_65plus_council_funded"] += 1
         self._settle_resident(p)
 
     def _settle_resident(self, p: Patient) -> None:
@@ -827,7 +826,7 @@ class Model:
             last.resident_index = resident.resident_index
         (self.nursing if resident.home_kind == "nursing" else self.residential).release(resident)
         if not died_in_hospital:
-            self.count("deaths_care_home")
+            self.counts["deaths_care_home"] += 1
         self.end(resident, "death")
 
     def _community_placements(self) -> None:
@@ -856,7 +855,7 @@ class Model:
             self.enter(p, "community")
             self._become_resident(p)
         else:
-            self.count("care_home_no_room")
+            self.counts["care_home_no_room"] += 1
 
     # ----------------------------------------------------------------- warm start
     def _warm_start(self) -> None:
@@ -924,12 +923,15 @@ class Model:
         step_down = round(added * self.scenario.services.intermediate_care_beds.step_down_share)
         return step_down if pool == "step_down_beds" else added - step_down
 
+    def _open_window(self, _event: Call) -> None:
+        """Start the measured period: counts, occupancy integrals and stays count from now."""
+        self.counts.clear()
+        for pool in self.pools.values():
+            pool.open_window()
+
     def _new_day(self, event: Call) -> None:
         now = self.env._now
         day = int(round(now))
-        if day == int(self.window):
-            for pool in self.pools.values():
-                pool.open_window()
         weekend = self.calendar.weekday[min(day, len(self.calendar.weekday) - 1)] >= 5
         for name, pool in self.pools.items():
             added = self._capacity_added(name, now)
@@ -967,6 +969,8 @@ class Model:
         self._start_arrivals(care_home, 1)
         self._community_placements()
         self.after(0.0, self._new_day, None)
+        env = self.env  # the window opens before anything else that happens at its first moment
+        heappush(env._queue, (self.window, URGENT, next(env._eid), Call(self._open_window, None)))
         try:
             self.env.run(until=self.calendar.end)
         except UnstableSystemError as error:
