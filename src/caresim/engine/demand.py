@@ -74,7 +74,8 @@ class Candidates:
     avoidable: np.ndarray
     gp_manageable: np.ndarray
     rows: np.ndarray
-    next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
+    next_index: np.ndarray  # each candidate's row in next_rows; -1 for one no world can keep
+    next_rows: np.ndarray  # draws for a next episode (a readmission) of every candidate a world may keep
 
     def __len__(self) -> int:
         return len(self.time)
@@ -162,7 +163,7 @@ def community_candidates(scenario: Scenario, calendar: Calendar, replication: in
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
     rows = draw_rows(scenario, rng, band)
     return Candidates(times, accept, band, tiers[segment], localities[segment], crisis_type, avoidable,
-                      gp_manageable, rows, _next_rows(scenario, "community", replication, band))
+                      gp_manageable, rows, *_next_rows(scenario, "community", replication, band, rows, accept))
 
 
 def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: int) -> Candidates:
@@ -179,9 +180,15 @@ def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: in
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
     rows = draw_rows(scenario, rng, band)
     return Candidates(times, accept, band, np.full(n, -1), np.full(n, -1), crisis_type, avoidable,
-                      gp_manageable, rows, _next_rows(scenario, "care_home", replication, band))
+                      gp_manageable, rows, *_next_rows(scenario, "care_home", replication, band, rows, accept))
 
 
-def _next_rows(scenario: Scenario, residence: str, replication: int, band: np.ndarray) -> np.ndarray:
-    """Every candidate's draws for a next episode, in bulk: one row each costs far more drawn on demand."""
-    return draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band)
+def _next_rows(scenario: Scenario, residence: str, replication: int, band: np.ndarray, rows: np.ndarray,
+               accept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Next-episode draws, in bulk (one row drawn on demand costs far more), for the candidates some
+    world may keep: prevention multipliers never pass the thinning headroom."""
+    possible = rows[:, COLUMN["keep"]] < accept * scenario.demand.thinning_headroom
+    index = np.full(len(band), -1)
+    index[possible] = np.arange(possible.sum())
+    rng = stream(scenario.run.seed, f"next_episode_{residence}", replication)
+    return index, draw_rows(scenario, rng, band[possible])

@@ -676,7 +676,8 @@ class Model:
     def _next_episode(self, p: Patient, location: str) -> Patient:
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""
         if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
-            row = self.candidates[p.key[0]].next_rows[p.key[1]].tolist()
+            candidates = self.candidates[p.key[0]]
+            row = candidates.next_rows[candidates.next_index[p.key[1]]].tolist()
         else:
             rng = stream(self.scenario.run.seed, "readmission", self.replication, *p.key, p.depth + 1)
             row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()
