@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import fake_run
-from caresim.outputs import charts
+from caresim.outputs import chart_style, charts
+from caresim.outputs.flow_diagram import flow_diagram
 from caresim.outputs.run_data import RunData
 from fake_run import write_fake_run
 
@@ -39,7 +40,7 @@ def test_every_chart_is_written_as_png_svg_and_alt_text(written: list[Path]) -> 
     for png in written:
         assert png.parent.name == "charts"
         image = matplotlib.image.imread(png)
-        assert image.shape[1] == round(charts.FIGURE_WIDTH_INCHES * 300), "PNG should be 300 dpi at house width"
+        assert image.shape[1] == round(chart_style.FIGURE_WIDTH_INCHES * 300), "PNG should be 300 dpi at house width"
         assert png.with_suffix(".svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
         alt_text = png.with_suffix(".txt").read_text(encoding="utf-8")
         assert len(alt_text) > 60
@@ -57,7 +58,7 @@ def test_waterfall_plots_each_scheme_alone_the_remainder_and_the_whole_mix(run: 
     data = charts.admissions_waterfall(run)
     schemes = data[data["kind"] == "scheme"].set_index("label")["avoided"]
     expected = dict(zip(fake_run.SCHEMES, fake_run.SCHEME_ADMISSIONS_AVOIDED, strict=True))
-    assert {charts.label(name): value for name, value in expected.items()} == schemes.to_dict()
+    assert {chart_style.label(name): value for name, value in expected.items()} == schemes.to_dict()
     assert data.loc[data["kind"] == "remainder", "avoided"].item() == pytest.approx(fake_run.REMAINDER_ADMISSIONS)
     total = data[data["kind"] == "total"].iloc[0]
     assert total["avoided"] == pytest.approx(-run.estimate("difference", "emergency_admissions").mean)
@@ -67,7 +68,7 @@ def test_waterfall_plots_each_scheme_alone_the_remainder_and_the_whole_mix(run: 
         sum(fake_run.SCHEME_ADMISSIONS_AVOIDED) + fake_run.REMAINDER_ADMISSIONS
     )
     title = (run.charts_dir / "admissions_waterfall.txt").read_text(encoding="utf-8")
-    assert title.startswith(f"The scheme mix avoids {charts.format_number(total['avoided'])} emergency admissions")
+    assert title.startswith(f"The scheme mix avoids {chart_style.format_number(total['avoided'])} emergency admissions")
 
 
 def test_occupancy_fan_holds_ordered_bands_for_both_worlds_and_services(run: RunData) -> None:
@@ -144,7 +145,7 @@ def test_tornado_orders_inputs_by_swing_and_marks_assumptions(run: RunData) -> N
 
 
 def test_flow_diagram_lays_nodes_out_left_to_right_with_unknown_nodes_last(run: RunData) -> None:
-    data = charts.flow_diagram(run)
+    data = flow_diagram(run)
     assert len(data) == len(fake_run.FLOWS)
     assert data["per_year"].sum() == sum(volume for _, _, volume in fake_run.FLOWS)
     column = dict(zip(data["source"], data["source_column"], strict=False))
@@ -161,7 +162,7 @@ def test_flow_diagram_lays_nodes_out_left_to_right_with_unknown_nodes_last(run: 
     [(0, "0"), (245.4, "245"), (12_345, "12,300"), (0.15, "0.15"), (5.0, "5"), (-42.16, "−42.2")],
 )
 def test_numbers_are_rounded_to_three_significant_figures(value: float, text: str) -> None:
-    assert charts.format_number(value) == text
+    assert chart_style.format_number(value) == text
 
 
 @pytest.mark.parametrize(
@@ -169,4 +170,4 @@ def test_numbers_are_rounded_to_three_significant_figures(value: float, text: st
     [(2_400_000, "£2.4m"), (350_400, "£350k"), (950, "£950"), (-1_250_000, "−£1.2m")],
 )
 def test_money_is_written_for_readers(value: float, text: str) -> None:
-    assert charts.format_money(value) == text
+    assert chart_style.format_money(value) == text

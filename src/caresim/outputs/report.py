@@ -13,6 +13,7 @@ import math
 from datetime import date
 from pathlib import Path
 
+from caresim.outputs.chart_style import format_interval, format_money, format_number, format_value, label
 from caresim.outputs.charts import (
     ACTIVITY_SAVINGS,
     ADMISSIONS,
@@ -21,11 +22,6 @@ from caresim.outputs.charts import (
     COST_NHS,
     NET_COST,
     SCHEME_COST,
-    format_interval,
-    format_money,
-    format_number,
-    format_value,
-    label,
     make_all_charts,
 )
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
