@@ -73,10 +73,12 @@ def test_input_against_sampled_is_recorded_and_not_flagged(skc_run):
 def test_compare_ranks_mixes_against_one_baseline(tmp_path):
     files = [short_file(tmp_path, base, base.removesuffix(".yaml"))
              for base in ("skc_2015.yaml", "skc_2015_high.yaml", "skc_2014_mix.yaml")]
-    result = invoke("compare", *files, "--serial", "--out", tmp_path / "outputs", "--no-report")
+    result = invoke("compare", *files, "--serial", "--out", tmp_path / "outputs")
     assert result.exit_code == 0, result.output
     (folder,) = (tmp_path / "outputs").glob("*/*")
     comparison = pd.read_csv(folder / "comparison.csv")
+    assert "Comparison" in pd.ExcelFile(folder / "summary.xlsx").sheet_names
+    assert "skc_mix_2015_high" in (folder / "report.html").read_text(encoding="utf-8")
     assert set(comparison["mix"]) == {"skc_mix_2015_low", "skc_mix_2015_high", "skc_mix_2014"}
     costs = comparison[comparison["measure"] == "scheme_cost"].set_index("mix")["mean"]
     assert costs["skc_mix_2015_high"] > costs["skc_mix_2015_low"] > costs["skc_mix_2014"]

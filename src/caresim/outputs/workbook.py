@@ -50,16 +50,17 @@ def write_workbook(run_dir: Path) -> Path:
     run = RunData.load(Path(run_dir))
     sheets = {
         "Summary": run.summary,
-        "Attribution": run.attribution,
+        "Attribution": run.attribution,  # none for a comparison, or a run without attribution
         "Calibration": run.calibration,
         "Sampled": run.sampled,
+        "Comparison": run.comparison,
+        "About": about_table(run),
     }
-    if run.comparison is not None:
-        sheets["Comparison"] = run.comparison
-    sheets["About"] = about_table(run)
     path = run.run_dir / "summary.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
+            if table is None:
+                continue
             table.to_excel(writer, sheet_name=name, index=False)
             _tidy(writer.sheets[name], table)
     return path
