@@ -236,6 +236,8 @@ def compare(
 
 
 def _comparison_table(comparison) -> Table:
+    from caresim.outputs.chart_style import format_money
+
     table = Table(title="Scheme mixes ranked by emergency admissions avoided (paired against one baseline)",
                   title_justify="left")
     for column in ("rank", "mix", "admissions avoided (95% CI)", "scheme cost", "net cost (95% CI)", "P(saves money)"):
@@ -245,8 +247,8 @@ def _comparison_table(comparison) -> Table:
         avoided, net = by.loc["emergency_admissions_avoided"], by.loc["net_cost"]
         table.add_row(str(int(rows["rank"].iloc[0])), mix,
                       f"{avoided['mean']:,.0f} ({avoided['ci_low']:,.0f} to {avoided['ci_high']:,.0f})",
-                      f"£{by.loc['scheme_cost', 'mean']:,.0f}",
-                      f"£{net['mean']:,.0f} (£{net['ci_low']:,.0f} to £{net['ci_high']:,.0f})",
+                      format_money(by.loc["scheme_cost", "mean"]),
+                      f"{format_money(net['mean'])} ({format_money(net['ci_low'])} to {format_money(net['ci_high'])})",
                       f"{by.loc['probability_saves_money', 'mean']:.2f}")
     return table
 
