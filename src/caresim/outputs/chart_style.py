@@ -34,6 +34,8 @@ MIX_COLOUR = BLUE
 
 LABELS = {
     "emergency_admissions": "Emergency admissions",
+    "emergency_admissions_65plus": "Emergency admissions, people aged 65+",
+    "ae_attendances": "A&E attendances",
     "acute_bed_days": "Acute bed days",
     "delayed_days": "Delayed discharge days",
     "care_home_admissions": "Care home admissions",

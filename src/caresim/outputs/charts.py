@@ -140,7 +140,9 @@ def admissions_waterfall(run: RunData) -> pd.DataFrame:
             Patch(color=GREY, label="Interaction (mix minus sum of schemes)"),
             Patch(color=BLUISH_GREEN, label="Whole scheme mix"),
         ],
-        loc="upper left",
+        loc="lower left",  # above the plot, where no bar or label can be
+        bbox_to_anchor=(0, 1),
+        ncols=3,
     )
     largest = data[data["kind"] == "scheme"].sort_values("avoided").iloc[-1]
     title = (
