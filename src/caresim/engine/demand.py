@@ -1,6 +1,7 @@
 """Crises as a non-homogeneous Poisson process, and each patient's draws, fixed on arrival.
 
-Candidates are generated once per replication at the baseline rate raised by ``thinning_headroom``.
+Candidates are generated once per replication at the baseline rate raised by ``thinning_headroom``,
+and only those some world may keep are kept.
 Each carries ``accept`` (its baseline keep probability, from the rate profile at its own time) and a
 row of uniforms and durations, one column per decision. A world keeps candidate ``i`` when
 ``draws[i, KEEP] < accept[i] * multiplier_i``, so every world sees the same people and draws.
@@ -74,8 +75,7 @@ class Candidates:
     avoidable: np.ndarray
     gp_manageable: np.ndarray
     rows: np.ndarray
-    next_index: np.ndarray  # each candidate's row in next_rows; -1 for one no world can keep
-    next_rows: np.ndarray  # draws for a next episode (a readmission) of every candidate a world may keep
+    next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
 
     def __len__(self) -> int:
         return len(self.time)
@@ -160,10 +160,8 @@ def community_candidates(scenario: Scenario, calendar: Calendar, replication: in
     band = bands[segment]
     if len(growth) > 1:  # a multi-year run: thin each candidate again by its band's growth in its year
         accept = accept * growth[calendar.year[times.astype(int)], band] / peak
-    crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
-    rows = draw_rows(scenario, rng, band)
-    return Candidates(times, accept, band, tiers[segment], localities[segment], crisis_type, avoidable,
-                      gp_manageable, rows, *_next_rows(scenario, "community", replication, band, rows, accept))
+    return _candidates(scenario, rng, "community", replication, times, accept, band, tiers[segment],
+                       localities[segment])
 
 
 def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: int) -> Candidates:
@@ -177,18 +175,19 @@ def care_home_candidates(scenario: Scenario, calendar: Calendar, replication: in
     n = len(times)
     shares = np.array([scenario.services.care_homes.resident_age_shares.get(b, 0.0) for b in AGE_BANDS])
     band = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum()) if n else np.zeros(0, int)
+    return _candidates(scenario, rng, "care_home", replication, times, accept, band, np.full(n, -1), np.full(n, -1))
+
+
+def _candidates(scenario: Scenario, rng: np.random.Generator, residence: str, replication: int, times: np.ndarray,
+                accept: np.ndarray, band: np.ndarray, tier: np.ndarray, locality: np.ndarray) -> Candidates:
+    """The candidates some world may keep (prevention multipliers never pass the thinning headroom),
+    with their attributes, their draws and, in bulk, the draws of a next episode (a readmission)."""
+    keep = rng.random(len(times))
+    possible = keep < accept * scenario.demand.thinning_headroom
+    band = band[possible]
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
     rows = draw_rows(scenario, rng, band)
-    return Candidates(times, accept, band, np.full(n, -1), np.full(n, -1), crisis_type, avoidable,
-                      gp_manageable, rows, *_next_rows(scenario, "care_home", replication, band, rows, accept))
-
-
-def _next_rows(scenario: Scenario, residence: str, replication: int, band: np.ndarray, rows: np.ndarray,
-               accept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Next-episode draws, in bulk (one row drawn on demand costs far more), for the candidates some
-    world may keep: prevention multipliers never pass the thinning headroom."""
-    possible = rows[:, COLUMN["keep"]] < accept * scenario.demand.thinning_headroom
-    index = np.full(len(band), -1)
-    index[possible] = np.arange(possible.sum())
-    rng = stream(scenario.run.seed, f"next_episode_{residence}", replication)
-    return index, draw_rows(scenario, rng, band[possible])
+    rows[:, COLUMN["keep"]] = keep[possible]
+    next_rows = draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band)
+    return Candidates(times[possible], accept[possible], band, tier[possible], locality[possible], crisis_type,
+                      avoidable, gp_manageable, rows, next_rows)

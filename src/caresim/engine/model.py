@@ -223,7 +223,7 @@ class Model:
         localities, bands, tiers, rates = community_segments(self.scenario)
         s = self.scenario
         people = 0.0
-        for li, b, ti, rate in zip(localities, bands, tiers, rates):
+        for li, b, ti, rate in zip(localities, bands, tiers, rates, strict=True):
             per_person = s.demand.crisis_rate_per_person_year[AGE_BANDS[b]] / 365.25
             if per_person <= 0:
                 continue
@@ -244,7 +244,7 @@ class Model:
         indices = kept.tolist()
         attributes = list(zip(candidates.band[kept].tolist(), candidates.tier[kept].tolist(),
                               candidates.locality[kept].tolist(), candidates.crisis_type[kept].tolist(),
-                              candidates.avoidable[kept].tolist(), candidates.gp_manageable[kept].tolist()))
+                              candidates.avoidable[kept].tolist(), candidates.gp_manageable[kept].tolist(), strict=True))
         rows = candidates.rows
         position = [0]
 
@@ -676,8 +676,7 @@ class Model:
     def _next_episode(self, p: Patient, location: str) -> Patient:
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""
         if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
-            candidates = self.candidates[p.key[0]]
-            row = candidates.next_rows[candidates.next_index[p.key[1]]].tolist()
+            row = self.candidates[p.key[0]].next_rows[p.key[1]].tolist()
         else:
             rng = stream(self.scenario.run.seed, "readmission", self.replication, *p.key, p.depth + 1)
             row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()

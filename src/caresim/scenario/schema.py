@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator, model_validator
 
@@ -26,7 +26,7 @@ AgeBand = Literal["18-64", "65-74", "75-84", "85+"]
 CrisisType = Literal["long_term_condition", "fall", "acute_illness"]
 Residence = Literal["home", "care_home"]
 Share = Annotated[float, Field(ge=0, le=1)]
-Capacity = Union[Annotated[int, Field(ge=0)], Literal["unlimited"]]
+Capacity = Annotated[int, Field(ge=0)] | Literal["unlimited"]
 SHARE_TOLERANCE = 1e-6
 
 
