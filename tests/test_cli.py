@@ -105,7 +105,8 @@ def test_calibrate_moves_parameters_towards_targets_and_keeps_comments(tmp_path)
     shutil.copy(ROOT / "scenarios" / "skc_2015.yaml", tmp_path / "base.yaml")
     child = tmp_path / "child.yaml"
     child.write_text("extends: base.yaml\nrun: {days: 30, warm_up_days: 5}\ncalibration:\n  free_parameters:\n"
-                     "    - {parameter: demand.crisis_rate_per_person_year.18-64, measure: emergency_admissions_18_64}\n",
+                     "    - {parameter: demand.crisis_rate_per_person_year.18-64,"
+                     " measure: emergency_admissions_18_64}\n",
                      encoding="utf-8")
     before = (tmp_path / "base.yaml").read_text()
     result = invoke("calibrate", child, "--in-place", "--iterations", "1", "--replications", "1", "--serial",

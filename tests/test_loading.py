@@ -168,7 +168,8 @@ def test_every_mistake_is_reported_at_once_at_its_line(tmp_path: Path) -> None:
     assert (capacity.line, capacity.column) == (7, 15)
     assert capacity.message == "must be a whole number ≥ 0 or 'unlimited'"
     assert capacity.found == "-5"
-    assert str(capacity) == f"{path}:7:15: services.acute_beds.capacity: must be a whole number ≥ 0 or 'unlimited' (found -5)"
+    assert str(capacity) == (f"{path}:7:15: services.acute_beds.capacity: "
+                             "must be a whole number ≥ 0 or 'unlimited' (found -5)")
 
     unknown = found["services.acute_beds.capcity"]
     assert (unknown.line, unknown.column) == (8, 5)
@@ -360,7 +361,8 @@ def test_scenario_error_lists_every_problem_under_a_count(tmp_path: Path) -> Non
     lines = str(caught.value).splitlines()
     assert lines[0] == f"2 problems in {path}:"
     assert lines[1] == f"{path}:3:20: demand.crises_per_year: must be a number ≥ 0 (found -1)"
-    assert lines[2] == f"{path}:6:15: services.acute_beds.capacity: must be a whole number or 'unlimited' (found 'many')"
+    assert lines[2] == (f"{path}:6:15: services.acute_beds.capacity: "
+                        "must be a whole number or 'unlimited' (found 'many')")
 
 
 def test_problem_rendering_with_allowed_and_hint() -> None:
@@ -525,7 +527,8 @@ def test_anchors_merges_and_clock_times(tmp_path: Path) -> None:
 
 def test_alias_bombs_are_stopped(tmp_path: Path) -> None:
     hundred = ", ".join(["*a"] * 100)
-    path = write(tmp_path, "bomb.yaml", f"a: &a [{', '.join(['1'] * 100)}]\nb: &b [{hundred}]\nc: [{hundred.replace('a', 'b')}]\n")
+    path = write(tmp_path, "bomb.yaml",
+                 f"a: &a [{', '.join(['1'] * 100)}]\nb: &b [{hundred}]\nc: [{hundred.replace('a', 'b')}]\n")
     [problem] = problems_reading(path)
     assert problem.message == "the file expands to more than 100,000 values"
 

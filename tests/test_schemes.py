@@ -134,10 +134,11 @@ def test_effect_sizes_drawn_once_per_replication_and_collapse_to_the_point(short
     calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
     uncertain = [WorldEffects(short, ("falls_prevention",), r, calendar).active[0].size for r in range(20)]
     assert len(set(uncertain)) == 20 and 0.71 <= min(uncertain) and max(uncertain) <= 0.83
-    point = with_schemes(short, {"falls_prevention": {**short.schemes["falls_prevention"].model_dump(by_alias=True),
-                                                      "effects": [{"kind": "prevention",
-                                                                   "multiplier": {"value": 0.77, "low": 0.77, "high": 0.77},
-                                                                   "eligible": {"crisis_types": ["fall"]}}]}})
+    point = with_schemes(short, {"falls_prevention": {
+        **short.schemes["falls_prevention"].model_dump(by_alias=True),
+        "effects": [{"kind": "prevention",
+                     "multiplier": {"value": 0.77, "low": 0.77, "high": 0.77},
+                     "eligible": {"crisis_types": ["fall"]}}]}})
     sizes = {WorldEffects(point, ("falls_prevention",), r, calendar).active[0].size for r in range(20)}
     assert sizes == {0.77}
 

@@ -38,8 +38,8 @@ DIFFERENCES = (
 )
 state = {"debug": False}
 ScenarioFile = Annotated[Path, typer.Argument(help="A scenario YAML file, e.g. scenarios/skc_2015.yaml.")]
-Replications = Annotated[int | None, typer.Option("--replications", "-n", min=1,
-                                                  help="Paired replications (default: the scenario's run.replications).")]
+Replications = Annotated[int | None, typer.Option(
+    "--replications", "-n", min=1, help="Paired replications (default: the scenario's run.replications).")]
 Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Root seed (default: the scenario's run.seed).")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for results; each run gets outputs/<scenario>/<run-id>/.")]
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
@@ -113,12 +113,15 @@ def _fmt(value: float, unit: str) -> str:
 def _table(summary, world: str, measures: tuple[str, ...], title: str) -> Table:
     rows = summary[summary["world"] == world].set_index("measure")
     table = Table(title=title, title_justify="left")
-    for column, justify in (("measure", "left"), ("unit", "left"), ("mean", "right"), ("95% CI", "right"), ("n", "right")):
+    for column, justify in (
+        ("measure", "left"), ("unit", "left"), ("mean", "right"), ("95% CI", "right"), ("n", "right"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")
     for measure in measures:
         if measure in rows.index:
             row = rows.loc[measure]
-            ci = "" if row["ci_low"] != row["ci_low"] else f"{_fmt(row['ci_low'], row['unit'])} to {_fmt(row['ci_high'], row['unit'])}"
+            ci = ("" if row["ci_low"] != row["ci_low"]
+                  else f"{_fmt(row['ci_low'], row['unit'])} to {_fmt(row['ci_high'], row['unit'])}")
             table.add_row(measure, row["unit"], _fmt(row["mean"], row["unit"]), ci, str(int(row["n"])))
     return table
 
@@ -129,7 +132,8 @@ def _calibration_table(calibration) -> Table:
         table.add_column(column, justify="left" if column == "measure" else "right", overflow="fold")
     for row in calibration.itertuples():
         ok = "[green]yes[/green]" if row.within else "[red]no[/red]"
-        table.add_row(row.measure, f"{row.target:,.1f}", f"{row.low:,.1f} to {row.high:,.1f}", f"{row.baseline_mean:,.1f}", ok)
+        table.add_row(row.measure, f"{row.target:,.1f}", f"{row.low:,.1f} to {row.high:,.1f}",
+                      f"{row.baseline_mean:,.1f}", ok)
     return table
 
 
@@ -158,9 +162,11 @@ def run(
     seed: Seed = None,
     out: Out = Path("outputs"),
     attribution: Annotated[bool, typer.Option(
-        "--attribution/--no-attribution", help="Also run each scheme alone and each left out, for the per-scheme table.")] = True,
+        "--attribution/--no-attribution",
+        help="Also run each scheme alone and each left out, for the per-scheme table.")] = True,
     sensitivity: Annotated[bool, typer.Option(
-        "--sensitivity", help="Also run each uncertain effect at its low and high end, for the tornado chart.")] = False,
+        "--sensitivity",
+        help="Also run each uncertain effect at its low and high end, for the tornado chart.")] = False,
     report: Report = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -182,7 +188,8 @@ def run(
     if quiet:
         console.print(str(experiment.folder))
         return
-    console.print(_table(experiment.summary, "baseline", HEADLINES, f"{scenario.title}: baseline (do nothing), per year"))
+    console.print(_table(experiment.summary, "baseline", HEADLINES,
+                         f"{scenario.title}: baseline (do nothing), per year"))
     if plan.mixes:
         main = scenario.mix_name
         console.print(_table(experiment.summary, main, HEADLINES, f"With the scheme mix '{main}', per year"))
@@ -206,7 +213,8 @@ def _write_report(folder: Path) -> None:
 @app.command()
 @friendly
 def compare(
-    scenario_files: Annotated[list[Path], typer.Argument(help="Scenario files whose mixes to compare (same baseline).")],
+    scenario_files: Annotated[list[Path], typer.Argument(
+        help="Scenario files whose mixes to compare (same baseline).")],
     replications: Replications = None,
     seed: Seed = None,
     out: Out = Path("outputs"),
@@ -258,8 +266,10 @@ def _comparison_table(comparison) -> Table:
 def replications(
     scenario_file: ScenarioFile,
     pilot: Annotated[int, typer.Option("--pilot", min=3, help="Pilot replications to run.")] = 10,
-    precision: Annotated[float, typer.Option("--precision", min=0.001, help="Target 95% CI half-width, as a share of the mean.")] = 0.1,
-    measure: Annotated[list[str] | None, typer.Option("--measure", help="Measure(s) to judge; repeat the option.")] = None,
+    precision: Annotated[float, typer.Option(
+        "--precision", min=0.001, help="Target 95% CI half-width, as a share of the mean.")] = 0.1,
+    measure: Annotated[list[str] | None, typer.Option(
+        "--measure", help="Measure(s) to judge; repeat the option.")] = None,
     serial: Serial = False,
 ) -> None:
     """How many replications are enough: CI half-width against n from a pilot run (confidence-interval method).
@@ -285,7 +295,8 @@ def replications(
     for column in ("measure", "pilot mean", f"half-width at n={pilot}", "relative", "replications needed"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     for name in chosen:
-        origin = "difference" if name in sources.get("difference", {}) and name not in sources["baseline"] else "baseline"
+        origin = ("difference" if name in sources.get("difference", {}) and name not in sources["baseline"]
+                  else "baseline")
         if name not in sources[origin]:
             raise ValueError(f"unknown measure {name!r}; see summary.csv of a run for the names")
         values = sources[origin][name].to_numpy(dtype=float)
@@ -373,7 +384,10 @@ def validate(scenario_file: ScenarioFile) -> None:
 
 @app.command()
 @friendly
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of the screen.")] = None) -> None:
+def schema(
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file instead of the screen.")] = None,
+) -> None:
     """Print the JSON Schema of scenario files, for editors that autocomplete and underline mistakes."""
     from caresim.scenario.schema import Scenario
 
@@ -390,9 +404,12 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="W
 def calibrate(
     scenario_file: ScenarioFile,
     replications: Replications = None,
-    iterations: Annotated[int | None, typer.Option("--iterations", min=1, help="Rounds of fitting (default: the scenario's).")] = None,
-    in_place: Annotated[bool, typer.Option("--in-place", help="Write fitted values back into the file(s), keeping comments.")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write a short scenario that extends FILE with the fitted values.")] = None,
+    iterations: Annotated[int | None, typer.Option(
+        "--iterations", min=1, help="Rounds of fitting (default: the scenario's).")] = None,
+    in_place: Annotated[bool, typer.Option(
+        "--in-place", help="Write fitted values back into the file(s), keeping comments.")] = False,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write a short scenario that extends FILE with the fitted values.")] = None,
     out: Out = Path("outputs"),
     serial: Serial = False,
 ) -> None:
@@ -423,7 +440,9 @@ def calibrate(
 
 @app.command()
 @friendly
-def report(run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")]) -> None:
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
+) -> None:
     """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it)."""
     from caresim.outputs.run_folder import read_complete_run
 

@@ -72,7 +72,8 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     out["emergency_admissions_via_ae_percent"] = _ratio(c.get("emergency_admissions_via_ae", 0),
                                                         c.get("emergency_admissions", 0), 100)
     for suffix in BAND_SUFFIX:
-        out[f"mean_length_of_stay_{suffix}"] = _ratio(c.get(f"acute_stay_days_{suffix}", 0), c.get(f"acute_stays_{suffix}", 0))
+        out[f"mean_length_of_stay_{suffix}"] = _ratio(c.get(f"acute_stay_days_{suffix}", 0),
+                                                      c.get(f"acute_stays_{suffix}", 0))
     out["readmission_30d_percent"] = _ratio(c.get("readmissions_30d", 0), c.get("discharges_home_alive", 0), 100)
 
     services = record.services
@@ -100,15 +101,18 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
         out[f"delayed_days_{agency}"] = float(days)
         out[f"delayed_days_{agency}_percent"] = _ratio(days, total_delayed, 100)
 
-    out["bcf_care_home_admissions_per_100k_65plus"] = _ratio(out["care_home_admissions_65plus_council_funded"], older, 1e5)
-    out["bcf_still_home_91d_percent"] = _ratio(c.get("still_home_91d_65plus", 0), c.get("rehabilitation_65plus_followed", 0), 100)
+    out["bcf_care_home_admissions_per_100k_65plus"] = _ratio(out["care_home_admissions_65plus_council_funded"],
+                                                             older, 1e5)
+    out["bcf_still_home_91d_percent"] = _ratio(c.get("still_home_91d_65plus", 0),
+                                               c.get("rehabilitation_65plus_followed", 0), 100)
     out["bcf_delayed_days_per_100k_per_month"] = _ratio(out["delayed_days_per_month"], adults, 1e5)
     out["bcf_delayed_patients_per_100k"] = _ratio(float(np.mean(record.daily["delayed_patients"])), adults, 1e5)
     out["bcf_avoidable_admissions_per_100k"] = _ratio(out["avoidable_emergency_admissions"], population.total, 1e5)
 
     residents = services["residential_care"].mean_occupied + services["nursing_care"].mean_occupied
     out["care_home_ae_per_resident_year"] = _ratio(c.get("care_home_ae_attendances", 0) * per_year, residents)
-    out["care_home_admissions_per_resident_year"] = _ratio(c.get("care_home_emergency_admissions", 0) * per_year, residents)
+    out["care_home_admissions_per_resident_year"] = _ratio(c.get("care_home_emergency_admissions", 0) * per_year,
+                                                           residents)
     out.update(_costs(out, record, scenario, scheme_names, window))
     return out
 
@@ -140,7 +144,8 @@ def _costs(m: dict[str, float], record: ReplicationRecord, scenario: Scenario, s
     for name in scheme_names:
         item = scenario.scheme(name)
         active_days = max(0.0, window - ((item.start or start) - start).days)
-        scheme[item.cost.payer] += (item.cost.recurrent_per_year * active_days + item.cost.non_recurrent * DAYS_PER_YEAR) / window
+        scheme[item.cost.payer] += (item.cost.recurrent_per_year * active_days
+                                    + item.cost.non_recurrent * DAYS_PER_YEAR) / window
     return {"cost_nhs": nhs, "cost_council": council, "cost_total": nhs + council,
             "scheme_cost": scheme["nhs"] + scheme["council"], "scheme_cost_nhs": scheme["nhs"],
             "scheme_cost_council": scheme["council"], "net_cost": nhs + council + scheme["nhs"] + scheme["council"],

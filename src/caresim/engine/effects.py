@@ -109,7 +109,8 @@ class Active:
 
     def strength(self, t: float | np.ndarray) -> float | np.ndarray:
         if self.ramp_days <= 0:
-            return np.where(np.asarray(t) >= self.start, 1.0, 0.0) if isinstance(t, np.ndarray) else float(t >= self.start)
+            return np.where(np.asarray(t) >= self.start, 1.0, 0.0) if isinstance(t, np.ndarray) \
+                else float(t >= self.start)
         return np.clip((np.asarray(t) - self.start) / self.ramp_days, 0.0, 1.0) if isinstance(t, np.ndarray) \
             else min(1.0, max(0.0, (t - self.start) / self.ramp_days))
 

@@ -171,14 +171,15 @@ class Model:
         else:
             down = round(cap(ic.capacity) * ic.step_down_share) if math.isfinite(cap(ic.capacity)) else math.inf
             self.step_down = pool("step_down_beds", down, ic.enabled)
-            self.step_up = pool("step_up_beds", cap(ic.capacity) - down if math.isfinite(down) else math.inf, ic.enabled)
+            self.step_up = pool("step_up_beds", cap(ic.capacity) - down if math.isfinite(down) else math.inf,
+                                ic.enabled)
             ic_pools = {"step_down_beds": self.step_down, "step_up_beds": self.step_up}
         self.reablement = pool("reablement", cap(s.reablement.capacity), s.reablement.enabled)
         homes = s.care_homes
         self.residential = pool("residential_care", cap(homes.residential_beds), homes.enabled)
         self.nursing = pool("nursing_care", cap(homes.nursing_beds), homes.enabled)
-        self.home_care = Starts("home care packages", cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0,
-                                limit)
+        self.home_care = Starts("home care packages",
+                                cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0, limit)
         gp = s.gp
         self.appointments = Appointments(cap(gp.appointments_per_weekday) if gp.enabled else 0.0,
                                          cap(gp.appointments_per_weekend_day) if gp.enabled else 0.0,
@@ -244,7 +245,8 @@ class Model:
         indices = kept.tolist()
         attributes = list(zip(candidates.band[kept].tolist(), candidates.tier[kept].tolist(),
                               candidates.locality[kept].tolist(), candidates.crisis_type[kept].tolist(),
-                              candidates.avoidable[kept].tolist(), candidates.gp_manageable[kept].tolist(), strict=True))
+                              candidates.avoidable[kept].tolist(), candidates.gp_manageable[kept].tolist(),
+                              strict=True))
         rows = candidates.rows
         position = [0]
 
@@ -708,7 +710,8 @@ class Model:
         p = event.value
         self.reablement.release(p)
         if p.reablement_from_hospital and p.band > 0:
-            at_home = p.row[AT_HOME_91] < self.scenario.services.reablement.at_home_91_days_probability[AGE_BANDS[p.band]]
+            at_home = (p.row[AT_HOME_91]
+                       < self.scenario.services.reablement.at_home_91_days_probability[AGE_BANDS[p.band]])
             self.counts["rehabilitation_65plus_followed"] += 1
             self.counts["still_home_91d_65plus"] += float(at_home)
         if p.row[HOME_CARE_AFTER_REABLEMENT] < self.scenario.services.reablement.needs_home_care_share:
@@ -903,7 +906,8 @@ class Model:
         if homes.enabled:
             shares = np.array([homes.resident_age_shares.get(b, 0.0) for b in AGE_BANDS])
             for kind, pool in (("residential", self.residential), ("nursing", self.nursing)):
-                n = int(round(min(pool.capacity, 1e7) * homes.initial_occupancy_share)) if math.isfinite(pool.capacity) else 0
+                n = (int(round(min(pool.capacity, 1e7) * homes.initial_occupancy_share))
+                     if math.isfinite(pool.capacity) else 0)
                 chosen = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum())
                 rows = draw_rows(s, rng, chosen)
                 for i in range(n):

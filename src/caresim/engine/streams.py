@@ -14,4 +14,5 @@ def stable_hash(name: str) -> int:
 
 def stream(root_seed: int, name: str, replication: int, *keys: int) -> np.random.Generator:
     """The generator for stream ``name`` in ``replication``; extra integer keys (e.g. a patient) nest inside it."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([root_seed, stable_hash(name), replication, *keys])))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([root_seed, stable_hash(name), replication, *keys])))

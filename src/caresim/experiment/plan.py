@@ -47,7 +47,8 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
     if sensitivity and scenario.mix_schemes:
         main = scenario.mix_schemes
         uncertain = {(name, i): value for name in main for i, effect in enumerate(scenario.scheme(name).effects)
-                     if (value := uncertain_of(effect)) is not None and value.low is not None and value.low != value.high}
+                     if (value := uncertain_of(effect)) is not None
+                     and value.low is not None and value.low != value.high}
         points = {key: value.value for key, value in uncertain.items()}
         worlds["point"], fixed["point"] = main, points
         for (name, index), value in uncertain.items():

@@ -117,7 +117,8 @@ def sensitivity_frame(frame: pd.DataFrame, plan_ends: dict[str, tuple[str, int, 
         effect = scenario.scheme(scheme).effects[index]
         value = uncertain_of(effect)
         row = rows.setdefault((scheme, index), {
-            "parameter": f"{scheme}: {effect.kind} {getattr(effect, 'at', '') or getattr(effect, 'service', '')}".strip(),
+            "parameter": (f"{scheme}: {effect.kind} "
+                          f"{getattr(effect, 'at', '') or getattr(effect, 'service', '')}").strip(),
             "low_value": value.low, "high_value": value.high, "headline_measure": "emergency_admissions_avoided"})
         row[f"headline_{end}"] = float((base - wide(frame, world)["emergency_admissions"]).mean())
     columns = ["parameter", "low_value", "high_value", "headline_low", "headline_high", "headline_measure"]

@@ -120,7 +120,8 @@ class Demand(Frozen):
     crisis_type_shares: dict[AgeBand, dict[CrisisType, Share]]
     avoidable_share: dict[CrisisType, Share]
     gp_manageable_share: Share = Field(
-        default=0.0, description="Share of A&E self-presenters whom A&E would not admit who could be seen in primary care.")
+        default=0.0,
+        description="Share of A&E self-presenters whom A&E would not admit who could be seen in primary care.")
     profile: Profile = Profile()
     thinning_headroom: float = Field(default=1.25, ge=1, le=10)
 
@@ -247,7 +248,8 @@ class IntermediateCareBeds(Frozen):
     enabled: bool = True
     capacity: Capacity
     step_down_share: Share | None = Field(
-        default=None, description="Beds reserved for step-down from hospital; the rest for step-up. None: one flexible pool."
+        default=None,
+        description="Beds reserved for step-down from hospital; the rest for step-up. None: one flexible pool.",
     )
     length_of_stay: Distribution
     initial_occupancy: int = Field(default=0, ge=0)
@@ -378,7 +380,8 @@ class FreeParameter(Frozen):
     measure: str
     low: float = 0.0
     high: float = math.inf
-    decreasing: bool = Field(default=False, description="True when the measure falls as the numbers rise (e.g. beds and occupancy).")
+    decreasing: bool = Field(
+        default=False, description="True when the measure falls as the numbers rise (e.g. beds and occupancy).")
 
     @property
     def paths(self) -> list[str]:
@@ -490,7 +493,8 @@ class CareHomeAdmissionEffect(Effect):
 
 
 AnyEffect = Annotated[
-    CapacityEffect | PreventionEffect | DiversionEffect | LengthOfStayEffect | AssessmentDelayEffect | DischargeHoursEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
+    CapacityEffect | PreventionEffect | DiversionEffect | LengthOfStayEffect | AssessmentDelayEffect
+    | DischargeHoursEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
     Field(discriminator="kind"),
 ]
 
