@@ -63,8 +63,8 @@ class Figures:
         return table
 
     def markdown(self) -> str:
-        lines = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |",
-                 "|" + "|".join(["---"] + ["---:"] * (len(self.columns) - 1)) + "|"]
+        aligns = ["---"] + ["---:"] * (len(self.columns) - 2) + ["---" if self.prose_last else "---:"]
+        lines = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |", "|" + "|".join(aligns) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
         return "\n".join(lines)
 
