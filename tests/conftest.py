@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 
@@ -18,6 +19,14 @@ def shortened(scenario: Scenario, days: int = 45, warm_up_days: int = 7, **run: 
     data = scenario.model_dump(by_alias=True)
     data["run"].update(days=days, warm_up_days=warm_up_days, **run)
     return Scenario.model_validate(data)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    """A text file in ``folder``, dedented, for scenario files written inside a test."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
 
 
 def changed(scenario: Scenario, path: str, value: object) -> Scenario:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from textwrap import dedent
 
 import pytest
 from typer.testing import CliRunner
@@ -15,18 +14,11 @@ from caresim.experiment.plan import make_plan
 from caresim.scenario.loading import load_scenario, read_yaml, resolve, validate
 from caresim.scenario.problems import Problem, ScenarioError
 from caresim.scenario.schema import Scenario, Scheme
-from conftest import ROOT, SKC
+from conftest import ROOT, SKC, write
 
 LIBRARY = ROOT / "scenarios" / "library" / "kent_schemes.yaml"
 EXAMPLE = ROOT / "scenarios" / "examples" / "north_kent_2015.yaml"
 AREAS = ("kent_", "thanet_", "canterbury_coastal_", "ashford_", "north_kent_", "west_kent_")
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 def problems_loading(path: Path) -> list[Problem]:

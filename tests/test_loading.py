@@ -3,7 +3,6 @@
 import datetime as dt
 import pickle
 from pathlib import Path
-from textwrap import dedent
 from typing import Annotated, Literal
 
 import pytest
@@ -19,6 +18,7 @@ from caresim.scenario.loading import (
     validate,
 )
 from caresim.scenario.problems import Problem, ScenarioError
+from conftest import write
 
 
 class Strict(BaseModel):
@@ -97,13 +97,6 @@ VALID = """
             service: acute_beds
             beds: 10
 """
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 def problems_reading(path: Path) -> list[Problem]:
