@@ -9,7 +9,6 @@ row of uniforms and durations, one column per decision. A world keeps candidate 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,7 +118,7 @@ def growth_factors(scenario: Scenario, calendar: Calendar) -> np.ndarray:
     ``growth_per_year``, compounded, as annual population projections do. Years run from the start
     date; warm-up counts as the first.
     """
-    years = 1 + int(calendar.year[:int(math.ceil(calendar.end))].max())
+    years = 1 + int(calendar.year[:int(calendar.end)].max())
     growth = np.array([scenario.population.growth_per_year.get(band, 0.0) for band in AGE_BANDS])
     return (1 + growth)[None, :] ** np.arange(years)[:, None]
 

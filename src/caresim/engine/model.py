@@ -193,13 +193,14 @@ class Model:
         self.base_packages = self.home_care.per_week
 
     # ----------------------------------------------------------------- engine helpers
-    def after(self, delay: float, handler: Callable[[Call], None], patient: Patient | None) -> None:
+    def after(self, delay: float, handler: Callable[[Call], None], patient: Patient | None,
+              priority: int = NORMAL) -> None:
         """Call ``handler`` in ``delay`` days, queued as simpy queues a ``Timeout``: (time, priority, id)."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
         self.events += 1
         env = self.env
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Call(handler, patient)))
+        heappush(env._queue, (env._now + delay, priority, next(env._eid), Call(handler, patient)))
 
     def move(self, patient: Patient, location: str) -> None:
         patient.location = location
@@ -973,8 +974,7 @@ class Model:
         self._start_arrivals(care_home, 1)
         self._community_placements()
         self.after(0.0, self._new_day, None)
-        env = self.env  # the window opens before anything else that happens at its first moment
-        heappush(env._queue, (self.window, URGENT, next(env._eid), Call(self._open_window, None)))
+        self.after(self.window, self._open_window, None, URGENT)  # before anything else at that moment
         try:
             self.env.run(until=self.calendar.end)
         except UnstableSystemError as error:

@@ -506,22 +506,9 @@ def tornado(run: RunData) -> pd.DataFrame:
     axes.grid(axis="x")
     axes.grid(axis="y", visible=False)
     positions = np.arange(len(data))
-    axes.barh(
-        positions,
-        data["headline_low"] - central.mean,
-        left=central.mean,
-        color=SKY_BLUE,
-        height=0.6,
-        label="Input at its low value",
-    )
-    axes.barh(
-        positions,
-        data["headline_high"] - central.mean,
-        left=central.mean,
-        color=BLUE,
-        height=0.6,
-        label="Input at its high value",
-    )
+    for end, colour in (("low", SKY_BLUE), ("high", BLUE)):
+        axes.barh(positions, data[f"headline_{end}"] - central.mean, left=central.mean, color=colour, height=0.6,
+                  label=f"Input at its {end} value")
     axes.axvline(central.mean, color=BLACK, linewidth=0.9)
     tick_labels = [
         wrap(label(row.parameter), 34)
