@@ -1,0 +1,25 @@
+"""Every measure of the short seeded SKC run is as stored, bit for bit (see tests/golden_master.py)."""
+
+from __future__ import annotations
+
+import json
+
+from golden_master import GOLDEN, differences, golden_results
+
+
+def test_golden_master_reproduced_bit_for_bit():
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    changed = differences(expected, golden_results())
+    assert not changed, (f"{len(changed)} values differ from the golden master; if on purpose, run "
+                         "`python tests/golden_master.py --regenerate` and say why in the commit:\n"
+                         + "\n".join(changed[:40]))
+
+
+def test_differences_names_each_changed_value():
+    stored = {"baseline": {"0": {"measures": {"a": "1.0", "b": "2.0"}, "daily_totals": {}, "events": 5,
+                                "conservation": {}}}}
+    moved = {"baseline": {"0": {"measures": {"a": "1.0", "b": "2.5"}, "daily_totals": {}, "events": 6,
+                               "conservation": {}}}}
+    assert differences(stored, stored) == []
+    assert differences(stored, moved) == ["baseline replication 0 events: 5 → 6",
+                                          "baseline replication 0 b: 2.0 → 2.5"]
