@@ -272,7 +272,7 @@ def _sampled() -> pd.DataFrame:
 
 
 def _manifest(status: str) -> dict:
-    """The manifest keys the real writer records (see caresim.experiment.run)."""
+    """The manifest keys the real writer records (see caresim.workflows.run)."""
     return {
         "status": status,
         "scenario": SCENARIO,

@@ -347,9 +347,9 @@ def left_partial(out: Path) -> Path:
 
 
 @pytest.mark.parametrize(("target", "error", "exit_code", "status"), [
-    ("caresim.experiment.run.execute", RuntimeError("worker lost"), 1, "failed"),
-    ("caresim.experiment.run.execute", KeyboardInterrupt(), 130, "interrupted"),
-    ("caresim.outputs.tables.write_frame", OSError(28, "No space left on device"), 1, "failed"),
+    ("caresim.workflows.run.execute", RuntimeError("worker lost"), 1, "failed"),
+    ("caresim.workflows.run.execute", KeyboardInterrupt(), 130, "interrupted"),
+    ("caresim.workflows.run.write_frame", OSError(28, "No space left on device"), 1, "failed"),
 ])
 def test_a_crashed_run_is_left_partial_and_cannot_be_reported(
     target: str, error: BaseException, exit_code: int, status: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from caresim.analysis.diagnostics import mser5, replications_needed
 from caresim.cli import app
-from caresim.experiment.diagnostics import mser5, replications_needed
 from conftest import ROOT
 
 runner = CliRunner()

@@ -16,8 +16,8 @@ import pytest
 
 import fake_run
 from caresim.outputs.report import write_report
-from caresim.outputs.run_folder import IncompleteRunError
 from caresim.outputs.workbook import write_workbook
+from caresim.run_folder import IncompleteRunError
 from fake_run import write_fake_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

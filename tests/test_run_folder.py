@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caresim.outputs.run_folder import (
+from caresim.run_folder import (
     IncompleteRunError,
     RunFolder,
     new_run_id,

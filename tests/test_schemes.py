@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from caresim.analysis.summary import ATTRIBUTED, attribution_frame, replications_frame, wide
 from caresim.engine.calendar import Calendar
 from caresim.engine.effects import WorldEffects
 from caresim.experiment.plan import Plan, make_plan
 from caresim.experiment.replication import run_replication
-from caresim.experiment.summary import ATTRIBUTED, attribution_frame, replications_frame, wide
 from caresim.scenario.schema import Scenario
 from conftest import changed
 

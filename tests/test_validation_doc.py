@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 import fake_run
-from caresim.outputs.run_folder import IncompleteRunError
 from caresim.outputs.sources_doc import write_sources_doc
 from caresim.outputs.validation_doc import write_validation_doc
+from caresim.run_folder import IncompleteRunError
 from caresim.scenario.loading import load_scenario
 from caresim.scenario.sources import parameter_sources
 from conftest import ROOT, SKC

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from caresim.scenario.loading import load_scenario
-from caresim.verify import COLUMNS, VERIFICATION, erlang_b, erlang_c, mmc_sojourn_within, run_checks
+from caresim.workflows.verify import COLUMNS, VERIFICATION, erlang_b, erlang_c, mmc_sojourn_within, run_checks
 from conftest import SKC
 
 

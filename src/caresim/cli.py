@@ -57,7 +57,7 @@ def friendly(command: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from caresim.engine.services import RunawayError, UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
-        from caresim.outputs.run_folder import IncompleteRunError
+        from caresim.run_folder import IncompleteRunError
         from caresim.scenario.problems import ScenarioError
 
         try:
@@ -178,7 +178,7 @@ def run(
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
     from caresim.experiment.plan import make_plan
-    from caresim.experiment.run import run_experiment
+    from caresim.workflows.run import run_experiment
 
     scenario = _load(scenario_file, seed)
     plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity)
@@ -230,7 +230,7 @@ def compare(
     Example: caresim compare scenarios/skc_2015.yaml scenarios/skc_2015_high.yaml scenarios/skc_2014_mix.yaml
     """
     from caresim.experiment.compare import combine
-    from caresim.experiment.run import run_experiment
+    from caresim.workflows.run import run_experiment
 
     plan = combine([_load(path, seed) for path in scenario_files], replications)
     experiment = run_experiment(plan, scenario_files[0], out, _executor(serial), workers, scheduler, progress=not quiet)
@@ -277,11 +277,11 @@ def replications(
     Paired differences (…_avoided, …_saved, net_cost) are judged on the difference between the mix and the baseline.
     Example: caresim replications scenarios/skc_2015.yaml --pilot 10 --precision 0.1
     """
-    from caresim.experiment.diagnostics import half_widths, replications_needed
+    from caresim.analysis.diagnostics import half_widths, replications_needed
+    from caresim.analysis.summary import paired_differences, replications_frame, wide
     from caresim.experiment.executors import execute
     from caresim.experiment.plan import make_plan
-    from caresim.experiment.run import main_mix
-    from caresim.experiment.summary import paired_differences, replications_frame, wide
+    from caresim.workflows.run import main_mix
 
     scenario = _load(scenario_file)
     plan = make_plan(scenario, pilot)
@@ -318,7 +318,7 @@ def warmup(
 
     With the warm start (given occupancy, length-biased remaining stays) the cut should be near zero.
     """
-    from caresim.experiment.diagnostics import mser5
+    from caresim.analysis.diagnostics import mser5
     from caresim.experiment.executors import execute
     from caresim.experiment.plan import Plan
 
@@ -352,7 +352,7 @@ def verify(
 ) -> None:
     """Check the engine against queueing theory: Erlang loss, M/G/∞, arrivals by hour, Erlang C, Little's law
     on every service of a full run, and blocking after service against Ciw. Exit code 1 if any check fails."""
-    from caresim.verify import run_checks
+    from caresim.workflows.verify import run_checks
 
     table = run_checks(scenario, replications, progress=True)
     view = Table(title="Verification against theory (pass: theory inside the simulated 99% CI, with the stated margin)",
@@ -418,8 +418,8 @@ def calibrate(
     Each free parameter is scaled by target ÷ achieved each round; the report shows every target
     with its tolerance and the value reached. Example: caresim calibrate scenarios/skc_2015.yaml --in-place
     """
-    from caresim.calibrate import calibrate as fit
-    from caresim.calibrate import write_in_place, write_overrides
+    from caresim.workflows.calibrate import calibrate as fit
+    from caresim.workflows.calibrate import write_in_place, write_overrides
 
     result = fit(scenario_file, replications, iterations, _executor(serial))
     for path, value in result.changed.items():
@@ -444,7 +444,7 @@ def report(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
 ) -> None:
     """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it)."""
-    from caresim.outputs.run_folder import read_complete_run
+    from caresim.run_folder import read_complete_run
 
     read_complete_run(run_dir)
     _write_report(run_dir)
@@ -471,8 +471,8 @@ def validation_doc(
 ) -> None:
     """Write the validation document from a finished run: the baseline against every target, the default
     effects against their evidence, and the mix against the plan's claims and the national BCF record."""
-    from caresim.outputs.run_folder import read_complete_run
     from caresim.outputs.validation_doc import write_validation_doc
+    from caresim.run_folder import read_complete_run
 
     read_complete_run(run_dir)
     console.print(f"Validation document: {write_validation_doc(run_dir, out)}")

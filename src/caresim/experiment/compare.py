@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from caresim.experiment.plan import Plan
 from caresim.scenario.schema import Scenario
 
 MIX_FIELDS = {"name", "title", "description", "schemes", "mix_name", "mix", "variants", "claimed_benefit_source"}
-RANKED = ("emergency_admissions_avoided", "acute_bed_days_saved", "delayed_days_saved", "care_home_admissions_avoided",
-          "activity_savings", "scheme_cost", "net_cost", "probability_saves_money", "return_on_investment")
 
 
 def _baseline_of(scenario: Scenario) -> dict:
@@ -43,19 +39,3 @@ def combine(scenarios: list[Scenario], replications: int | None = None) -> Plan:
     merged = first.model_copy(update={"schemes": schemes, "mix": None, "variants": {}, "name": f"compare_{first.name}"})
     worlds = {"baseline": (), **mixes}
     return Plan(merged, worlds, replications or first.run.replications, tuple(mixes))
-
-
-def comparison_frame(summary: pd.DataFrame, mixes: tuple[str, ...], main: str | None) -> pd.DataFrame:
-    """Paired differences of each mix against the baseline, ranked by admissions avoided."""
-    rows = []
-    for mix in mixes:
-        label = "difference" if mix == main else f"difference:{mix}"
-        part = summary[(summary["world"] == label) & summary["measure"].isin(RANKED + ("cost_per_admission_avoided",))]
-        for row in part.itertuples():
-            rows.append((mix, row.measure, row.unit, row.mean, row.ci_low, row.ci_high, row.n))
-    frame = pd.DataFrame(rows, columns=["mix", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
-    order = (frame[frame["measure"] == "emergency_admissions_avoided"].sort_values("mean", ascending=False)["mix"]
-             .tolist())
-    frame["rank"] = frame["mix"].map({mix: i + 1 for i, mix in enumerate(order)})
-    return frame.sort_values(["rank", "measure"]).reset_index(drop=True)
-

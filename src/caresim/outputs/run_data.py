@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from caresim.outputs.run_folder import read_complete_run
+from caresim.run_folder import read_complete_run
 
 BASELINE = "baseline"
 DIFFERENCE = "difference"

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from caresim.outputs.run_folder import read_complete_run
+from caresim.run_folder import read_complete_run
 from caresim.scenario.loading import render_path, resolve
 from caresim.scenario.problems import ScenarioError
 from caresim.scenario.sources import COMMENT, parameter_sources

@@ -1,53 +1,19 @@
-"""Tidy tables of a finished experiment, written into its run folder."""
+"""Checks of a finished experiment: the baseline against its calibration targets, sampled against
+configured means, and Little's law on every service."""
 
 from __future__ import annotations
-
-import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from caresim.analysis.summary import confidence_interval
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
-from caresim.experiment.summary import confidence_interval
-from caresim.scenario.schema import DELAY_REASONS, Scenario
+from caresim.scenario.schema import Scenario
 
 SAMPLED_Z_FLAG = 4.0
 LITTLE_TOLERANCE = 0.05
 LITTLE_LONGEST_STAY = 36.5  # days: a year's window cannot check Little's law on stays of years (care homes)
-
-
-def daily_frame(results: list[list[WorldResult]], worlds: tuple[str, ...], start: dt.date) -> pd.DataFrame:
-    frames = []
-    for replication in results:
-        for w in replication:
-            if w.world not in worlds:
-                continue
-            for service, occupied in w.daily.items():
-                if service == "delayed_patients":
-                    continue
-                days = np.arange(len(occupied))
-                frames.append(pd.DataFrame({
-                    "world": w.world, "replication": w.replication, "day": days,
-                    "date": pd.to_datetime(start) + pd.to_timedelta(days, unit="D"), "service": service,
-                    "occupied": occupied, "capacity": w.daily_capacity[service]}))
-    daily = pd.concat(frames, ignore_index=True)
-    ic = daily[daily["service"].isin(["step_down_beds", "step_up_beds"])]
-    if len(ic):
-        combined = ic.groupby(["world", "replication", "day", "date"], as_index=False)[["occupied", "capacity"]].sum()
-        combined["service"] = "intermediate_care_beds"
-        daily = pd.concat([daily, combined[daily.columns]], ignore_index=True)
-    return daily
-
-
-def monthly_frame(results: list[list[WorldResult]], worlds: tuple[str, ...], start: dt.date) -> pd.DataFrame:
-    labels = [(start.month - 1 + k) % 12 for k in range(12)]
-    names = {m: f"{start.year + (start.month - 1 + k) // 12}-{m + 1:02d}" for k, m in enumerate(labels)}
-    rows = [(w.world, w.replication, names[m], f"delayed_days_{reason}", float(w.monthly_delays[r, m]))
-            for replication in results for w in replication if w.world in worlds
-            for r, reason in enumerate(DELAY_REASONS) for m in labels]
-    return pd.DataFrame(rows, columns=["world", "replication", "month", "measure", "value"])
 
 
 def calibration_frame(scenario: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
@@ -116,32 +82,3 @@ def little_frame(results: list[list[WorldResult]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["service", "time_average_occupied", "arrival_rate_times_stay",
                                        "difference_ci_low", "difference_ci_high", "n", "within_5_percent",
                                        "stays_short_against_the_window"])
-
-
-FLOWS = (  # (source, target, measure counted in the baseline)
-    ("crisis", "GP", "gp_urgent_contacts"), ("crisis", "111 / out of hours", "out_of_hours_contacts"),
-    ("crisis", "ambulance", "ambulance_incidents"), ("crisis", "minor injury unit", "minor_injury_attendances"),
-    ("ambulance", "A&E", "ambulance_conveyances"), ("crisis", "A&E", "ae_attendances_not_conveyed"),
-    ("A&E", "home", "ae_discharged_home"), ("crisis", "rapid response", "rapid_response_episodes"),
-    ("A&E", "acute beds", "ae_admitted"), ("GP", "acute beds", "direct_admissions"),
-    ("acute beds", "home", "acute_to_home"), ("acute beds", "reablement", "acute_to_reablement"),
-    ("acute beds", "home care", "acute_to_home_care"), ("acute beds", "intermediate care beds", "acute_to_step_down"),
-    ("acute beds", "care homes", "acute_to_care_home"), ("acute beds", "death", "deaths_hospital"),
-    ("rapid response", "intermediate care beds", "step_up_admissions"),
-)
-
-
-def flows_frame(summary: pd.DataFrame) -> pd.DataFrame:
-    """Annual baseline volumes on the arrows of the patient-flow diagram."""
-    baseline = summary[summary["world"] == BASELINE].set_index("measure")["mean"]
-    return pd.DataFrame([(source, target, float(baseline.get(measure, 0.0))) for source, target, measure in FLOWS],
-                        columns=["source", "target", "per_year"])
-
-
-def write_frame(frame: pd.DataFrame, folder: Path, name: str) -> Path:
-    path = folder / name
-    if name.endswith(".parquet"):
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
-    return path

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import numpy as np
+import pandas as pd
 
 MANIFEST = "manifest.json"
 PARTIAL = ".partial"
@@ -165,3 +166,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=str)
     raise TypeError(f"a manifest cannot hold a {type(value).__name__} value ({value!r})")
+
+
+def write_frame(frame: pd.DataFrame, folder: Path, name: str) -> Path:
+    path = folder / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return path

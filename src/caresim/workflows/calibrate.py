@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from caresim.analysis.checks import calibration_frame
+from caresim.analysis.summary import replications_frame, summary_frame
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
-from caresim.experiment.summary import replications_frame, summary_frame
-from caresim.outputs.tables import calibration_frame
 from caresim.scenario.loading import SourceMap, resolve, validate
 from caresim.scenario.schema import Scenario
 

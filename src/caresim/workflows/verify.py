@@ -1,6 +1,6 @@
 """`caresim verify`: the engine checked against queueing theory, as part of the product.
 
-Each check runs a small built-in scenario (``caresim/verification/*.yaml``) through the same plan,
+Each check runs a small built-in scenario (``caresim/workflows/verification/*.yaml``) through the same plan,
 executor and ``run_replication`` as a user's run and compares what the engine recorded with theory:
 Erlang B, M/G/∞, the arrival rate function, Erlang C, Little's law on the full SKC scenario, and Ciw
 for blocking after service. A row passes when the theoretical value lies inside the 99 % confidence
@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from caresim.analysis.checks import LITTLE_TOLERANCE, little_frame
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import COLUMN, community_candidates
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
 from caresim.experiment.replication import WorldResult
-from caresim.outputs.tables import LITTLE_TOLERANCE, little_frame
 from caresim.scenario.distributions import Exponential
 from caresim.scenario.loading import load_scenario
 from caresim.scenario.schema import AGE_BANDS, Scenario

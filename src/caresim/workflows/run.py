@@ -11,13 +11,14 @@ import pandas as pd
 import yaml
 
 from caresim import __version__
-from caresim.experiment.compare import comparison_frame
+from caresim.analysis.checks import calibration_frame, little_frame, sampled_frame
+from caresim.analysis.comparison import comparison_frame
+from caresim.analysis.summary import attribution_frame, replications_frame, sensitivity_frame, summary_frame
+from caresim.analysis.tables import daily_frame, flows_frame, monthly_frame
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
 from caresim.experiment.replication import WorldResult
-from caresim.experiment.summary import attribution_frame, replications_frame, sensitivity_frame, summary_frame
-from caresim.outputs import tables
-from caresim.outputs.run_folder import RunFolder
+from caresim.run_folder import RunFolder, write_frame
 from caresim.scenario.sources import parameter_sources
 
 
@@ -95,24 +96,24 @@ def run_experiment(plan: Plan, scenario_file: Path, out_root: Path, executor: st
         path = folder.path
         (path / "scenario.yaml").write_text(
             yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
-        tables.write_frame(summary, path, "summary.csv")
-        tables.write_frame(frame, path, "replications.parquet")
-        tables.write_frame(tables.daily_frame(results, main_worlds, scenario.run.start), path, "daily.parquet")
-        tables.write_frame(tables.monthly_frame(results, main_worlds, scenario.run.start), path, "monthly.parquet")
-        calibration = tables.calibration_frame(scenario, summary)
-        tables.write_frame(calibration, path, "calibration.csv")
-        sampled = tables.sampled_frame(results, scenario)
-        tables.write_frame(sampled, path, "sampled.csv")
-        little = tables.little_frame(results)
-        tables.write_frame(little, path, "little.csv")
-        tables.write_frame(tables.flows_frame(summary), path, "flows.csv")
+        write_frame(summary, path, "summary.csv")
+        write_frame(frame, path, "replications.parquet")
+        write_frame(daily_frame(results, main_worlds, scenario.run.start), path, "daily.parquet")
+        write_frame(monthly_frame(results, main_worlds, scenario.run.start), path, "monthly.parquet")
+        calibration = calibration_frame(scenario, summary)
+        write_frame(calibration, path, "calibration.csv")
+        sampled = sampled_frame(results, scenario)
+        write_frame(sampled, path, "sampled.csv")
+        little = little_frame(results)
+        write_frame(little, path, "little.csv")
+        write_frame(flows_frame(summary), path, "flows.csv")
         if attribution is not None:
-            tables.write_frame(attribution, path, "attribution.csv")
+            write_frame(attribution, path, "attribution.csv")
         if plan.sensitivity:
-            tables.write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
+            write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
         if comparison is not None:
-            tables.write_frame(comparison, path, "comparison.csv")
+            write_frame(comparison, path, "comparison.csv")
         folder.update_manifest(
             seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
             claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),

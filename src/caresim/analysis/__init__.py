@@ -1,0 +1,1 @@
+"""Statistics of finished replications: summaries, paired differences, checks against theory and targets."""

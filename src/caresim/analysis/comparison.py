@@ -1,0 +1,23 @@
+"""Several mixes side by side: paired differences against one baseline, ranked."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+RANKED = ("emergency_admissions_avoided", "acute_bed_days_saved", "delayed_days_saved", "care_home_admissions_avoided",
+          "activity_savings", "scheme_cost", "net_cost", "probability_saves_money", "return_on_investment")
+
+
+def comparison_frame(summary: pd.DataFrame, mixes: tuple[str, ...], main: str | None) -> pd.DataFrame:
+    """Paired differences of each mix against the baseline, ranked by admissions avoided."""
+    rows = []
+    for mix in mixes:
+        label = "difference" if mix == main else f"difference:{mix}"
+        part = summary[(summary["world"] == label) & summary["measure"].isin(RANKED + ("cost_per_admission_avoided",))]
+        for row in part.itertuples():
+            rows.append((mix, row.measure, row.unit, row.mean, row.ci_low, row.ci_high, row.n))
+    frame = pd.DataFrame(rows, columns=["mix", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
+    order = (frame[frame["measure"] == "emergency_admissions_avoided"].sort_values("mean", ascending=False)["mix"]
+             .tolist())
+    frame["rank"] = frame["mix"].map({mix: i + 1 for i, mix in enumerate(order)})
+    return frame.sort_values(["rank", "measure"]).reset_index(drop=True)
