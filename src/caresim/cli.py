@@ -78,9 +78,9 @@ def friendly(command: Callable) -> Callable:
             errors.print(f"caresim: internal error: {error}\nRe-run with --debug for the traceback and please report "
                          "it with the scenario file.", markup=False, highlight=False)
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            errors.print("caresim: interrupted; the run folder is left marked incomplete (*.partial).")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM / SIGHUP (executors.Terminated)
+            errors.print(f"caresim: {error or 'interrupted'}; the run folder is left marked incomplete (*.partial).")
+            raise typer.Exit(128 + getattr(error, "signal_number", 2)) from None
         except Exception as error:  # anything else is a bug in caresim
             if state["debug"]:
                 raise

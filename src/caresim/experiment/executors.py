@@ -7,6 +7,8 @@ A replication that raises comes back from its worker as a value (pickling an exc
 its cause) and is raised here as `ReplicationFailed`, naming the replication and the seed, with the
 original error as its cause. The other replications are then cancelled and the workers stopped, so
 a failure, a dead worker or an unreachable cluster ends the run with a message instead of a hang.
+SIGTERM and SIGHUP (sent by `timeout`, a job scheduler or a cancelled CI job) are handled like Ctrl-C:
+the workers are stopped before the main process exits.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import signal
+import threading
+import time
 import traceback
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -29,6 +34,38 @@ from caresim.experiment.replication import ReplicationFailed, WorldResult, run_r
 EXECUTORS = ("serial", "processes", "dask")
 WORKER_WAIT_SECONDS = 60  # how long a Dask run waits for its first worker before giving up
 CONNECT_SECONDS = 30  # how long it waits for the scheduler to answer
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP reached the main process; handled as an interruption, so every worker is stopped."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signal_number).name}")
+        self.signal_number = signal_number
+
+
+@contextmanager
+def _stop_on_termination() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into `Terminated` while replications run (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signal_number: int, _frame: object) -> None:
+        raise Terminated(signal_number)
+
+    previous = {number: signal.signal(number, terminate) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _default_signals() -> None:
+    """In a worker: the default SIGTERM and SIGHUP, so that stopping it ends it (it was forked with ours)."""
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
 
 
 class ClusterError(ValueError):
@@ -96,7 +133,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _processes(plan: Plan, workers: int) -> Iterator[list[WorldResult]]:
-    pool = ProcessPoolExecutor(max_workers=min(workers, plan.replications))
+    pool = ProcessPoolExecutor(max_workers=min(workers, plan.replications), initializer=_default_signals)
     finished = False
     try:
         futures: dict[Future, int] = {pool.submit(replicate, plan, r): r for r in range(plan.replications)}
@@ -153,6 +190,23 @@ def _progress(enabled: bool) -> Progress:
                     auto_refresh=False)
 
 
+class LogLines:
+    """Progress for a log rather than a terminal: one line at each tenth of the replications."""
+
+    def __init__(self, bar: Progress, description: str, total: int) -> None:
+        self.console, self.description, self.total = bar.console, description, total
+        self.enabled = not bar.disable and not bar.console.is_terminal
+        self.started = time.perf_counter()
+        self.printed = 0
+
+    def done(self, finished: int) -> None:
+        tenth = finished * 10 // self.total
+        if self.enabled and tenth > self.printed:
+            self.printed = tenth
+            self.console.print(f"{self.description}: {finished}/{self.total} ({finished / self.total:.0%}) "
+                               f"after {time.perf_counter() - self.started:.0f} s", highlight=False)
+
+
 def execute(plan: Plan, executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
             progress: bool = True, description: str = "Replications") -> list[list[WorldResult]]:
     """All replications of ``plan``, ordered by replication number, with one progress bar across workers.
@@ -169,10 +223,14 @@ def execute(plan: Plan, executor: str = "processes", workers: int | None = None,
     runs = {"serial": lambda: _serial(plan), "processes": lambda: _processes(plan, workers),
             "dask": lambda: _dask(plan, scheduler or "local", workers)}[executor]()
     results: list[list[WorldResult]] = []
-    with _progress(progress) as bar, closing(runs):  # closing: stop the workers if the loop is interrupted
-        task = bar.add_task(f"{description} ({len(plan.worlds)} worlds each)", total=plan.replications)
+    # closing: stop the workers if the loop is interrupted, by Ctrl-C or (through _stop_on_termination) a signal
+    with _stop_on_termination(), _progress(progress) as bar, closing(runs):
+        label = f"{description} ({len(plan.worlds)} worlds each)"
+        task = bar.add_task(label, total=plan.replications)
+        log = LogLines(bar, label, plan.replications)
         for replication in runs:
             results.append(replication)
             bar.advance(task)
             bar.refresh()
+            log.done(len(results))
     return sorted(results, key=lambda worlds: worlds[0].replication)
