@@ -9,15 +9,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from caresim.scenario import loading
-from caresim.scenario.loading import (
-    Location,
-    date_hint,
-    read_yaml,
-    resolve,
-    spreadsheet_hint,
-    validate,
-)
+from caresim.scenario.explain import date_hint, spreadsheet_hint
+from caresim.scenario.loading import resolve, validate
 from caresim.scenario.problems import Problem, ScenarioError
+from caresim.scenario.yaml_source import Location, read_yaml
 from conftest import write
 
 

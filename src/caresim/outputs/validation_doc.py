@@ -13,9 +13,10 @@ import pandas as pd
 import yaml
 
 from caresim.run_folder import read_complete_run
-from caresim.scenario.loading import render_path, resolve
+from caresim.scenario.loading import resolve
 from caresim.scenario.problems import ScenarioError
 from caresim.scenario.sources import COMMENT, parameter_sources
+from caresim.scenario.yaml_source import render_path
 
 COST_PER_ADMISSION = 2230.79  # seed: Kent & Medway crisis-year cost per non-elective admission (seed digest §3.11)
 ENGLAND_POPULATION = 54_800_000  # public: ONS mid-2015 estimate for England, about 54.8 million

@@ -7,7 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from caresim.scenario.loading import SourceMap, render_path, resolve
+from caresim.scenario.loading import resolve
+from caresim.scenario.yaml_source import SourceMap, render_path
 
 FLAGS = ("seed", "public", "assumption", "calibrated", "target")
 COMMENT = re.compile(r"\s#\s*(.*)$")

@@ -20,8 +20,9 @@ from caresim.analysis.checks import calibration_frame
 from caresim.analysis.summary import replications_frame, summary_frame
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
-from caresim.scenario.loading import SourceMap, resolve, validate
+from caresim.scenario.loading import resolve, validate
 from caresim.scenario.schema import Scenario
+from caresim.scenario.yaml_source import SourceMap
 
 STEP_LIMIT = (0.5, 2.0)
 NUMBER = re.compile(r"-?\d+(\.\d*)?([eE][-+]?\d+)?")
