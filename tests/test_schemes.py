@@ -126,7 +126,7 @@ def test_multipliers_of_several_schemes_multiply(short):
     scenario = with_schemes(short, {"a": scheme(0.9), "b": scheme(0.8)})
     calendar = Calendar(scenario.run.start, scenario.run.warm_up_days, scenario.run.days)
     effects = WorldEffects(scenario, ("a", "b"), 0, calendar)
-    from caresim.scenario.schema import LengthOfStayEffect
+    from caresim.scenario.schemes import LengthOfStayEffect
     assert effects.multiplier(LengthOfStayEffect, Person(), 30.0, "acute_beds") == pytest.approx(0.72)
 
 

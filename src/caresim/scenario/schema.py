@@ -9,54 +9,42 @@ import datetime as dt
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator, model_validator
+from pydantic import Field, NonNegativeFloat, field_validator, model_validator
 
 from caresim.scenario.distributions import Distribution
-from caresim.scenario.problems import FieldError
-
-AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
-CRISIS_TYPES = ("long_term_condition", "fall", "acute_illness")
-RESIDENCES = ("home", "care_home")
-PATHWAYS = ("P0", "P1", "P2", "P3", "death")
-DELAY_REASONS = (
-    "awaiting_assessment", "home_care_package", "reablement", "community_bed", "care_home_placement",
-    "patient_choice",
+from caresim.scenario.fields import (
+    AGE_BANDS,
+    CRISIS_TYPES,
+    DELAY_REASONS,
+    PATHWAYS,
+    SHARE_TOLERANCE,
+    AgeBand,
+    CrisisType,
+    Frozen,
+    Share,
+    capacity_value,
+    check_complete,
+    check_shares,
 )
-AgeBand = Literal["18-64", "65-74", "75-84", "85+"]
-CrisisType = Literal["long_term_condition", "fall", "acute_illness"]
-Residence = Literal["home", "care_home"]
-Share = Annotated[float, Field(ge=0, le=1)]
-Capacity = Annotated[int, Field(ge=0)] | Literal["unlimited"]
-SHARE_TOLERANCE = 1e-6
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def capacity_value(capacity: Capacity) -> float:
-    """A capacity as a number: ``unlimited`` is infinity."""
-    return math.inf if capacity == "unlimited" else float(capacity)
-
-
-def check_shares(shares: dict[str, float], *path: str) -> None:
-    """Shares that add up to 1; `path` leads from the validated model to them."""
-    total = sum(shares.values())
-    if abs(total - 1) > SHARE_TOLERANCE:
-        parts = ", ".join(f"{k} {v:g}" for k, v in shares.items())
-        given = f"{parts} add up to {total:g}" if shares else "none are given"
-        raise FieldError(f"the shares must add up to 1, but {given}", *path)
-
-
-def check_complete(keys: dict, allowed: tuple[str, ...], *path: str) -> None:
-    missing = [k for k in allowed if k not in keys]
-    if missing:
-        raise FieldError(f"needs a value for every one of {', '.join(allowed)}; missing {', '.join(missing)}", *path)
-
-
-def check_initial(initial: int, capacity: Capacity) -> None:
-    if initial > capacity_value(capacity):
-        raise FieldError(f"initial_occupancy ({initial}) is above capacity ({capacity})", "initial_occupancy")
+from caresim.scenario.problems import FieldError
+from caresim.scenario.schemes import (  # noqa: F401 (the effect kinds are re-exported until the engine imports them from schemes)
+    CAPACITY_FIELDS,
+    AnyEffect,
+    AssessmentDelayEffect,
+    CapacityEffect,
+    CareHomeAdmissionEffect,
+    DischargeHoursEffect,
+    DiversionEffect,
+    Eligible,
+    LengthOfStayEffect,
+    PathwayShiftEffect,
+    PreventionEffect,
+    ReadmissionEffect,
+    Scheme,
+    Uncertain,
+    Variant,
+)
+from caresim.scenario.services import Hours, Services
 
 
 class Run(Frozen):
@@ -190,128 +178,6 @@ class Routing(Frozen):
         return self
 
 
-class Hours(Frozen):
-    start_hour: float = Field(default=0.0, ge=0, le=24)
-    end_hour: float = Field(default=24.0, ge=0, le=24)
-    weekends: bool = True
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Hours:
-        if self.end_hour <= self.start_hour:
-            raise ValueError(f"end_hour ({self.end_hour:g}) must be after start_hour ({self.start_hour:g})")
-        return self
-
-
-class GeneralPractice(Frozen):
-    enabled: bool = True
-    appointments_per_weekday: Capacity
-    appointments_per_weekend_day: Capacity = 0
-    background_share_of_appointments: Share = 0.0
-    hours: Hours = Hours(start_hour=8, end_hour=18.5, weekends=False)
-
-
-class RapidResponse(Frozen):
-    enabled: bool = True
-    capacity: Capacity
-    hours: Hours = Hours(start_hour=8, end_hour=20)
-    episode: Distribution
-
-
-class AccidentAndEmergency(Frozen):
-    enabled: bool = True
-    cubicles: Capacity
-    time_discharged_hours: Distribution
-    time_admitted_hours: Distribution
-    admit_probability: dict[AgeBand, Share]
-    admit_probability_care_home: Share
-
-    @model_validator(mode="after")
-    def _check(self) -> AccidentAndEmergency:
-        check_complete(self.admit_probability, AGE_BANDS, "admit_probability")
-        return self
-
-
-class AcuteBeds(Frozen):
-    capacity: Capacity
-    when_full: Literal["wait", "turn_away"] = "wait"
-    length_of_stay: dict[AgeBand, Distribution]
-    initial_occupancy: int = Field(default=0, ge=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> AcuteBeds:
-        check_complete(self.length_of_stay, AGE_BANDS, "length_of_stay")
-        check_initial(self.initial_occupancy, self.capacity)
-        return self
-
-
-class IntermediateCareBeds(Frozen):
-    enabled: bool = True
-    capacity: Capacity
-    step_down_share: Share | None = Field(
-        default=None,
-        description="Beds reserved for step-down from hospital; the rest for step-up. None: one flexible pool.",
-    )
-    length_of_stay: Distribution
-    initial_occupancy: int = Field(default=0, ge=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> IntermediateCareBeds:
-        check_initial(self.initial_occupancy, self.capacity)
-        return self
-
-
-class Reablement(Frozen):
-    enabled: bool = True
-    capacity: Capacity
-    duration: Distribution
-    initial_occupancy: int = Field(default=0, ge=0)
-    needs_home_care_share: Share
-    at_home_91_days_probability: dict[AgeBand, Share]
-
-    @model_validator(mode="after")
-    def _check(self) -> Reablement:
-        check_initial(self.initial_occupancy, self.capacity)
-        return self
-
-
-class HomeCare(Frozen):
-    enabled: bool = True
-    new_packages_per_week: Capacity
-    hours_per_week: NonNegativeFloat
-    package_weeks: NonNegativeFloat = 26.0
-
-
-class CareHomes(Frozen):
-    enabled: bool = True
-    residential_beds: Capacity
-    nursing_beds: Capacity
-    initial_occupancy_share: Share
-    nursing_share_of_admissions: Share
-    mean_residence_years: dict[Literal["residential", "nursing"], Annotated[float, Field(gt=0)]]
-    community_admissions_per_year: NonNegativeFloat
-    council_funded_share: Share
-    resident_age_shares: dict[AgeBand, Share]
-
-    @model_validator(mode="after")
-    def _check(self) -> CareHomes:
-        check_shares(self.resident_age_shares, "resident_age_shares")
-        if "unlimited" in (self.residential_beds, self.nursing_beds):
-            raise ValueError("care-home beds must be numbers, since they set how many residents there are; "
-                             "for no waiting, give many beds and a lower initial_occupancy_share")
-        return self
-
-
-class Services(Frozen):
-    gp: GeneralPractice
-    rapid_response: RapidResponse
-    ae: AccidentAndEmergency
-    acute_beds: AcuteBeds
-    intermediate_care_beds: IntermediateCareBeds
-    reablement: Reablement
-    home_care: HomeCare
-    care_homes: CareHomes
-
-
 class Discharge(Frozen):
     pathways: dict[AgeBand, dict[Literal["P0", "P1", "P2", "P3", "death"], Share]]
     care_home_resident_death: Share
@@ -392,133 +258,6 @@ class Calibration(Frozen):
     free_parameters: list[FreeParameter] = []
     replications: int = Field(default=4, ge=1)
     iterations: int = Field(default=6, ge=1)
-
-
-class Uncertain(Frozen):
-    """An effect size: a point value and an interval drawn once per replication."""
-
-    value: float
-    low: float | None = None
-    high: float | None = None
-    distribution: Literal["triangular", "uniform"] = "triangular"
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Uncertain:
-        if (self.low is None) != (self.high is None):
-            raise ValueError("give both low and high, or neither")
-        if self.low is not None and not self.low <= self.value <= self.high:
-            raise ValueError(f"value {self.value:g} must lie between low {self.low:g} and high {self.high:g}")
-        return self
-
-
-class Eligible(Frozen):
-    age_bands: list[AgeBand] | None = None
-    residence: list[Residence] | None = None
-    crisis_types: list[CrisisType] | None = None
-    risk_tiers: list[str] | None = None
-    localities: list[str] | None = None
-
-
-
-
-class Effect(Frozen):
-    eligible: Eligible = Eligible()
-
-
-class CapacityEffect(Effect):
-    kind: Literal["capacity"]
-    service: Literal["rapid_response", "intermediate_care_beds", "reablement", "home_care", "gp", "acute_beds", "ae"]
-    add: int
-    hours: Hours | None = None
-
-
-CAPACITY_FIELDS = {
-    "rapid_response": ("rapid_response", "capacity"), "intermediate_care_beds": ("intermediate_care_beds", "capacity"),
-    "reablement": ("reablement", "capacity"), "home_care": ("home_care", "new_packages_per_week"),
-    "gp": ("gp", "appointments_per_weekday"), "acute_beds": ("acute_beds", "capacity"), "ae": ("ae", "cubicles"),
-}
-
-
-class PreventionProgramme(Frozen):
-    places: int = Field(ge=0)
-    duration_days: float = Field(gt=0)
-    effect_lasts_days: float = Field(gt=0)
-
-
-class PreventionEffect(Effect):
-    kind: Literal["prevention"]
-    multiplier: Uncertain
-    programme: PreventionProgramme | None = None
-
-
-class DiversionEffect(Effect):
-    kind: Literal["diversion"]
-    at: Literal["self_presentation", "ambulance_conveyance", "admission"]
-    to: Literal["gp", "rapid_response", "intermediate_care_beds", "home"]
-    share: Uncertain
-    then_admitted: Uncertain = Uncertain(value=0.0)
-
-
-class LengthOfStayEffect(Effect):
-    kind: Literal["length_of_stay"]
-    service: Literal["acute_beds", "intermediate_care_beds"]
-    multiplier: Uncertain
-
-
-class AssessmentDelayEffect(Effect):
-    kind: Literal["assessment_delay"]
-    multiplier: Uncertain
-
-
-class DischargeHoursEffect(Effect):
-    kind: Literal["discharge_hours"]
-    hours: Hours
-
-
-class PathwayShiftEffect(Effect):
-    kind: Literal["pathway_shift"]
-    from_pathway: Literal["P0", "P1", "P2", "P3"] = Field(alias="from")
-    to_pathway: Literal["P0", "P1", "P2", "P3"] = Field(alias="to")
-    share: Uncertain
-
-
-class ReadmissionEffect(Effect):
-    kind: Literal["readmission"]
-    multiplier: Uncertain
-
-
-class CareHomeAdmissionEffect(Effect):
-    kind: Literal["care_home_admission"]
-    multiplier: Uncertain
-
-
-AnyEffect = Annotated[
-    CapacityEffect | PreventionEffect | DiversionEffect | LengthOfStayEffect | AssessmentDelayEffect
-    | DischargeHoursEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
-    Field(discriminator="kind"),
-]
-
-
-class SchemeCost(Frozen):
-    recurrent_per_year: NonNegativeFloat = 0.0
-    non_recurrent: NonNegativeFloat = 0.0
-    payer: Literal["nhs", "council"] = "nhs"
-
-
-class Scheme(Frozen):
-    title: str
-    lead_provider: str = "not stated"
-    cost: SchemeCost = SchemeCost()
-    start: dt.date | None = None
-    ramp_up_days: float = Field(default=0.0, ge=0)
-    claimed_benefit_per_year: NonNegativeFloat = 0.0
-    effects: list[AnyEffect] = []
-    source: str = ""
-
-
-class Variant(Frozen):
-    title: str = ""
-    schemes: list[str]
 
 
 class Scenario(Frozen):

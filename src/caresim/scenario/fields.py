@@ -1,0 +1,55 @@
+"""What every part of a scenario shares: the fixed vocabularies (age bands, pathways, delay reasons),
+the field types (shares, capacities) and the checks that run on them."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from caresim.scenario.problems import FieldError
+
+AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
+CRISIS_TYPES = ("long_term_condition", "fall", "acute_illness")
+RESIDENCES = ("home", "care_home")
+PATHWAYS = ("P0", "P1", "P2", "P3", "death")
+DELAY_REASONS = (
+    "awaiting_assessment", "home_care_package", "reablement", "community_bed", "care_home_placement",
+    "patient_choice",
+)
+AgeBand = Literal["18-64", "65-74", "75-84", "85+"]
+CrisisType = Literal["long_term_condition", "fall", "acute_illness"]
+Residence = Literal["home", "care_home"]
+Share = Annotated[float, Field(ge=0, le=1)]
+Capacity = Annotated[int, Field(ge=0)] | Literal["unlimited"]
+SHARE_TOLERANCE = 1e-6
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def capacity_value(capacity: Capacity) -> float:
+    """A capacity as a number: ``unlimited`` is infinity."""
+    return math.inf if capacity == "unlimited" else float(capacity)
+
+
+def check_shares(shares: dict[str, float], *path: str) -> None:
+    """Shares that add up to 1; `path` leads from the validated model to them."""
+    total = sum(shares.values())
+    if abs(total - 1) > SHARE_TOLERANCE:
+        parts = ", ".join(f"{k} {v:g}" for k, v in shares.items())
+        given = f"{parts} add up to {total:g}" if shares else "none are given"
+        raise FieldError(f"the shares must add up to 1, but {given}", *path)
+
+
+def check_complete(keys: dict, allowed: tuple[str, ...], *path: str) -> None:
+    missing = [k for k in allowed if k not in keys]
+    if missing:
+        raise FieldError(f"needs a value for every one of {', '.join(allowed)}; missing {', '.join(missing)}", *path)
+
+
+def check_initial(initial: int, capacity: Capacity) -> None:
+    if initial > capacity_value(capacity):
+        raise FieldError(f"initial_occupancy ({initial}) is above capacity ({capacity})", "initial_occupancy")

@@ -1,0 +1,144 @@
+"""Schemes in a scenario: their effects (each a kind of intervention), effect sizes with intervals, costs, and
+variants (named mixes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, NonNegativeFloat, model_validator
+
+from caresim.scenario.fields import (
+    AgeBand,
+    CrisisType,
+    Frozen,
+    Residence,
+)
+from caresim.scenario.services import Hours
+
+
+class Uncertain(Frozen):
+    """An effect size: a point value and an interval drawn once per replication."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+    distribution: Literal["triangular", "uniform"] = "triangular"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uncertain:
+        if (self.low is None) != (self.high is None):
+            raise ValueError("give both low and high, or neither")
+        if self.low is not None and not self.low <= self.value <= self.high:
+            raise ValueError(f"value {self.value:g} must lie between low {self.low:g} and high {self.high:g}")
+        return self
+
+
+class Eligible(Frozen):
+    age_bands: list[AgeBand] | None = None
+    residence: list[Residence] | None = None
+    crisis_types: list[CrisisType] | None = None
+    risk_tiers: list[str] | None = None
+    localities: list[str] | None = None
+
+
+
+
+class Effect(Frozen):
+    eligible: Eligible = Eligible()
+
+
+class CapacityEffect(Effect):
+    kind: Literal["capacity"]
+    service: Literal["rapid_response", "intermediate_care_beds", "reablement", "home_care", "gp", "acute_beds", "ae"]
+    add: int
+    hours: Hours | None = None
+
+
+CAPACITY_FIELDS = {
+    "rapid_response": ("rapid_response", "capacity"), "intermediate_care_beds": ("intermediate_care_beds", "capacity"),
+    "reablement": ("reablement", "capacity"), "home_care": ("home_care", "new_packages_per_week"),
+    "gp": ("gp", "appointments_per_weekday"), "acute_beds": ("acute_beds", "capacity"), "ae": ("ae", "cubicles"),
+}
+
+
+class PreventionProgramme(Frozen):
+    places: int = Field(ge=0)
+    duration_days: float = Field(gt=0)
+    effect_lasts_days: float = Field(gt=0)
+
+
+class PreventionEffect(Effect):
+    kind: Literal["prevention"]
+    multiplier: Uncertain
+    programme: PreventionProgramme | None = None
+
+
+class DiversionEffect(Effect):
+    kind: Literal["diversion"]
+    at: Literal["self_presentation", "ambulance_conveyance", "admission"]
+    to: Literal["gp", "rapid_response", "intermediate_care_beds", "home"]
+    share: Uncertain
+    then_admitted: Uncertain = Uncertain(value=0.0)
+
+
+class LengthOfStayEffect(Effect):
+    kind: Literal["length_of_stay"]
+    service: Literal["acute_beds", "intermediate_care_beds"]
+    multiplier: Uncertain
+
+
+class AssessmentDelayEffect(Effect):
+    kind: Literal["assessment_delay"]
+    multiplier: Uncertain
+
+
+class DischargeHoursEffect(Effect):
+    kind: Literal["discharge_hours"]
+    hours: Hours
+
+
+class PathwayShiftEffect(Effect):
+    kind: Literal["pathway_shift"]
+    from_pathway: Literal["P0", "P1", "P2", "P3"] = Field(alias="from")
+    to_pathway: Literal["P0", "P1", "P2", "P3"] = Field(alias="to")
+    share: Uncertain
+
+
+class ReadmissionEffect(Effect):
+    kind: Literal["readmission"]
+    multiplier: Uncertain
+
+
+class CareHomeAdmissionEffect(Effect):
+    kind: Literal["care_home_admission"]
+    multiplier: Uncertain
+
+
+AnyEffect = Annotated[
+    CapacityEffect | PreventionEffect | DiversionEffect | LengthOfStayEffect | AssessmentDelayEffect
+    | DischargeHoursEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
+    Field(discriminator="kind"),
+]
+
+
+class SchemeCost(Frozen):
+    recurrent_per_year: NonNegativeFloat = 0.0
+    non_recurrent: NonNegativeFloat = 0.0
+    payer: Literal["nhs", "council"] = "nhs"
+
+
+class Scheme(Frozen):
+    title: str
+    lead_provider: str = "not stated"
+    cost: SchemeCost = SchemeCost()
+    start: dt.date | None = None
+    ramp_up_days: float = Field(default=0.0, ge=0)
+    claimed_benefit_per_year: NonNegativeFloat = 0.0
+    effects: list[AnyEffect] = []
+    source: str = ""
+
+
+class Variant(Frozen):
+    title: str = ""
+    schemes: list[str]
