@@ -102,9 +102,9 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _label(name: str) -> str:
-    from caresim.measures import REGISTRY
+    from caresim.measures import label_or_name
 
-    return REGISTRY[name].label if name in REGISTRY else name
+    return label_or_name(name)
 
 
 def _table(summary, world: str, measures: tuple[str, ...], title: str) -> Table:
@@ -308,7 +308,8 @@ def replications(
         values = sources[origin][name].to_numpy(dtype=float)
         last = half_widths(values).iloc[-1]
         needed = replications_needed(values, precision)
-        table.add_row(name, f"{last['mean']:,.1f}", f"{last['half_width']:,.1f}", f"{last['relative_half_width']:.1%}",
+        table.add_row(_label(name), f"{last['mean']:,.1f}", f"{last['half_width']:,.1f}",
+                      f"{last['relative_half_width']:.1%}",
                       "not reachable" if needed is None else str(needed))
     console.print(table)
 

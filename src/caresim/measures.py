@@ -223,8 +223,9 @@ def unit_of(name: str) -> str:
     return measure(name).unit
 
 
-def label_of(name: str) -> str:
-    return measure(name).label
+def label_or_name(name: str) -> str:
+    """A registered measure's label; any other name (a service, a scheme) as it is."""
+    return REGISTRY[name].label if name in REGISTRY else name
 
 
 def reduction(change: Change) -> Change:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from caresim.measures import REGISTRY, reduction
+from caresim.measures import label_or_name, reduction
 from caresim.run_folder import read_complete_run
 from caresim.scenario.loading import render_path, resolve
 from caresim.scenario.problems import ScenarioError
@@ -160,10 +160,6 @@ def _eligible(eligible: dict[str, Any] | None) -> str:
 # --- sections ------------------------------------------------------------------------------
 
 
-def _label(measure: str) -> str:
-    return REGISTRY[measure].label if measure in REGISTRY else measure
-
-
 def _calibration_section(run_dir: Path) -> list[str]:
     lines = ["## 1. The baseline against the calibration targets", ""]
     path = run_dir / "calibration.csv"
@@ -189,9 +185,10 @@ def _calibration_section(run_dir: Path) -> list[str]:
         baseline = _estimate((row["baseline_mean"], row["ci_low"], row["ci_high"]))
         source = row.get("source", "")
         source = "" if isinstance(source, float) and math.isnan(source) else source
-        lines.append(f"| {_label(row['measure'])} | {row.get('unit', '')} | {_number(float(row['target']), digits)} | "
+        lines.append(f"| {label_or_name(row['measure'])} | {row.get('unit', '')} | "
+                     f"{_number(float(row['target']), digits)} | "
                      f"{tolerance} | {allowed} | {baseline} | {'yes' if ok else '**no**'} | {_cell(source)} |")
-    missed = [_label(measure) for measure in table.loc[~within, "measure"]]
+    missed = [label_or_name(measure) for measure in table.loc[~within, "measure"]]
     if missed:
         lines += ["", f"Outside tolerance: {', '.join(missed)}. Results that depend on these flows deserve "
                   "more caution than the rest."]
@@ -339,7 +336,7 @@ def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str,
         lines += ["", "| BCF plan target | target | baseline (95 % CI) | with the mix (95 % CI) |", "|---|---|---|---|"]
         mix = manifest.get("main_mix") or scenario.get("mix_name", "")
         for measure, target in targets.items():
-            lines.append(f"| {_label(measure)} | {_number(float(target), _digits(float(target)))} | "
+            lines.append(f"| {label_or_name(measure)} | {_number(float(target), _digits(float(target)))} | "
                          f"{_estimate(estimates.get(('baseline', measure)))} | "
                          f"{_estimate(estimates.get((mix, measure)))} |")
     population = sum((scenario.get("population") or {}).get("localities", {}).values()) or None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
-from caresim.measures import REGISTRY
+from caresim.measures import label_or_name
 from caresim.outputs.run_data import RunData
 
 MAXIMUM_COLUMN_WIDTH = 60
@@ -40,7 +40,7 @@ def labelled(table: pd.DataFrame | None) -> pd.DataFrame | None:
         return table
     out = table.copy()
     out.insert(table.columns.get_loc("measure") + 1, "label",
-               table["measure"].map(lambda name: REGISTRY[name].label if name in REGISTRY else name))
+               table["measure"].map(label_or_name))
     return out
 
 
