@@ -13,6 +13,7 @@ from caresim.scenario.schema import DELAY_REASONS
 SCENARIO = "skc_test"
 MIX = "skc_bcf_mix"
 OTHER_MIX = "rapid_response_only"
+MIX_TITLE = "The four BCF schemes"
 REPLICATIONS = 12
 SCHEMES = ("rapid_response", "reablement_expansion", "discharge_to_assess", "care_home_support")
 SCHEME_ADMISSIONS_AVOIDED = (110.0, 45.0, 20.0, 35.0)
@@ -293,6 +294,8 @@ def _manifest(status: str) -> dict:
         "bcf_targets": BCF_TARGETS,
         "mixes": [MIX, OTHER_MIX],
         "main_mix": MIX,
+        "mix_titles": {MIX: MIX_TITLE, OTHER_MIX: "Rapid response alone"},
+        "scheme_titles": {scheme: scheme.replace("_", " ").capitalize() for scheme in SCHEMES},
         "parameters_with_sources": [
             {"path": "demand.crises_per_year", "value": 53600, "source": "seed: SUS 2023/24", "flag": "seed"},
             {"path": "services.acute_beds.capacity", "value": 560, "source": "public: KH03", "flag": "public"},

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import fake_run
+from caresim.measures import BCF
 from caresim.outputs import chart_style, charts
 from caresim.outputs.flow_diagram import flow_diagram
 from caresim.outputs.run_data import RunData
@@ -58,7 +59,7 @@ def test_waterfall_plots_each_scheme_alone_the_remainder_and_the_whole_mix(run: 
     data = charts.admissions_waterfall(run)
     schemes = data[data["kind"] == "scheme"].set_index("label")["avoided"]
     expected = dict(zip(fake_run.SCHEMES, fake_run.SCHEME_ADMISSIONS_AVOIDED, strict=True))
-    assert {chart_style.label(name): value for name, value in expected.items()} == schemes.to_dict()
+    assert {run.scheme_title(name): value for name, value in expected.items()} == schemes.to_dict()
     assert data.loc[data["kind"] == "remainder", "avoided"].item() == pytest.approx(fake_run.REMAINDER_ADMISSIONS)
     total = data[data["kind"] == "total"].iloc[0]
     assert total["avoided"] == pytest.approx(-run.estimate("difference", "emergency_admissions").mean)
@@ -105,7 +106,7 @@ def test_delays_by_month_are_means_across_replications_by_reason(run: RunData) -
 
 def test_bcf_metrics_show_baseline_mix_and_the_plan_targets(run: RunData) -> None:
     data = charts.bcf_metrics(run)
-    assert list(data["measure"].unique()) == list(charts.BCF_MEASURES)
+    assert list(data["measure"].unique()) == list(BCF)
     assert len(data) == 8
     targets = data.drop_duplicates("measure").set_index("measure")["target"]
     for measure, target in fake_run.BCF_TARGETS.items():

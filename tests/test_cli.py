@@ -78,7 +78,8 @@ def test_compare_ranks_mixes_against_one_baseline(tmp_path):
     (folder,) = (tmp_path / "outputs").glob("*/*")
     comparison = pd.read_csv(folder / "comparison.csv")
     assert "Comparison" in pd.ExcelFile(folder / "summary.xlsx").sheet_names
-    assert "skc_mix_2015_high" in (folder / "report.html").read_text(encoding="utf-8")
+    assert "South Kent Coast 2015/16 with the six BCF schemes (high spend)" in (folder / "report.html").read_text(
+        encoding="utf-8")
     assert set(comparison["mix"]) == {"skc_mix_2015_low", "skc_mix_2015_high", "skc_mix_2014"}
     costs = comparison[comparison["measure"] == "scheme_cost"].set_index("mix")["mean"]
     assert costs["skc_mix_2015_high"] > costs["skc_mix_2015_low"] > costs["skc_mix_2014"]

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import fake_run
+from caresim.measures import REGISTRY
 from caresim.outputs.sources_doc import write_sources_doc
 from caresim.outputs.validation_doc import write_validation_doc
 from caresim.run_folder import IncompleteRunError
@@ -76,9 +77,9 @@ def test_validation_doc_compares_the_baseline_with_every_target(skc_run: Path, t
     calibration = pd.read_csv(skc_run / "calibration.csv")
     section = text.split("## 1.")[1].split("## 2.")[0]
     for row in calibration.itertuples():
-        assert f"| {row.measure} |" in section
+        assert f"| {REGISTRY[row.measure].label} |" in section
     assert f"meets {int(calibration['within'].sum())} of {len(calibration)} targets" in section
-    assert "**no**" in section and "Outside tolerance: delayed_days" in section
+    assert "**no**" in section and "Outside tolerance: Delayed discharge days" in section
     assert "16,500 to 19,500" in section
 
 
@@ -121,7 +122,7 @@ def test_validation_doc_sets_the_mix_beside_the_plan_and_the_nation(skc_run: Pat
             f"{87_000 * share:+,.0f} | {admissions:,.0f} (") in section
     assert f"| -293,000 | +185,000 | {-293_000 * share:+,.0f} | {185_000 * share:+,.0f} |" in section
     assert "| rapid_response | none stated |" in section
-    assert "| bcf_care_home_admissions_per_100k_65plus | 640 |" in section
+    assert f"| {REGISTRY['bcf_care_home_admissions_per_100k_65plus'].label} | 640 |" in section
 
 
 def test_validation_doc_copes_with_a_run_without_schemes_or_population(tmp_path: Path) -> None:

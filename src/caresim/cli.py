@@ -23,19 +23,6 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True, emoji=False, highlight=False)
-HEADLINES = (
-    "emergency_admissions", "emergency_admissions_65plus", "avoidable_emergency_admissions", "ae_attendances",
-    "ae_4h_percent", "acute_bed_days", "acute_occupancy_percent", "intermediate_care_bed_days", "delayed_days",
-    "delayed_days_nhs", "delayed_days_social_care", "delayed_days_both", "care_home_admissions",
-    "bcf_care_home_admissions_per_100k_65plus", "bcf_still_home_91d_percent", "bcf_delayed_days_per_100k_per_month",
-    "bcf_avoidable_admissions_per_100k", "failed_diversions", "cost_nhs", "cost_council", "scheme_cost", "net_cost",
-)
-DIFFERENCES = (
-    "emergency_admissions_avoided", "emergency_admissions_65plus_avoided", "avoidable_emergency_admissions_avoided",
-    "ae_attendances_avoided", "acute_bed_days_saved", "delayed_days_saved", "care_home_admissions_avoided",
-    "failed_diversions", "cost_nhs", "cost_council", "activity_savings", "scheme_cost", "net_cost",
-    "cost_per_admission_avoided", "return_on_investment", "probability_saves_money", "claimed_benefit",
-)
 state = {"debug": False}
 ScenarioFile = Annotated[Path, typer.Argument(help="A scenario YAML file, e.g. scenarios/skc_2015.yaml.")]
 Replications = Annotated[int | None, typer.Option(
@@ -103,6 +90,10 @@ def _load(path: Path, seed: int | None = None):
 def _fmt(value: float, unit: str) -> str:
     if value != value:  # NaN
         return "–"
+    if unit.startswith("pounds"):
+        from caresim.outputs.chart_style import format_money
+
+        return format_money(value) if unit.endswith("per year") else f"£{value:,.2f}"
     if "percent" in unit or "share" in unit:
         return f"{value:.1f}"
     if abs(value) >= 1000:
@@ -110,43 +101,56 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:,.2f}"
 
 
+def _label(name: str) -> str:
+    from caresim.measures import label_or_name
+
+    return label_or_name(name)
+
+
 def _table(summary, world: str, measures: tuple[str, ...], title: str) -> Table:
+    """Mean and 95% CI of each measure, labelled for readers, within 80 columns."""
     rows = summary[summary["world"] == world].set_index("measure")
-    table = Table(title=title, title_justify="left")
-    for column, justify in (
-        ("measure", "left"), ("unit", "left"), ("mean", "right"), ("95% CI", "right"), ("n", "right"),
-    ):
-        table.add_column(column, justify=justify, overflow="fold")
+    replications = int(rows["n"].max()) if len(rows) else 0
+    table = Table(title=title, title_justify="left", caption=f"Means over {replications} replications.",
+                  caption_justify="left")
+    table.add_column("Measure", justify="left", ratio=3)
+    table.add_column("Unit", justify="left", ratio=2)
+    table.add_column("Mean", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", ratio=2)
     for measure in measures:
         if measure in rows.index:
             row = rows.loc[measure]
             ci = ("" if row["ci_low"] != row["ci_low"]
                   else f"{_fmt(row['ci_low'], row['unit'])} to {_fmt(row['ci_high'], row['unit'])}")
-            table.add_row(measure, row["unit"], _fmt(row["mean"], row["unit"]), ci, str(int(row["n"])))
+            table.add_row(_label(measure), row["unit"], _fmt(row["mean"], row["unit"]), ci)
     return table
 
 
 def _calibration_table(calibration) -> Table:
     table = Table(title="Baseline against calibration targets", title_justify="left")
-    for column in ("measure", "target", "allowed range", "baseline", "within"):
-        table.add_column(column, justify="left" if column == "measure" else "right", overflow="fold")
+    for column in ("Measure", "Target", "Allowed range", "Baseline", "Within"):
+        table.add_column(column, justify="left" if column == "Measure" else "right")
     for row in calibration.itertuples():
         ok = "[green]yes[/green]" if row.within else "[red]no[/red]"
-        table.add_row(row.measure, f"{row.target:,.1f}", f"{row.low:,.1f} to {row.high:,.1f}",
+        table.add_row(_label(row.measure), f"{row.target:,.1f}", f"{row.low:,.1f} to {row.high:,.1f}",
                       f"{row.baseline_mean:,.1f}", ok)
     return table
 
 
-def _attribution_table(attribution) -> Table:
+def _attribution_table(attribution, titles: dict[str, str]) -> Table:
+    from caresim.measures import reduction
+
     table = Table(title="Emergency admissions avoided, by scheme (negative: more admissions)", title_justify="left")
-    for column in ("scheme", "alone (one at a time)", "marginal (leave one out)"):
-        table.add_column(column, justify="left" if column == "scheme" else "right", overflow="fold")
+    for column in ("Scheme", "Alone (one at a time)", "Marginal (leave one out)"):
+        table.add_column(column, justify="left" if column == "Scheme" else "right")
     rows = attribution[attribution["measure"] == "emergency_admissions"]
+    named = {"interaction": "Interaction between schemes", "all schemes": "All schemes together"}
     for scheme in dict.fromkeys(rows["scheme"]):
         part = rows[rows["scheme"] == scheme].set_index("method")["mean"]
         alone = part.get("one_at_a_time", part.get("remainder", part.get("total")))
         marginal = part.get("leave_one_out", float("nan"))
-        table.add_row(scheme, f"{-alone:,.0f}", "" if marginal != marginal else f"{-marginal:,.0f}")
+        table.add_row(titles.get(scheme, named.get(scheme, scheme)), f"{reduction(alone):,.0f}",
+                      "" if marginal != marginal else f"{reduction(marginal):,.0f}")
     return table
 
 
@@ -178,6 +182,7 @@ def run(
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
     from caresim.experiment.plan import make_plan
+    from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
 
     scenario = _load(scenario_file, seed)
@@ -188,15 +193,15 @@ def run(
     if quiet:
         console.print(str(experiment.folder))
         return
-    console.print(_table(experiment.summary, "baseline", HEADLINES,
-                         f"{scenario.title}: baseline (do nothing), per year"))
+    console.print(_table(experiment.summary, "baseline", HEADLINE, f"{scenario.title}: baseline (do nothing)"))
     if plan.mixes:
         main = scenario.mix_name
-        console.print(_table(experiment.summary, main, HEADLINES, f"With the scheme mix '{main}', per year"))
-        console.print(_table(experiment.summary, "difference", DIFFERENCES,
+        console.print(_table(experiment.summary, main, HEADLINE, f"With the scheme mix: {plan.titles[main]}"))
+        console.print(_table(experiment.summary, "difference", HEADLINE_DIFFERENCES,
                              "Paired difference, scheme mix against baseline (same patients)"))
     if experiment.attribution is not None:
-        console.print(_attribution_table(experiment.attribution))
+        titles = {name: scheme.title for name, scheme in scenario.schemes.items()}
+        console.print(_attribution_table(experiment.attribution, titles))
     console.print(_calibration_table(experiment.calibration))
     console.print(f"{plan.replications} replications × {len(plan.worlds)} worlds in {experiment.seconds:.1f} s. "
                   f"Results: [bold]{experiment.folder}[/bold]")
@@ -239,21 +244,22 @@ def compare(
     if quiet:
         console.print(str(experiment.folder))
         return
-    console.print(_comparison_table(experiment.comparison))
+    console.print(_comparison_table(experiment.comparison, plan.titles))
     console.print(f"Results: [bold]{experiment.folder}[/bold]")
 
 
-def _comparison_table(comparison) -> Table:
+def _comparison_table(comparison, titles: dict[str, str]) -> Table:
     from caresim.outputs.chart_style import format_money
 
     table = Table(title="Scheme mixes ranked by emergency admissions avoided (paired against one baseline)",
                   title_justify="left")
-    for column in ("rank", "mix", "admissions avoided (95% CI)", "scheme cost", "net cost (95% CI)", "P(saves money)"):
-        table.add_column(column, justify="left" if column == "mix" else "right", overflow="fold")
+    for column in ("Rank", "Mix", "Admissions avoided (95% CI)", "Scheme cost", "Net cost (95% CI)",
+                   "Chance it saves money"):
+        table.add_column(column, justify="left" if column == "Mix" else "right")
     for mix, rows in comparison.groupby("mix", sort=False):
         by = rows.set_index("measure")
         avoided, net = by.loc["emergency_admissions_avoided"], by.loc["net_cost"]
-        table.add_row(str(int(rows["rank"].iloc[0])), mix,
+        table.add_row(str(int(rows["rank"].iloc[0])), titles.get(mix, mix),
                       f"{avoided['mean']:,.0f} ({avoided['ci_low']:,.0f} to {avoided['ci_high']:,.0f})",
                       format_money(by.loc["scheme_cost", "mean"]),
                       f"{format_money(net['mean'])} ({format_money(net['ci_low'])} to {format_money(net['ci_high'])})",
@@ -302,7 +308,8 @@ def replications(
         values = sources[origin][name].to_numpy(dtype=float)
         last = half_widths(values).iloc[-1]
         needed = replications_needed(values, precision)
-        table.add_row(name, f"{last['mean']:,.1f}", f"{last['half_width']:,.1f}", f"{last['relative_half_width']:.1%}",
+        table.add_row(_label(name), f"{last['mean']:,.1f}", f"{last['half_width']:,.1f}",
+                      f"{last['relative_half_width']:.1%}",
                       "not reachable" if needed is None else str(needed))
     console.print(table)
 

@@ -1,7 +1,7 @@
-"""Every measure a run reports, defined once, from one replication's record.
+"""Every measure of one world in one replication, computed from its record.
 
-Counts are annualised (per 365.25 days of the measured window). The four BCF metrics follow their
-national definitions (docs/measures.md).
+Each name, unit and label is declared in `caresim.measures` (listed in docs/measures.md). Counts are
+annualised (per 365.25 days of the measured window); the four BCF metrics follow their national definitions.
 """
 
 from __future__ import annotations
@@ -9,45 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from caresim.engine.tally import SETTINGS, ReplicationRecord
+from caresim.measures import AGENCIES, BAND_SUFFIXES, TALLY_COUNTS
 from caresim.scenario.schema import AGE_BANDS, DELAY_REASONS, Scenario
 
-BAND_SUFFIX = ("18_64", "65_74", "75_84", "85plus")
 DAYS_PER_YEAR = 365.25
-PER_YEAR_COUNTS = (
-    "crises", "gp_urgent_contacts", "gp_no_appointment", "out_of_hours_contacts", "rapid_response_episodes",
-    "ambulance_incidents", "ambulance_conveyances", "minor_injury_attendances", "ae_attendances",
-    "ae_attendances_65plus", "emergency_admissions", *(f"emergency_admissions_{b}" for b in BAND_SUFFIX),
-    "emergency_admissions_65plus", "emergency_admissions_via_ae", "avoidable_emergency_admissions",
-    "readmissions_30d", "step_up_admissions", "step_down_admissions", "reablement_episodes", "home_care_packages",
-    "care_home_admissions", "care_home_admissions_65plus", "care_home_admissions_65plus_council_funded",
-    "deaths_hospital", "deaths_intermediate_care", "deaths_care_home",
-    "diversions", "diversions_self_presentation", "diversions_ambulance_conveyance", "diversions_admission",
-    "failed_diversions", "failed_diversions_self_presentation", "failed_diversions_ambulance_conveyance",
-    "failed_diversions_admission",
-    "rapid_response_no_room", "acute_turned_away", "ae_admitted", "acute_to_home", "acute_to_reablement",
-    "acute_to_home_care", "acute_to_step_down", "acute_to_care_home",
-)
-MONEY = ("cost_", "scheme_cost", "net_cost", "activity_savings", "claimed_benefit")
-UNIT_RULES = (  # (test on the measure name, unit); the first that matches wins
-    (lambda m: m == "cost_per_admission_avoided", "pounds per admission"),
-    (lambda m: m.startswith(MONEY), "pounds per year"),
-    (lambda m: m == "return_on_investment", "pounds saved per pound spent"),
-    (lambda m: m == "probability_saves_money", "share of replications"),
-    (lambda m: m.endswith("_percent"), "percent"),
-    (lambda m: m.startswith("mean_length_of_stay_"), "days"),
-    (lambda m: m.endswith("_bed_days") or m.endswith("bed_days_saved"), "bed days per year"),
-    (lambda m: m == "delayed_days_per_month", "delayed days per month"),
-    (lambda m: m.startswith("delayed_days"), "delayed days per year"),
-    (lambda m: m.startswith("bcf_delayed_days"), "per 100,000 adults per month"),
-    (lambda m: m.startswith("bcf_delayed_patients"), "per 100,000 adults on a day"),
-    (lambda m: m.startswith("bcf_care_home"), "per 100,000 aged 65+ per year"),
-    (lambda m: m.startswith("bcf_avoidable"), "per 100,000 per year"),
-    (lambda m: m.endswith("per_resident_year"), "per resident per year"),
-)
-
-
-def unit_of(measure: str) -> str:
-    return next((unit for test, unit in UNIT_RULES if test(measure)), "per year")
 
 
 def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float:
@@ -62,7 +27,7 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     population = scenario.population
     adults = sum(population.adults(b) for b in AGE_BANDS)
     older = sum(population.adults(b) for b in AGE_BANDS[1:])
-    out = {name: c.get(name, 0.0) * per_year for name in PER_YEAR_COUNTS}
+    out = {count.name: c.get(count.name, 0.0) * per_year for count in TALLY_COUNTS}
     out["direct_admissions"] = out["emergency_admissions"] - out["emergency_admissions_via_ae"]
     out["ae_attendances_not_conveyed"] = (c.get("ae_attendances", 0) - c.get("ae_attendances_conveyed", 0)) * per_year
     out["ae_discharged_home"] = out["ae_attendances"] - out["ae_admitted"]
@@ -71,7 +36,7 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     out["ae_conversion_65plus_percent"] = _ratio(c.get("ae_admitted_65plus", 0), c.get("ae_attendances_65plus", 0), 100)
     out["emergency_admissions_via_ae_percent"] = _ratio(c.get("emergency_admissions_via_ae", 0),
                                                         c.get("emergency_admissions", 0), 100)
-    for suffix in BAND_SUFFIX:
+    for suffix in BAND_SUFFIXES:
         out[f"mean_length_of_stay_{suffix}"] = _ratio(c.get(f"acute_stay_days_{suffix}", 0),
                                                       c.get(f"acute_stays_{suffix}", 0))
     out["readmission_30d_percent"] = _ratio(c.get("readmissions_30d", 0), c.get("discharges_home_alive", 0), 100)
@@ -95,7 +60,7 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     total_delayed = float(by_reason.sum())
     out["delayed_days"] = total_delayed
     out["delayed_days_per_month"] = total_delayed / 12
-    for agency in ("nhs", "social_care", "both"):
+    for agency in AGENCIES:
         days = sum(by_reason[r] * scenario.discharge.delay_agency[reason].get(agency, 0.0)
                    for r, reason in enumerate(DELAY_REASONS))
         out[f"delayed_days_{agency}"] = float(days)

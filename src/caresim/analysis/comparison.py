@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-RANKED = ("emergency_admissions_avoided", "acute_bed_days_saved", "delayed_days_saved", "care_home_admissions_avoided",
-          "activity_savings", "scheme_cost", "net_cost", "probability_saves_money", "return_on_investment")
+from caresim.measures import RANKED
 
 
 def comparison_frame(summary: pd.DataFrame, mixes: tuple[str, ...], main: str | None) -> pd.DataFrame:
@@ -13,7 +12,7 @@ def comparison_frame(summary: pd.DataFrame, mixes: tuple[str, ...], main: str | 
     rows = []
     for mix in mixes:
         label = "difference" if mix == main else f"difference:{mix}"
-        part = summary[(summary["world"] == label) & summary["measure"].isin(RANKED + ("cost_per_admission_avoided",))]
+        part = summary[(summary["world"] == label) & summary["measure"].isin(RANKED)]
         for row in part.itertuples():
             rows.append((mix, row.measure, row.unit, row.mean, row.ci_low, row.ci_high, row.n))
     frame = pd.DataFrame(rows, columns=["mix", "measure", "unit", "mean", "ci_low", "ci_high", "n"])

@@ -9,20 +9,7 @@ from scipy import stats
 from caresim.engine.effects import uncertain_of
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
-from caresim.metrics import unit_of
-
-AVOIDED = {  # difference measures reported as reductions (baseline − mix)
-    "emergency_admissions": "emergency_admissions_avoided",
-    "emergency_admissions_65plus": "emergency_admissions_65plus_avoided",
-    "avoidable_emergency_admissions": "avoidable_emergency_admissions_avoided",
-    "ae_attendances": "ae_attendances_avoided",
-    "acute_bed_days": "acute_bed_days_saved",
-    "delayed_days": "delayed_days_saved",
-    "care_home_admissions": "care_home_admissions_avoided",
-    "cost_total": "activity_savings",
-}
-ATTRIBUTED = ("emergency_admissions", "acute_bed_days", "delayed_days", "care_home_admissions", "cost_total",
-              "net_cost")
+from caresim.measures import ATTRIBUTED, REDUCTIONS, reduction, unit_of
 
 
 def replications_frame(results: list[list[WorldResult]], scenario: str, seed: int) -> pd.DataFrame:
@@ -62,8 +49,8 @@ def wide(frame: pd.DataFrame, world: str) -> pd.DataFrame:
 def paired_differences(frame: pd.DataFrame, world: str, reference: str = BASELINE) -> pd.DataFrame:
     """Per-replication differences world − reference, with reductions and money measures added."""
     difference = wide(frame, world) - wide(frame, reference)
-    for measure, avoided in AVOIDED.items():
-        difference[avoided] = -difference[measure]
+    for measure, reduced in REDUCTIONS.items():
+        difference[reduced] = reduction(difference[measure])
     mix = wide(frame, world)
     difference["scheme_cost"] = mix["scheme_cost"]
     difference["net_cost"] = difference["cost_total"] + mix["scheme_cost"]

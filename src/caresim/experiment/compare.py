@@ -22,6 +22,7 @@ def combine(scenarios: list[Scenario], replications: int | None = None) -> Plan:
     reference = _baseline_of(first)
     schemes: dict = {}
     mixes: dict[str, tuple[str, ...]] = {}
+    titles: dict[str, str] = {}
     for scenario in scenarios:
         baseline = _baseline_of(scenario)
         if baseline != reference:
@@ -36,6 +37,7 @@ def combine(scenarios: list[Scenario], replications: int | None = None) -> Plan:
             if mix in mixes:
                 raise ValueError(f"two files name a mix {mix!r}; give each file its own mix_name")
             mixes[mix] = tuple(f"{scenario.mix_name}__{m}" for m in members)
+            titles[mix] = scenario.title if mix == scenario.mix_name else scenario.variants[mix].title or mix
     merged = first.model_copy(update={"schemes": schemes, "mix": None, "variants": {}, "name": f"compare_{first.name}"})
     worlds = {"baseline": (), **mixes}
-    return Plan(merged, worlds, replications or first.run.replications, tuple(mixes))
+    return Plan(merged, worlds, replications or first.run.replications, tuple(mixes), titles=titles)

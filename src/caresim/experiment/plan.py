@@ -21,6 +21,7 @@ class Plan:
     attribution: bool = False
     fixed_sizes: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
     sensitivity: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # a reader's title for each mix
 
     @property
     def seed(self) -> int:
@@ -57,4 +58,6 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
                 worlds[world] = main
                 fixed[world] = {**points, (name, index): getattr(value, end)}
                 ends[world] = (name, index, end)
-    return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends)
+    titles = {scenario.mix_name: scenario.title, **{name: v.title or name for name, v in scenario.variants.items()}}
+    return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends,
+                {mix: titles.get(mix, mix) for mix in mixes})

@@ -17,6 +17,7 @@ from cycler import cycler
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 
+from caresim.measures import REGISTRY
 from caresim.outputs.run_data import Estimate, RunData
 
 ORANGE = "#E69F00"
@@ -32,21 +33,7 @@ OKABE_ITO = (ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, REDDISH_P
 BASELINE_COLOUR = ORANGE
 MIX_COLOUR = BLUE
 
-LABELS = {
-    "emergency_admissions": "Emergency admissions",
-    "emergency_admissions_65plus": "Emergency admissions, people aged 65+",
-    "ae_attendances": "A&E attendances",
-    "acute_bed_days": "Acute bed days",
-    "delayed_days": "Delayed discharge days",
-    "care_home_admissions": "Care home admissions",
-    "cost_nhs": "NHS cost",
-    "cost_council": "Council cost",
-    "scheme_cost": "Scheme cost",
-    "net_cost": "Net cost (schemes plus NHS and council costs)",
-    "bcf_care_home_admissions_per_100k_65plus": "Care home admissions, people aged 65+",
-    "bcf_still_home_91d_percent": "Still at home 91 days after discharge into reablement",
-    "bcf_delayed_days_per_100k_per_month": "Delayed discharge days",
-    "bcf_avoidable_admissions_per_100k": "Avoidable emergency admissions",
+LABELS = {  # services, delay reasons, flow nodes; measures take their labels from caresim.measures
     "acute_beds": "Acute beds",
     "intermediate_care_beds": "Intermediate care beds",
     "awaiting_assessment": "Awaiting assessment",
@@ -71,7 +58,6 @@ LABELS = {
     "home": "Home",
     "death": "Death",
     "interaction": "Interaction between schemes",
-    "activity_savings": "Savings from less activity (NHS and council)",
 }
 
 STYLE = {
@@ -108,7 +94,9 @@ def name_key(name: str) -> str:
 
 
 def label(name: str) -> str:
-    """A reader's label for a measure, service, scheme, node or parameter name."""
+    """A reader's label for a measure (from the registry), service, scheme, node or parameter name."""
+    if name in REGISTRY:
+        return REGISTRY[name].label
     if name_key(name) in LABELS:
         return LABELS[name_key(name)]
     words = name.replace("_", " ").replace(".", ": ")

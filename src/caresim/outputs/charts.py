@@ -14,6 +14,7 @@ from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from caresim.measures import BCF, REGISTRY, reduction
 from caresim.outputs.chart_style import (
     BASELINE_COLOUR,
     BLACK,
@@ -46,13 +47,6 @@ ADMISSIONS = "emergency_admissions"
 BED_SERVICES = ("acute_beds", "intermediate_care_beds")
 DELAY_PREFIX = "delayed_days_"
 DELAY_COLOURS = dict(zip(DELAY_REASONS, (BLUE, ORANGE, SKY_BLUE, VERMILLION, BLUISH_GREEN, YELLOW), strict=True))
-BCF_MEASURES = (
-    "bcf_care_home_admissions_per_100k_65plus",
-    "bcf_still_home_91d_percent",
-    "bcf_delayed_days_per_100k_per_month",
-    "bcf_avoidable_admissions_per_100k",
-)
-HIGHER_IS_BETTER = {"bcf_still_home_91d_percent"}
 COST_NHS = "cost_nhs"
 COST_COUNCIL = "cost_council"
 SCHEME_COST = "scheme_cost"
@@ -104,14 +98,15 @@ def admissions_waterfall(run: RunData) -> pd.DataFrame:
         for row in selected.itertuples():
             steps.append(
                 {
-                    "label": label(row.scheme) if kind == "scheme" else label("interaction"),
+                    "label": (run.scheme_title(row.scheme) or label(row.scheme)) if kind == "scheme"
+                    else label("interaction"),
                     "kind": kind,
-                    "avoided": -row.mean,
-                    "ci_low": -row.ci_high,
-                    "ci_high": -row.ci_low,
+                    "avoided": reduction(row.mean),
+                    "ci_low": reduction(row.ci_high),
+                    "ci_high": reduction(row.ci_low),
                 }
             )
-    total = run.estimate(DIFFERENCE, ADMISSIONS).negated()
+    total = run.estimate(DIFFERENCE, ADMISSIONS).reduction()
     data = pd.DataFrame(steps)
     data["end"] = data["avoided"].cumsum()
     data["start"] = data["end"] - data["avoided"]
@@ -197,7 +192,7 @@ def occupancy_fan(run: RunData) -> pd.DataFrame:
     figure.legend(
         handles=[
             Patch(color=BASELINE_COLOUR, alpha=0.6, label="Baseline (no schemes)"),
-            Patch(color=MIX_COLOUR, alpha=0.6, label=f"Scheme mix ({run.mix_name})"),
+            Patch(color=MIX_COLOUR, alpha=0.6, label=wrap(f"Scheme mix: {run.mix_title}", 60)),
             Line2D([], [], color=BLACK, linestyle="--", label="Capacity, baseline"),
             Line2D([], [], color=BLACK, linestyle=":", label="Capacity with the mix"),
         ],
@@ -246,7 +241,8 @@ def delays_by_month(run: RunData) -> pd.DataFrame:
             axes.bar(positions, table[reason], bottom=bottom, color=colour, width=0.8, label=label(reason))
             bottom += table[reason].to_numpy()
         axes.set_xticks(positions, [_month_label(month) for month in table.index], rotation=90)
-        axes.set_title("Baseline (no schemes)" if world == BASELINE else f"Scheme mix ({run.mix_name})", loc="left")
+        axes.set_title("Baseline (no schemes)" if world == BASELINE else wrap(f"Scheme mix: {run.mix_title}", 40),
+                       loc="left")
         axes.set_xlabel("Month")
     panels[0].set_ylabel("Delayed days per month (mean of replications)")
     handles, labels = panels[0].get_legend_handles_labels()
@@ -278,7 +274,7 @@ def bcf_metrics(run: RunData) -> pd.DataFrame:
     """The four BCF metrics, baseline against scheme mix, with the plan's targets where given."""
     targets = run.manifest.get("bcf_targets") or {}
     records = []
-    for measure in BCF_MEASURES:
+    for measure in BCF:
         for world in (BASELINE, run.mix_name):
             estimate = run.estimate(world, measure)
             records.append(
@@ -297,7 +293,7 @@ def bcf_metrics(run: RunData) -> pd.DataFrame:
     figure = new_figure(5.6)
     panels = figure.subplots(2, 2).ravel()
     improved = met = 0
-    for axes, measure in zip(panels, BCF_MEASURES, strict=True):
+    for axes, measure in zip(panels, BCF, strict=True):
         rows = data[data["measure"] == measure]
         positions = np.arange(len(rows))
         axes.bar(positions, rows["mean"], color=[BASELINE_COLOUR, MIX_COLOUR], width=0.6)
@@ -305,13 +301,14 @@ def bcf_metrics(run: RunData) -> pd.DataFrame:
         axes.errorbar(positions, rows["mean"], yerr=errors, fmt="none", ecolor=BLACK, elinewidth=0.9, capsize=3)
         target = rows["target"].iloc[0]
         heading = label(measure)
+        higher = REGISTRY[measure].good == "higher"
         if math.isfinite(target):
             axes.axhline(target, color=VERMILLION, linestyle="--", linewidth=1.2)
             heading += f" (plan target {format_number(target)})"
             mix_mean = rows["mean"].iloc[1]
-            met += mix_mean >= target if measure in HIGHER_IS_BETTER else mix_mean <= target
+            met += mix_mean >= target if higher else mix_mean <= target
         difference = run.estimate(DIFFERENCE, measure)
-        better = difference.ci_low > 0 if measure in HIGHER_IS_BETTER else difference.ci_high < 0
+        better = difference.ci_low > 0 if higher else difference.ci_high < 0
         improved += better
         tick_labels = [
             f"{name}\n{format_number(row.mean)} ({format_number(row.ci_low)} to {format_number(row.ci_high)})"
@@ -346,8 +343,8 @@ def money(run: RunData) -> pd.DataFrame:
     """Scheme cost against modelled savings by payer, the net cost and the plan's claimed benefit."""
     items = [
         ("Scheme cost", "cost", run.estimate(run.mix_name, SCHEME_COST)),
-        ("Saving to the NHS", "saving", run.estimate(DIFFERENCE, COST_NHS).negated()),
-        ("Saving to the council", "saving", run.estimate(DIFFERENCE, COST_COUNCIL).negated()),
+        ("Saving to the NHS", "saving", run.estimate(DIFFERENCE, COST_NHS).reduction()),
+        ("Saving to the council", "saving", run.estimate(DIFFERENCE, COST_COUNCIL).reduction()),
         ("Total modelled saving", "saving", run.estimate(DIFFERENCE, ACTIVITY_SAVINGS)),
         ("Net cost", "net", run.estimate(DIFFERENCE, NET_COST)),
     ]
@@ -414,6 +411,7 @@ def mixes_plane(run: RunData) -> pd.DataFrame:
     data = pd.DataFrame(
         {
             "mix": wide.index,
+            "title": [run.title_of(mix) for mix in wide.index],
             "admissions_avoided": wide[("mean", "emergency_admissions_avoided")].to_numpy(),
             "admissions_ci_low": wide[("ci_low", "emergency_admissions_avoided")].to_numpy(),
             "admissions_ci_high": wide[("ci_high", "emergency_admissions_avoided")].to_numpy(),
@@ -441,7 +439,7 @@ def mixes_plane(run: RunData) -> pd.DataFrame:
             markersize=6,
         )
         axes.annotate(
-            row.mix,
+            wrap(row.title, 30),
             (row.admissions_avoided, row.net_cost / 1e6),
             xytext=(6, 5),
             textcoords="offset points",
@@ -464,16 +462,16 @@ def mixes_plane(run: RunData) -> pd.DataFrame:
     cheapest = data.sort_values("net_cost").iloc[0]
     if most["mix"] == cheapest["mix"]:
         title = (
-            f"{most['mix']} avoids the most admissions ({format_number(most['admissions_avoided'])} a year) "
+            f"{most['title']} avoids the most admissions ({format_number(most['admissions_avoided'])} a year) "
             f"at the lowest net cost ({format_money(most['net_cost'])} a year)"
         )
     else:
         title = (
-            f"{most['mix']} avoids the most admissions ({format_number(most['admissions_avoided'])} a year); "
-            f"{cheapest['mix']} has the lowest net cost ({format_money(cheapest['net_cost'])} a year)"
+            f"{most['title']} avoids the most admissions ({format_number(most['admissions_avoided'])} a year); "
+            f"{cheapest['title']} has the lowest net cost ({format_money(cheapest['net_cost'])} a year)"
         )
     alt_text = "Scatter plot of net cost against admissions avoided per year, one point per scheme mix. " + "; ".join(
-        f"{row.mix}: {format_number(row.admissions_avoided)} admissions avoided "
+        f"{row.title}: {format_number(row.admissions_avoided)} admissions avoided "
         f"(95% CI {format_number(row.admissions_ci_low)} to {format_number(row.admissions_ci_high)}), net cost "
         f"{format_money(row.net_cost)} (95% CI {format_money(row.net_cost_ci_low)} to "
         f"{format_money(row.net_cost_ci_high)})"
@@ -517,7 +515,7 @@ def tornado(run: RunData) -> pd.DataFrame:
         for row in data.itertuples()
     ]
     axes.set_yticks(positions, tick_labels, fontsize=7)
-    axes.set_xlabel(f"{label(measure)}: scheme mix minus baseline ({central.unit})")
+    axes.set_xlabel(f"{label(measure)} ({central.unit})")
     axes.set_ylabel("Input varied (low to high value)")
     axes.legend(loc="lower right", bbox_to_anchor=(1, 1), ncols=2)
     top = data.iloc[-1]

@@ -13,36 +13,14 @@ import math
 from datetime import date
 from pathlib import Path
 
+from caresim.measures import HEADLINE
 from caresim.outputs.chart_style import format_interval, format_money, format_number, format_value, label
-from caresim.outputs.charts import (
-    ACTIVITY_SAVINGS,
-    ADMISSIONS,
-    BCF_MEASURES,
-    COST_COUNCIL,
-    COST_NHS,
-    NET_COST,
-    SCHEME_COST,
-    make_all_charts,
-)
+from caresim.outputs.charts import ACTIVITY_SAVINGS, ADMISSIONS, NET_COST, SCHEME_COST, make_all_charts
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 
 BED_DAYS = "acute_bed_days"
 DELAYED_DAYS = "delayed_days"
 PROBABILITY_SAVES_MONEY = "probability_saves_money"
-HEADLINE_MEASURES = (
-    ADMISSIONS,
-    "emergency_admissions_65plus",
-    "ae_attendances",
-    BED_DAYS,
-    DELAYED_DAYS,
-    "care_home_admissions",
-    *BCF_MEASURES,
-    SCHEME_COST,
-    COST_NHS,
-    COST_COUNCIL,
-    ACTIVITY_SAVINGS,
-    NET_COST,
-)
 CHART_HEADINGS = {
     "admissions_waterfall": "Emergency admissions avoided, scheme by scheme",
     "money": "Costs and savings",
@@ -188,7 +166,7 @@ def _certainty(run: RunData, probability: float) -> str:
 def summary_paragraph(run: RunData) -> str:
     """A plain-English paragraph of what the mix buys, computed from the run's numbers."""
     changes = [
-        _change(run.estimate(DIFFERENCE, measure).negated(), fewer, more, noun)
+        _change(run.estimate(DIFFERENCE, measure).reduction(), fewer, more, noun)
         for measure, fewer, more, noun in (
             (ADMISSIONS, "avoids", "adds", "emergency admissions"),
             (BED_DAYS, "saves", "adds", "acute bed days"),
@@ -201,7 +179,7 @@ def summary_paragraph(run: RunData) -> str:
     saving = run.estimate(DIFFERENCE, ACTIVITY_SAVINGS)
     probability = run.estimate(DIFFERENCE, PROBABILITY_SAVES_MONEY).mean
     sentences = [
-        f"Over a simulated year, the {run.mix_name} scheme mix "
+        f"Over a simulated year, the scheme mix ({run.mix_title}) "
         + (", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else "".join(changes))
         + ".",
         f"The schemes cost {format_money(scheme_cost.mean)} a year. Modelled savings to the NHS and the council "
@@ -240,7 +218,7 @@ def _cell(run: RunData, world: str, measure: str) -> str:
 
 def _headline_table(run: RunData) -> str:
     rows = []
-    for measure in (m for m in HEADLINE_MEASURES if run.has_measure(DIFFERENCE, m)):
+    for measure in (m for m in HEADLINE if run.has_measure(DIFFERENCE, m)):
         change = run.estimate(DIFFERENCE, measure)
         unit = change.unit + (" (change in percentage points)" if change.unit == "percent" else "")
         clear = "yes" if change.excludes_zero() else "no"
@@ -354,8 +332,8 @@ def _assumptions_table(run: RunData) -> str:
 
 def render_report(run: RunData, charts: list[Path]) -> str:
     """The whole report as one HTML string."""
-    title = f"What the {run.mix_name} scheme mix buys: scenario {run.scenario_name}"
-    subtitle = run.manifest.get("title", "")
+    title = f"What the scheme mix buys: {run.mix_title}"
+    subtitle = "" if run.manifest.get("title") == run.mix_title else run.manifest.get("title", "")
     meta = (
         f"Run {run.run_id}, finished {run.finished}; caresim {run.version}; {run.replication_count} paired "
         f"replications; seed {run.manifest.get('seed', 'not recorded')}. Report written {date.today():%d %B %Y}."

@@ -8,14 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from caresim.measures import REGISTRY, reduction
 from caresim.run_folder import read_complete_run
 
 BASELINE = "baseline"
 DIFFERENCE = "difference"
-POUNDS_PER_YEAR = "pounds per year"
-MONEY_MEASURES = frozenset(
-    {"cost_nhs", "cost_council", "cost_total", "scheme_cost", "net_cost", "activity_savings", "claimed_benefit"}
-)
 
 
 @dataclass(frozen=True)
@@ -28,9 +25,9 @@ class Estimate:
     n: int
     unit: str
 
-    def negated(self) -> Estimate:
-        """The same quantity with the sign turned round (an increase read as a reduction)."""
-        return Estimate(-self.mean, -self.ci_high, -self.ci_low, self.n, self.unit)
+    def reduction(self) -> Estimate:
+        """A change (mix − baseline) read as a reduction (baseline − mix), its interval turned round."""
+        return Estimate(reduction(self.mean), reduction(self.ci_high), reduction(self.ci_low), self.n, self.unit)
 
     def excludes_zero(self) -> bool:
         """True when the whole confidence interval lies on one side of zero."""
@@ -106,6 +103,18 @@ class RunData:
         raise ValueError(f"cannot tell the main scheme mix among {worlds}: the manifest should name it as main_mix")
 
     @property
+    def mix_title(self) -> str:
+        return self.title_of(self.mix_name)
+
+    def title_of(self, mix: str) -> str:
+        """A mix's title for readers (manifest `mix_titles`), else its name."""
+        return str((self.manifest.get("mix_titles") or {}).get(mix, mix))
+
+    def scheme_title(self, scheme: str) -> str | None:
+        """A scheme's title from the manifest's `scheme_titles`, if recorded."""
+        return (self.manifest.get("scheme_titles") or {}).get(scheme)
+
+    @property
     def finished(self) -> str:
         """When the run finished, as '1 April 2025', from the manifest's ISO `finished` time."""
         finished = self.manifest.get("finished")
@@ -137,10 +146,10 @@ class RunData:
     def estimate(self, world: str, measure: str) -> Estimate:
         """The summary.csv row for one world (`baseline`, the mix name or `difference`) and measure.
 
-        Money measures always read as pounds per year, whatever unit their row carries."""
+        The unit is the registry's (`caresim.measures`) for every registered measure."""
         rows = self.summary[(self.summary["world"] == world) & (self.summary["measure"] == measure)]
         if rows.empty:
             raise KeyError(f"summary.csv has no row for world {world!r}, measure {measure!r}")
         row = rows.iloc[0]
-        unit = POUNDS_PER_YEAR if measure in MONEY_MEASURES else str(row["unit"])
+        unit = REGISTRY[measure].unit if measure in REGISTRY else str(row["unit"])
         return Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), unit)

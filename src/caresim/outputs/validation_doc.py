@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from caresim.measures import label_or_name, reduction
 from caresim.run_folder import read_complete_run
 from caresim.scenario.loading import resolve
 from caresim.scenario.problems import ScenarioError
@@ -185,9 +186,10 @@ def _calibration_section(run_dir: Path) -> list[str]:
         baseline = _estimate((row["baseline_mean"], row["ci_low"], row["ci_high"]))
         source = row.get("source", "")
         source = "" if isinstance(source, float) and math.isnan(source) else source
-        lines.append(f"| {row['measure']} | {row.get('unit', '')} | {_number(float(row['target']), digits)} | "
+        lines.append(f"| {label_or_name(row['measure'])} | {row.get('unit', '')} | "
+                     f"{_number(float(row['target']), digits)} | "
                      f"{tolerance} | {allowed} | {baseline} | {'yes' if ok else '**no**'} | {_cell(source)} |")
-    missed = table.loc[~within, "measure"].tolist()
+    missed = [label_or_name(measure) for measure in table.loc[~within, "measure"]]
     if missed:
         lines += ["", f"Outside tolerance: {', '.join(missed)}. Results that depend on these flows deserve "
                   "more caution than the rest."]
@@ -295,7 +297,7 @@ def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any]) -> list[str]:
             if measure not in rows.index:
                 return None
             row = rows.loc[measure]
-            return -float(row["mean"]), -float(row["ci_high"]), -float(row["ci_low"])
+            return reduction(float(row["mean"])), reduction(float(row["ci_high"])), reduction(float(row["ci_low"]))
 
         claim = float((schemes.get(scheme) or {}).get("claimed_benefit_per_year") or 0.0)
         lines.append(f"| {scheme} | {_number(claim) if claim else 'none stated'} | "
@@ -335,7 +337,7 @@ def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str,
         lines += ["", "| BCF plan target | target | baseline (95 % CI) | with the mix (95 % CI) |", "|---|---|---|---|"]
         mix = manifest.get("main_mix") or scenario.get("mix_name", "")
         for measure, target in targets.items():
-            lines.append(f"| {measure} | {_number(float(target), _digits(float(target)))} | "
+            lines.append(f"| {label_or_name(measure)} | {_number(float(target), _digits(float(target)))} | "
                          f"{_estimate(estimates.get(('baseline', measure)))} | "
                          f"{_estimate(estimates.get((mix, measure)))} |")
     population = sum((scenario.get("population") or {}).get("localities", {}).values()) or None

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
+from caresim.measures import label_or_name
 from caresim.outputs.run_data import RunData
 
 MAXIMUM_COLUMN_WIDTH = 60
@@ -33,6 +34,16 @@ def about_table(run: RunData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def labelled(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The table with each measure's label from the registry beside its name."""
+    if table is None or "measure" not in table.columns:
+        return table
+    out = table.copy()
+    out.insert(table.columns.get_loc("measure") + 1, "label",
+               table["measure"].map(label_or_name))
+    return out
+
+
 def _tidy(sheet: Worksheet, table: pd.DataFrame) -> None:
     """Freeze the header row, size columns to their contents and give numbers a readable format."""
     sheet.freeze_panes = "A2"
@@ -49,11 +60,11 @@ def write_workbook(run_dir: Path) -> Path:
     """Write `summary.xlsx` into a complete run folder and return its path."""
     run = RunData.load(Path(run_dir))
     sheets = {
-        "Summary": run.summary,
-        "Attribution": run.attribution,  # none for a comparison, or a run without attribution
-        "Calibration": run.calibration,
+        "Summary": labelled(run.summary),
+        "Attribution": labelled(run.attribution),  # none for a comparison, or a run without attribution
+        "Calibration": labelled(run.calibration),
         "Sampled": run.sampled,
-        "Comparison": run.comparison,
+        "Comparison": labelled(run.comparison),
         "About": about_table(run),
     }
     path = run.run_dir / "summary.xlsx"

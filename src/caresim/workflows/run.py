@@ -118,6 +118,7 @@ def run_experiment(plan: Plan, scenario_file: Path, out_root: Path, executor: st
             seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
             claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
             claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
-            parameters_with_sources=sources, mixes=list(plan.mixes), main_mix=main_mix(plan),
+            parameters_with_sources=sources, mixes=list(plan.mixes), main_mix=main_mix(plan), mix_titles=plan.titles,
+            scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
         )
     return Experiment(folder.final_path, summary, calibration, attribution, comparison, little, sampled, seconds)
