@@ -16,7 +16,6 @@ from caresim.scenario.problems import FieldError
 
 AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
 CRISIS_TYPES = ("long_term_condition", "fall", "acute_illness")
-RESIDENCES = ("home", "care_home")
 PATHWAYS = ("P0", "P1", "P2", "P3", "death")
 DELAY_REASONS = (
     "awaiting_assessment", "home_care_package", "reablement", "community_bed", "care_home_placement",
@@ -137,7 +136,6 @@ class Demand(Frozen):
         return self
 
 
-FIRST_CONTACTS = ("gp", "out_of_hours", "ambulance", "ae", "minor_injury")
 OUTCOMES = {
     "gp": ("home", "rapid_response", "ae", "admit"),
     "out_of_hours": ("home", "rapid_response", "ambulance", "ae", "admit"),
