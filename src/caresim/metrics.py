@@ -25,7 +25,18 @@ PER_YEAR_COUNTS = (
     "failed_diversions", "failed_diversions_self_presentation", "failed_diversions_ambulance_conveyance",
     "failed_diversions_admission",
     "rapid_response_no_room", "acute_turned_away", "ae_admitted", "acute_to_home", "acute_to_reablement",
-    "acute_to_home_care", "acute_to_step_down", "acute_to_care_home",
+    "acute_to_home_care", "acute_to_step_down", "acute_to_care_home", "acute_to_care_home_return",
+    # patient flows between services, for the flow diagram (engine: Model._route, Model.move, Model.end)
+    *(f"routed_{via}_to_{outcome}" for via, outcomes in (
+        ("gp", ("home", "rapid_response", "ae", "admit")),
+        ("out_of_hours", ("home", "rapid_response", "ambulance", "ae", "admit")),
+        ("ambulance", ("home", "rapid_response")), ("minor_injury", ("home", "ae"))) for outcome in outcomes),
+    "moved_at_home_before_readmission_to_ae_waiting", "moved_ae_to_acute", "moved_rapid_response_to_waiting_acute",
+    "moved_rapid_response_to_intermediate_care", "moved_rapid_response_to_reablement",
+    "moved_intermediate_care_to_reablement", "moved_intermediate_care_to_care_home",
+    "moved_reablement_to_waiting_home_care", "ended_ae_home", "ended_ae_elsewhere", "ended_waiting_acute_elsewhere",
+    "ended_rapid_response_home", "ended_intermediate_care_home", "ended_intermediate_care_readmitted",
+    "ended_reablement_home",
 )
 MONEY = ("cost_", "scheme_cost", "net_cost", "activity_savings", "claimed_benefit")
 UNIT_RULES = (  # (test on the measure name, unit); the first that matches wins
