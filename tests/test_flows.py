@@ -17,8 +17,6 @@ from caresim.analysis.tables import FLOW_ENDS, FLOW_SOURCES, FLOWS, flows_of
 from caresim.engine.model import Model
 from caresim.metrics import DAYS_PER_YEAR, measures
 
-pytestmark = pytest.mark.e2e
-
 DECISIONS = ("GP", "111 / out of hours", "ambulance", "minor injury unit")
 STOCK_TOLERANCE = 0.05
 
