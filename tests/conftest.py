@@ -12,6 +12,24 @@ from caresim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SKC = ROOT / "scenarios" / "skc_2015.yaml"
+TIERS = {  # every test module's tier (markers in pyproject.toml); a new module must be given one here
+    "test_loading": "unit", "test_bad_input": "unit", "test_run_folder": "unit", "test_engine": "unit",
+    "test_schemes": "unit", "test_charts": "unit", "test_validation_doc": "unit", "test_library": "unit",
+    "test_simpy_contract": "unit",
+    "test_verify": "theory",
+    "test_fuzz": "property",
+    "test_cli": "e2e", "test_report": "e2e", "test_executors": "e2e", "test_golden_master": "e2e", "test_flows": "e2e",
+    "test_measures": "e2e", "test_termination": "e2e",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its module's tier, so `pytest -m theory` (or unit, property, e2e) runs one tier."""
+    for item in items:
+        module = item.path.stem
+        if module not in TIERS:
+            raise pytest.UsageError(f"{module}.py has no tier: add it to TIERS in tests/conftest.py")
+        item.add_marker(TIERS[module])
 
 
 def shortened(scenario: Scenario, days: int = 45, warm_up_days: int = 7, **run: object) -> Scenario:

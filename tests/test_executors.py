@@ -84,6 +84,7 @@ def _peak(plan: Plan) -> int:
     return tracemalloc.get_traced_memory()[1]
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_replications(small: Scenario) -> None:
     tracemalloc.start()
     try:

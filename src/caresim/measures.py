@@ -72,6 +72,32 @@ def _band_label(suffix: str) -> str:
     return dict(zip(BAND_SUFFIXES, AGE_BANDS, strict=True))[suffix].replace("85+", "85 and over")
 
 
+# Patients moving between services, counted for the flow diagram (`caresim.analysis.tables.FLOWS`).
+_PLACES = {"gp": "GP", "out_of_hours": "111 / out of hours", "ambulance": "ambulance",
+           "minor_injury": "minor injury unit", "home": "home", "rapid_response": "rapid response", "ae": "A&E",
+           "admit": "acute admission"}
+FLOW_LABELS = {
+    **{f"routed_{via}_to_{outcome}": f"{_PLACES[via]} to {_PLACES[outcome]}" for via, outcomes in (
+        ("gp", ("home", "rapid_response", "ae", "admit")),
+        ("out_of_hours", ("home", "rapid_response", "ambulance", "ae", "admit")),
+        ("ambulance", ("home", "rapid_response")), ("minor_injury", ("home", "ae"))) for outcome in outcomes},
+    "moved_at_home_before_readmission_to_ae_waiting": "readmission through A&E",
+    "moved_ae_to_acute": "A&E to an acute bed",
+    "moved_rapid_response_to_waiting_acute": "rapid response to acute admission",
+    "moved_rapid_response_to_intermediate_care": "rapid response to a step-up bed",
+    "moved_rapid_response_to_reablement": "rapid response to reablement",
+    "moved_intermediate_care_to_reablement": "intermediate care to reablement",
+    "moved_intermediate_care_to_care_home": "intermediate care to a care home",
+    "moved_reablement_to_waiting_home_care": "reablement to home care",
+    "ended_ae_home": "A&E to home",
+    "ended_ae_elsewhere": "A&E to another hospital (no bed)",
+    "ended_waiting_acute_elsewhere": "waiting for a bed to another hospital",
+    "ended_rapid_response_home": "rapid response to home",
+    "ended_intermediate_care_home": "intermediate care to home",
+    "ended_intermediate_care_readmitted": "intermediate care to readmission",
+    "ended_reablement_home": "reablement to home",
+}
+
 # Counts of the tally, annualised by `caresim.metrics`.
 TALLY_COUNTS: tuple[Measure, ...] = (
     _count("crises", "Crises", "lower"),
@@ -119,6 +145,8 @@ TALLY_COUNTS: tuple[Measure, ...] = (
     _count("acute_to_home_care", "Acute discharges to home care"),
     _count("acute_to_step_down", "Acute discharges to step-down beds"),
     _count("acute_to_care_home", "Acute discharges to a care home"),
+    _count("acute_to_care_home_return", "Acute discharges of care-home residents back to their home"),
+    *(_count(name, f"Flow: {label}") for name, label in FLOW_LABELS.items()),
 )
 
 WORLD_MEASURES: tuple[Measure, ...] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,21 +45,60 @@ def monthly_frame(results: list[list[WorldResult]], worlds: tuple[str, ...], sta
     return pd.DataFrame(rows, columns=["world", "replication", "month", "measure", "value"])
 
 
-FLOWS = (  # (source, target, measure counted in the baseline)
-    ("crisis", "GP", "gp_urgent_contacts"), ("crisis", "111 / out of hours", "out_of_hours_contacts"),
-    ("crisis", "ambulance", "ambulance_incidents"), ("crisis", "minor injury unit", "minor_injury_attendances"),
-    ("ambulance", "A&E", "ambulance_conveyances"), ("crisis", "A&E", "ae_attendances_not_conveyed"),
-    ("A&E", "home", "ae_discharged_home"), ("crisis", "rapid response", "rapid_response_episodes"),
-    ("A&E", "acute beds", "ae_admitted"), ("GP", "acute beds", "direct_admissions"),
-    ("acute beds", "home", "acute_to_home"), ("acute beds", "reablement", "acute_to_reablement"),
-    ("acute beds", "home care", "acute_to_home_care"), ("acute beds", "intermediate care beds", "acute_to_step_down"),
-    ("acute beds", "care homes", "acute_to_care_home"), ("acute beds", "death", "deaths_hospital"),
-    ("rapid response", "intermediate care beds", "step_up_admissions"),
+FLOW_SOURCES = ("crisis", "readmission")  # where patients enter the diagram
+FLOW_ENDS = ("home", "care homes", "death", "turned away")  # where the diagram leaves them
+FLOWS = (  # (source, target, measures added; a leading "-" subtracts), every box's exits counted by the engine
+    ("crisis", "GP", ("gp_urgent_contacts", "gp_no_appointment")),
+    ("crisis", "111 / out of hours", ("out_of_hours_contacts", "-gp_no_appointment")),
+    ("crisis", "ambulance", ("ambulance_incidents", "-routed_out_of_hours_to_ambulance",
+                             "-moved_at_home_before_readmission_to_ae_waiting")),
+    ("crisis", "minor injury unit", ("minor_injury_attendances",)),
+    ("crisis", "A&E", ("ae_attendances", "-ambulance_conveyances", "-routed_gp_to_ae", "-routed_out_of_hours_to_ae",
+                       "-routed_minor_injury_to_ae", "-rapid_response_no_room")),  # self-presentation
+    ("readmission", "ambulance", ("moved_at_home_before_readmission_to_ae_waiting",)),
+    ("GP", "111 / out of hours", ("gp_no_appointment",)),
+    ("GP", "home", ("routed_gp_to_home",)), ("GP", "rapid response", ("routed_gp_to_rapid_response",)),
+    ("GP", "A&E", ("routed_gp_to_ae",)), ("GP", "acute beds", ("routed_gp_to_admit",)),
+    ("111 / out of hours", "home", ("routed_out_of_hours_to_home",)),
+    ("111 / out of hours", "rapid response", ("routed_out_of_hours_to_rapid_response",)),
+    ("111 / out of hours", "ambulance", ("routed_out_of_hours_to_ambulance",)),
+    ("111 / out of hours", "A&E", ("routed_out_of_hours_to_ae",)),
+    ("111 / out of hours", "acute beds", ("routed_out_of_hours_to_admit",)),
+    ("ambulance", "A&E", ("ambulance_conveyances",)), ("ambulance", "home", ("routed_ambulance_to_home",)),
+    ("ambulance", "rapid response", ("routed_ambulance_to_rapid_response",)),
+    ("minor injury unit", "home", ("routed_minor_injury_to_home",)),
+    ("minor injury unit", "A&E", ("routed_minor_injury_to_ae",)),
+    ("rapid response", "A&E", ("rapid_response_no_room",)),  # no room or closed: referred on to A&E
+    ("rapid response", "home", ("ended_rapid_response_home",)),
+    ("rapid response", "acute beds", ("moved_rapid_response_to_waiting_acute",)),
+    ("rapid response", "intermediate care beds", ("moved_rapid_response_to_intermediate_care",)),
+    ("rapid response", "reablement", ("moved_rapid_response_to_reablement",)),
+    ("A&E", "home", ("ended_ae_home",)), ("A&E", "acute beds", ("moved_ae_to_acute",)),
+    ("A&E", "turned away", ("ended_ae_elsewhere",)),
+    ("acute beds", "home", ("acute_to_home",)), ("acute beds", "reablement", ("acute_to_reablement",)),
+    ("acute beds", "home care", ("acute_to_home_care",)),
+    ("acute beds", "intermediate care beds", ("acute_to_step_down",)),
+    ("acute beds", "care homes", ("acute_to_care_home", "acute_to_care_home_return")),
+    ("acute beds", "death", ("deaths_hospital",)), ("acute beds", "turned away", ("ended_waiting_acute_elsewhere",)),
+    ("intermediate care beds", "home", ("ended_intermediate_care_home",)),
+    ("intermediate care beds", "reablement", ("moved_intermediate_care_to_reablement",)),
+    ("intermediate care beds", "care homes", ("moved_intermediate_care_to_care_home",)),
+    ("intermediate care beds", "acute beds", ("ended_intermediate_care_readmitted",)),
+    ("intermediate care beds", "death", ("deaths_intermediate_care",)),
+    ("reablement", "home", ("ended_reablement_home",)),
+    ("reablement", "home care", ("moved_reablement_to_waiting_home_care",)),
+    ("home care", "home", ("home_care_packages",)),
 )
 
 
+def flows_of(measures: Mapping[str, float]) -> pd.DataFrame:
+    """Volumes a year on the arrows of the patient-flow diagram; arrows that carry nobody are left out."""
+    rows = [(source, target, sum(-measures[term[1:]] if term.startswith("-") else measures[term] for term in terms))
+            for source, target, terms in FLOWS]
+    flows = pd.DataFrame(rows, columns=["source", "target", "per_year"])
+    return flows[flows["per_year"] > 0].reset_index(drop=True)
+
+
 def flows_frame(summary: pd.DataFrame) -> pd.DataFrame:
-    """Annual baseline volumes on the arrows of the patient-flow diagram."""
-    baseline = summary[summary["world"] == BASELINE].set_index("measure")["mean"]
-    return pd.DataFrame([(source, target, float(baseline.get(measure, 0.0))) for source, target, measure in FLOWS],
-                        columns=["source", "target", "per_year"])
+    """The flows of the baseline's mean measures."""
+    return flows_of(summary[summary["world"] == BASELINE].set_index("measure")["mean"])

@@ -203,6 +203,7 @@ class Model:
         heappush(env._queue, (env._now + delay, priority, next(env._eid), Call(handler, patient)))
 
     def move(self, patient: Patient, location: str) -> None:
+        self.counts[f"moved_{patient.location}_to_{location}"] += 1
         patient.location = location
 
     def enter(self, patient: Patient, location: str) -> None:
@@ -213,6 +214,7 @@ class Model:
     def end(self, patient: Patient, how: str) -> None:
         if self.live.pop(id(patient), None) is None:
             raise RuntimeError(f"patient {patient.key} left the model twice")
+        self.counts[f"ended_{patient.location}_{how}"] += 1
         patient.location = "left"
         self.ended[how] += 1
 
@@ -333,6 +335,7 @@ class Model:
         self._attend_ae(p)
 
     def _route(self, p: Patient, outcome: str, via: str) -> None:
+        self.counts[f"routed_{via}_to_{outcome}"] += 1
         if outcome == "home":
             self._go_home(p)
         elif outcome == "rapid_response":

@@ -32,6 +32,7 @@ from caresim.outputs.run_data import RunData
 
 FLOW_RANKS = {
     "crisis": 0,
+    "readmission": 0,
     "gp": 1,
     "nhs_111": 1,
     "111_out_of_hours": 1,
@@ -49,6 +50,7 @@ FLOW_RANKS = {
     "care_homes": 5,
     "home": 5,
     "death": 5,
+    "turned_away": 5,
 }
 FLOW_COLUMN_SPACING = 1.6
 FLOW_BOX_WIDTH = 1.12

@@ -12,7 +12,6 @@ from caresim.scenario.problems import FieldError
 
 AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
 CRISIS_TYPES = ("long_term_condition", "fall", "acute_illness")
-RESIDENCES = ("home", "care_home")
 PATHWAYS = ("P0", "P1", "P2", "P3", "death")
 DELAY_REASONS = (
     "awaiting_assessment", "home_care_package", "reablement", "community_bed", "care_home_placement",

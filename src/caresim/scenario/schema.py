@@ -125,7 +125,6 @@ class Demand(Frozen):
         return self
 
 
-FIRST_CONTACTS = ("gp", "out_of_hours", "ambulance", "ae", "minor_injury")
 OUTCOMES = {
     "gp": ("home", "rapid_response", "ae", "admit"),
     "out_of_hours": ("home", "rapid_response", "ambulance", "ae", "admit"),
