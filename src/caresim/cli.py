@@ -57,7 +57,7 @@ def friendly(command: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from caresim.engine.services import RunawayError, UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
-        from caresim.run_folder import IncompleteRunError
+        from caresim.run_folder import IncompleteRunError, RunVersionError
         from caresim.scenario.problems import ScenarioError
 
         try:
@@ -65,7 +65,7 @@ def friendly(command: Callable) -> Callable:
         except ScenarioError as error:
             errors.print(str(error), markup=False, highlight=False)
             raise typer.Exit(2) from None
-        except (IncompleteRunError, FileNotFoundError, ValueError) as error:
+        except (IncompleteRunError, RunVersionError, FileNotFoundError, ValueError) as error:
             errors.print(f"caresim: {error}", markup=False, highlight=False)
             raise typer.Exit(2) from None
         except ReplicationFailed as error:
