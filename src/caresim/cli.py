@@ -434,7 +434,7 @@ def sources(
 @app.command("validation-doc")
 @friendly
 def validation_doc(
-    run_dir: Annotated[Path, typer.Argument(help="A finished run folder of the SKC scenario.")],
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     out: Annotated[Path, typer.Option("--out", help="Markdown file to write.")] = Path("docs/validation.md"),
 ) -> None:
     """Write the validation document from a finished run: the baseline against every target, the default

@@ -22,8 +22,8 @@ Change the comment beside a number in the scenario file and generate this page a
 
 Each number's comment in the scenario file starts with one of these words.
 
-- **seed**: taken from, or worked out from, the Kent Better Care Fund plans and papers that came
-  with the project. "001 L1545" means seed file 001, line 1545; the seed digest lists the files.
+- **seed**: taken from, or worked out from, the area's own plans and papers (the seed files).
+  "001 L1545" means seed file 001, line 1545; the seed digest lists the files.
 - **public**: a published national or local statistic, or a published study; the list below gives
   their full names.
 - **assumption**: a planning judgement made where no local or published figure was found. These are
@@ -31,7 +31,7 @@ Each number's comment in the scenario file starts with one of these words.
 - **calibrated**: fitted by `caresim calibrate`, so that the do-nothing baseline meets the
   calibration targets (themselves listed under `targets`, each with its own source).
 - **target**: a figure the baseline must reproduce, not an input to the model.
-- **unsourced**: a number with no comment. The SKC scenario should have none.
+- **unsourced**: a number with no comment. A finished scenario should have none.
 
 ## The public sources behind "public"
 
