@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from caresim.run_folder import SCHEMA_VERSION
 from caresim.scenario.schema import DELAY_REASONS
 
 SCENARIO = "skc_test"
@@ -276,6 +277,7 @@ def _manifest(status: str) -> dict:
     """The manifest keys the real writer records (see caresim.workflows.run)."""
     return {
         "status": status,
+        "schema_version": SCHEMA_VERSION,
         "scenario": SCENARIO,
         "run_id": "20250401-120000-test",
         "started": "2025-04-01T12:00:00+00:00",

@@ -1,4 +1,4 @@
-"""End to end through the `caresim` command: run, compare, validate, schema, calibrate, replications."""
+"""End to end through the `caresim` command: run, compare, validate, schema, calibrate, replications, warmup."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from caresim.analysis.diagnostics import mser5, replications_needed
 from caresim.cli import app
+from caresim.scenario.loading import load_scenario
+from caresim.workflows.diagnostics import replications_precision
 from conftest import ROOT
 
 runner = CliRunner()
@@ -130,3 +132,15 @@ def test_mser5_cuts_an_initial_transient():
 def test_replications_needed_shrinks_with_looser_precision():
     values = np.random.default_rng(1).normal(100, 10, 10)
     assert replications_needed(values, 0.01) > replications_needed(values, 0.05) >= 2
+
+
+def test_replications_and_warmup_print_the_tables_their_workflows_compute(tmp_path):
+    scenario = short_file(tmp_path, "skc_2015.yaml", "skc_short")
+    table = replications_precision(load_scenario(scenario), 3, 0.1, ["emergency_admissions", "delayed_days_saved"],
+                                   executor="serial")
+    assert table["measure"].tolist() == ["emergency_admissions", "delayed_days_saved"]
+    assert (table["needed"] >= 2).all() and (table["half_width"] > 0).all()
+    assert invoke("replications", scenario, "--pilot", "3", "--serial", "--measure", "nonsense").exit_code == 2
+    result = invoke("warmup", scenario, "-n", "1", "--serial")
+    assert result.exit_code == 0, result.output
+    assert "the scenario uses 5 days" in " ".join(result.output.split())

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from caresim.cli import app
+from caresim.outputs.run_data import RunData
 from caresim.run_folder import (
+    SCHEMA_VERSION,
     IncompleteRunError,
     RunFolder,
+    RunVersionError,
     new_run_id,
     read_complete_run,
 )
@@ -114,3 +119,46 @@ def test_values_json_cannot_hold_fail_loudly(tmp_path: Path) -> None:
         run.update_manifest(thing=object())
     assert manifest(run.path)["status"] == "failed"
     assert [path.name for path in run.path.iterdir()] == ["manifest.json"]
+
+
+def rewrite_manifest(folder: Path, **fields: object) -> None:
+    """The manifest of ``folder`` with ``fields`` replaced (None removes a field)."""
+    content = {**manifest(folder), **fields}
+    content = {key: value for key, value in content.items() if value is not None}
+    (folder / "manifest.json").write_text(json.dumps(content), encoding="utf-8")
+
+
+def test_a_run_records_the_schema_version_it_was_written_in(tmp_path: Path) -> None:
+    with RunFolder(tmp_path, "winter", "run1") as run:
+        assert manifest(run.path)["schema_version"] == SCHEMA_VERSION
+    assert read_complete_run(run.final_path)["schema_version"] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(("version", "found"), [
+    (None, r"no schema_version in its manifest.json \(it was written by an older caresim\)"),
+    (SCHEMA_VERSION + 1, f"schema_version {SCHEMA_VERSION + 1} in its manifest.json"),
+    (str(SCHEMA_VERSION), f"schema_version '{SCHEMA_VERSION}' in its manifest.json"),
+])
+def test_a_missing_or_unknown_schema_version_is_refused_with_the_fix(
+        tmp_path: Path, version: object, found: str) -> None:
+    with RunFolder(tmp_path, "winter", "run1") as run:
+        pass
+    rewrite_manifest(run.final_path, schema_version=version)
+    expected = (rf"{found}, but caresim \S+ reads only run folders of schema version {SCHEMA_VERSION}; "
+                r"re-run the scenario with this version")
+    with pytest.raises(RunVersionError, match=expected):
+        read_complete_run(run.final_path)
+    with pytest.raises(RunVersionError, match=expected):
+        RunData.load(run.final_path)
+
+
+@pytest.mark.parametrize("command", ["report", "validation-doc"])
+def test_the_cli_refuses_an_unknown_schema_version_with_exit_code_2(tmp_path: Path, command: str) -> None:
+    with RunFolder(tmp_path, "winter", "run1") as run:
+        pass
+    rewrite_manifest(run.final_path, schema_version=None)
+    result = CliRunner().invoke(app, [command, str(run.final_path)])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "has no schema_version" in said and "re-run the scenario with this version" in said
+    assert "Traceback" not in result.output

@@ -55,14 +55,16 @@ def test_sources_doc_lists_a_number_without_a_comment(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def skc_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The synthetic run folder, holding the SKC scenario as run and naming skc_2015.yaml as its file."""
+    """The synthetic run folder, holding the SKC scenario as run, naming skc_2015.yaml as its file and
+    recording its sources as a real run does."""
     monkeypatch.chdir(ROOT)
     run_dir = write_fake_run(tmp_path / "run")
     scenario = load_scenario(SKC)
     (run_dir / "scenario.yaml").write_text(
         yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    manifest.update(scenario="skc_2015", scenario_file="skc_2015.yaml", claimed_benefit_per_year=593_473.0)
+    manifest.update(scenario="skc_2015", scenario_file="skc_2015.yaml", claimed_benefit_per_year=593_473.0,
+                    parameters_with_sources=parameter_sources(SKC))
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     return run_dir
 
@@ -89,7 +91,7 @@ def test_validation_doc_sets_each_effect_beside_its_evidence(skc_run: Path, tmp_
     scenario = load_scenario(SKC)
     for name, scheme in scenario.schemes.items():
         assert section.count(f"| {name} |") == max(len(scheme.effects), 1)
-    assert "the comments in `scenarios/skc_2015.yaml`" in section
+    assert "the comments in `skc_2015.yaml`, as recorded in the run's manifest" in section
     falls = next(line for line in section.splitlines() if line.startswith("| falls_prevention | 0 |"))
     assert "| 0.77 | 0.71 to 0.83 |" in falls and "Sherrington" in falls and falls.endswith("| falls exercise |")
     care_homes = next(line for line in section.splitlines() if line.startswith("| care_homes_support | 0 |"))
@@ -100,12 +102,13 @@ def test_validation_doc_sets_each_effect_beside_its_evidence(skc_run: Path, tmp_
         assert phrase in paragraph and "Used here by" in paragraph
 
 
-def test_validation_doc_falls_back_to_the_manifest_sources(skc_run: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validation_doc_reads_the_run_folder_only_wherever_it_runs(skc_run: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     text = write_validation_doc(skc_run, tmp_path / "validation.md").read_text(encoding="utf-8")
-    assert "the sources recorded in the run's manifest" in text
-    assert "| falls_prevention | 0 | prevention |" in text
+    assert "as recorded in the run's manifest" in text
+    falls = next(line for line in text.splitlines() if line.startswith("| falls_prevention | 0 |"))
+    assert "| prevention |" in falls and "Sherrington" in falls
 
 
 def test_validation_doc_sets_the_mix_beside_the_plan_and_the_nation(skc_run: Path, tmp_path: Path) -> None:
@@ -115,6 +118,9 @@ def test_validation_doc_sets_the_mix_beside_the_plan_and_the_nation(skc_run: Pat
     avoided = summary_value(skc_run, "difference", "emergency_admissions_avoided")
     assert re.search(rf"\| Savings a year, pounds \| 593,473 \| {savings:,.0f} \(", section)
     assert re.search(rf"\| Emergency admissions avoided a year \| 266 \| {avoided:,.0f} \(", section)
+    assert ("divided by £2,230.79 per admission (the scenario's `claimed_cost_per_admission`; seed: Kent & Medway"
+            in section)
+    assert "For this plan's £593,473 that is about 266 admissions a year." in section
     share = 200_400 / 54_800_000
     assert "200,400 of England's about 54.8 million" in section
     admissions = summary_value(skc_run, "difference", "emergency_admissions")
@@ -129,6 +135,7 @@ def test_validation_doc_copes_with_a_run_without_schemes_or_population(tmp_path:
     run_dir = write_fake_run(tmp_path / "run")
     text = write_validation_doc(run_dir, tmp_path / "validation.md").read_text(encoding="utf-8")
     assert "lists no schemes" in text and "cannot be scaled" in text
+    assert "the scenario gives no `claimed_cost_per_admission`, so the claim is not read as admissions" in text
     assert f"| Savings a year, pounds | {fake_run.CLAIMED_BENEFIT:,.0f} |" in text
 
 

@@ -9,7 +9,6 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -44,7 +43,7 @@ def friendly(command: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from caresim.engine.services import RunawayError, UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
-        from caresim.run_folder import IncompleteRunError
+        from caresim.run_folder import IncompleteRunError, RunVersionError
         from caresim.scenario.problems import ScenarioError
 
         try:
@@ -52,7 +51,7 @@ def friendly(command: Callable) -> Callable:
         except ScenarioError as error:
             errors.print(str(error), markup=False, highlight=False)
             raise typer.Exit(2) from None
-        except (IncompleteRunError, FileNotFoundError, ValueError) as error:
+        except (IncompleteRunError, RunVersionError, FileNotFoundError, ValueError) as error:
             errors.print(f"caresim: {error}", markup=False, highlight=False)
             raise typer.Exit(2) from None
         except ReplicationFailed as error:
@@ -79,12 +78,12 @@ def friendly(command: Callable) -> Callable:
 
 
 def _load(path: Path, seed: int | None = None):
-    from caresim.scenario.loading import load_scenario
+    """The scenario file read once, with the root seed replaced when --seed is given."""
+    from caresim.scenario.sources import load_sourced
+    from caresim.workflows.run import with_seed
 
-    scenario = load_scenario(path)
-    if seed is not None:
-        scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": seed})})
-    return scenario
+    origin = load_sourced(path)
+    return origin if seed is None else with_seed(origin, seed)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -185,9 +184,10 @@ def run(
     from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
 
-    scenario = _load(scenario_file, seed)
+    origin = _load(scenario_file, seed)
+    scenario = origin.scenario
     plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity)
-    experiment = run_experiment(plan, scenario_file, out, _executor(serial), workers, scheduler, progress=not quiet)
+    experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)
     if quiet:
@@ -237,8 +237,9 @@ def compare(
     from caresim.experiment.compare import combine
     from caresim.workflows.run import run_experiment
 
-    plan = combine([_load(path, seed) for path in scenario_files], replications)
-    experiment = run_experiment(plan, scenario_files[0], out, _executor(serial), workers, scheduler, progress=not quiet)
+    origins = [_load(path, seed) for path in scenario_files]
+    plan = combine([origin.scenario for origin in origins], replications)
+    experiment = run_experiment(plan, origins[0], out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)
     if quiet:
@@ -283,34 +284,17 @@ def replications(
     Paired differences (…_avoided, …_saved, net_cost) are judged on the difference between the mix and the baseline.
     Example: caresim replications scenarios/skc_2015.yaml --pilot 10 --precision 0.1
     """
-    from caresim.analysis.diagnostics import half_widths, replications_needed
-    from caresim.analysis.summary import paired_differences, replications_frame, wide
-    from caresim.experiment.executors import execute
-    from caresim.experiment.plan import make_plan
-    from caresim.workflows.run import main_mix
+    import pandas as pd
 
-    scenario = _load(scenario_file)
-    plan = make_plan(scenario, pilot)
-    frame = replications_frame(execute(plan, _executor(serial)), scenario.name, scenario.run.seed)
-    mix = main_mix(plan)
-    sources = {"baseline": wide(frame, "baseline")}
-    if mix:
-        sources["difference"] = paired_differences(frame, mix)
-    chosen = measure or ["emergency_admissions", "acute_bed_days", "emergency_admissions_avoided", "net_cost"]
+    from caresim.workflows.diagnostics import replications_precision
+
+    rows = replications_precision(_load(scenario_file).scenario, pilot, precision, measure, _executor(serial))
     table = Table(title=f"Replications for a 95% CI within ±{precision:.0%} of the mean", title_justify="left")
     for column in ("measure", "pilot mean", f"half-width at n={pilot}", "relative", "replications needed"):
         table.add_column(column, justify="left" if column == "measure" else "right")
-    for name in chosen:
-        origin = ("difference" if name in sources.get("difference", {}) and name not in sources["baseline"]
-                  else "baseline")
-        if name not in sources[origin]:
-            raise ValueError(f"unknown measure {name!r}; see summary.csv of a run for the names")
-        values = sources[origin][name].to_numpy(dtype=float)
-        last = half_widths(values).iloc[-1]
-        needed = replications_needed(values, precision)
-        table.add_row(_label(name), f"{last['mean']:,.1f}", f"{last['half_width']:,.1f}",
-                      f"{last['relative_half_width']:.1%}",
-                      "not reachable" if needed is None else str(needed))
+    for row in rows.itertuples():
+        table.add_row(_label(row.measure), f"{row.mean:,.1f}", f"{row.half_width:,.1f}",
+                      f"{row.relative_half_width:.1%}", "not reachable" if row.needed is pd.NA else str(row.needed))
     console.print(table)
 
 
@@ -325,28 +309,16 @@ def warmup(
 
     With the warm start (given occupancy, length-biased remaining stays) the cut should be near zero.
     """
-    from caresim.analysis.diagnostics import mser5
-    from caresim.experiment.executors import execute
-    from caresim.experiment.plan import Plan
+    from caresim.workflows.diagnostics import warm_up_cuts
 
-    scenario = _load(scenario_file)
-    runs = {}
-    for label, warm in (("warm start", True), ("empty start", False)):
-        data = scenario.model_dump(by_alias=True)
-        data["run"]["warm_up_days"] = 0
-        if not warm:
-            for service in ("acute_beds", "intermediate_care_beds", "reablement"):
-                data["services"][service]["initial_occupancy"] = 0
-        variant = type(scenario).model_validate(data)
-        results = execute(Plan(variant, {"baseline": ()}, replications, ()), _executor(serial), description=label)
-        runs[label] = {service: np.mean([r[0].daily[service] for r in results], axis=0)
-                       for service in results[0][0].daily if service != "delayed_patients"}
+    scenario = _load(scenario_file).scenario
+    cuts = warm_up_cuts(scenario, replications, _executor(serial))
     table = Table(title=f"Warm-up (days) that MSER-5 would cut from daily occupancy; the scenario uses "
                         f"{scenario.run.warm_up_days} days", title_justify="left")
-    for column in ("service", "warm start", "empty start"):
+    for column in cuts.columns:
         table.add_column(column, justify="left" if column == "service" else "right")
-    for service in runs["warm start"]:
-        table.add_row(service, str(mser5(runs["warm start"][service])), str(mser5(runs["empty start"][service])))
+    for row in cuts.itertuples(index=False):
+        table.add_row(*(str(value) for value in row))
     console.print(table)
 
 
@@ -378,10 +350,8 @@ def verify(
 @friendly
 def validate(scenario_file: ScenarioFile) -> None:
     """Check a scenario file and list every problem (file, line, field, what is allowed). Exit code 2 if any."""
-    from caresim.scenario.sources import parameter_sources
-
-    scenario = _load(scenario_file)
-    unsourced = [row["path"] for row in parameter_sources(scenario_file) if row["flag"] == "unsourced"]
+    origin = _load(scenario_file)
+    scenario, unsourced = origin.scenario, origin.unsourced
     console.print(f"[green]{scenario_file}: valid[/green] — {scenario.title}; {len(scenario.schemes)} schemes, "
                   f"{len(scenario.targets)} calibration targets.")
     if unsourced:
@@ -426,7 +396,7 @@ def calibrate(
     with its tolerance and the value reached. Example: caresim calibrate scenarios/skc_2015.yaml --in-place
     """
     from caresim.workflows.calibrate import calibrate as fit
-    from caresim.workflows.calibrate import write_in_place, write_overrides
+    from caresim.workflows.calibrate import write_in_place, write_overrides, write_reports
 
     result = fit(scenario_file, replications, iterations, _executor(serial))
     for path, value in result.changed.items():
@@ -437,10 +407,7 @@ def calibrate(
     target = output or (None if in_place else scenario_file.with_name(f"{scenario_file.stem}_calibrated.yaml"))
     if target is not None:
         console.print(f"Calibrated scenario: {write_overrides(result, scenario_file, target)}")
-    report_file = out / result.scenario.name / "calibration-report.csv"
-    report_file.parent.mkdir(parents=True, exist_ok=True)
-    result.report.to_csv(report_file, index=False)
-    result.history.to_csv(report_file.with_name("calibration-rounds.csv"), index=False)
+    report_file = write_reports(result, out)
     console.print(_calibration_table(result.report))
     console.print(f"Report: {report_file}")
 
@@ -473,7 +440,7 @@ def sources(
 @app.command("validation-doc")
 @friendly
 def validation_doc(
-    run_dir: Annotated[Path, typer.Argument(help="A finished run folder of the SKC scenario.")],
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     out: Annotated[Path, typer.Option("--out", help="Markdown file to write.")] = Path("docs/validation.md"),
 ) -> None:
     """Write the validation document from a finished run: the baseline against every target, the default

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from caresim.engine.tally import SETTINGS
+from caresim.scenario.fields import SETTINGS
 from caresim.scenario.schema import AGE_BANDS, DELAY_REASONS
 
 Good = Literal["lower", "higher", "neither"]

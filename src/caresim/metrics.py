@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from caresim.engine.tally import SETTINGS, ReplicationRecord
+from caresim.engine.tally import ReplicationRecord
 from caresim.measures import AGENCIES, BAND_SUFFIXES, TALLY_COUNTS
+from caresim.scenario.fields import SETTINGS
 from caresim.scenario.schema import AGE_BANDS, DELAY_REASONS, Scenario
 
 DAYS_PER_YEAR = 365.25

@@ -2,6 +2,8 @@
 
 A run is written into `<root>/<scenario>/<run-id>.partial/` with a `manifest.json` saying
 "running"; only a run that ends normally is marked "complete" and renamed to `<run-id>/`.
+The manifest's `schema_version` says which layout of files and columns the folder holds; a reader
+refuses a folder whose version it does not know rather than misread it.
 """
 
 import json
@@ -17,13 +19,20 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
+from caresim import __version__
+
 MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1  # raise when a file, column or manifest field of a run folder changes meaning
 PARTIAL = ".partial"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class IncompleteRunError(Exception):
     """A run folder that cannot be used because the run did not complete."""
+
+
+class RunVersionError(Exception):
+    """A complete run folder written in a layout (schema version) this caresim does not read."""
 
 
 def new_run_id() -> str:
@@ -59,7 +68,8 @@ class RunFolder:
                                       "choose another run id or delete that folder")
         self.path.mkdir(parents=True)
         self.update_manifest(
-            status="running", scenario=self.scenario_name, run_id=self.run_id, started=_now(),
+            status="running", schema_version=SCHEMA_VERSION, scenario=self.scenario_name, run_id=self.run_id,
+            started=_now(),
         )
         return self
 
@@ -110,7 +120,22 @@ def read_complete_run(path: Path) -> dict[str, Any]:
         )
     if manifest.get("status") != "complete":
         raise IncompleteRunError(f"the run in {path} is not complete ({_status_text(path)}); {rerun}")
+    check_schema_version(manifest, path)
     return manifest
+
+
+def check_schema_version(manifest: dict[str, Any], path: Path) -> None:
+    """Nothing if the manifest's `schema_version` is the one this caresim reads, else RunVersionError."""
+    found = manifest.get("schema_version")
+    if type(found) is int and found == SCHEMA_VERSION:
+        return
+    what = (f"no schema_version in its {MANIFEST} (it was written by an older caresim)" if found is None
+            else f"schema_version {found!r} in its {MANIFEST}")
+    raise RunVersionError(
+        f"the run folder {path} has {what}, but caresim {__version__} reads only run folders of schema version "
+        f"{SCHEMA_VERSION}; re-run the scenario with this version (`caresim run <scenario file>`) to get one "
+        "it can read"
+    )
 
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from caresim.scenario.schema import DELAY_REASONS
-
-SETTINGS = ("acute", "non_acute")
+from caresim.scenario.fields import DELAY_REASONS, SETTINGS
 
 
 class Tally:

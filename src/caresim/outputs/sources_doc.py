@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from caresim.scenario.loading import resolve
-from caresim.scenario.sources import parameter_sources
+from caresim.scenario.sources import parameter_rows
 
 PREAMBLE = """\
 # Sources of the parameters of {title}
@@ -22,8 +22,8 @@ Change the comment beside a number in the scenario file and generate this page a
 
 Each number's comment in the scenario file starts with one of these words.
 
-- **seed**: taken from, or worked out from, the Kent Better Care Fund plans and papers that came
-  with the project. "001 L1545" means seed file 001, line 1545; the seed digest lists the files.
+- **seed**: taken from, or worked out from, the area's own plans and papers (the seed files).
+  "001 L1545" means seed file 001, line 1545; the seed digest lists the files.
 - **public**: a published national or local statistic, or a published study; the list below gives
   their full names.
 - **assumption**: a planning judgement made where no local or published figure was found. These are
@@ -31,7 +31,7 @@ Each number's comment in the scenario file starts with one of these words.
 - **calibrated**: fitted by `caresim calibrate`, so that the do-nothing baseline meets the
   calibration targets (themselves listed under `targets`, each with its own source).
 - **target**: a figure the baseline must reproduce, not an input to the model.
-- **unsourced**: a number with no comment. The SKC scenario should have none.
+- **unsourced**: a number with no comment. A finished scenario should have none.
 
 ## The public sources behind "public"
 
@@ -92,7 +92,7 @@ SECTION_TITLES = {
     "run": "Run", "population": "Population", "demand": "Demand", "first_contact": "First contact",
     "routing": "Routing", "services": "Services", "discharge": "Discharge", "costs": "Unit costs",
     "targets": "Calibration targets", "bcf_targets": "BCF plan targets", "calibration": "Calibration settings",
-    "schemes": "Schemes", "variants": "Variants",
+    "schemes": "Schemes", "variants": "Variants", "claimed_cost_per_admission": "The plan's claims",
 }
 
 
@@ -120,13 +120,14 @@ def _display(path: Path) -> str:
         return Path(path).name
 
 
-def sources_markdown(scenario_file: Path, rows: list[dict[str, Any]] | None = None) -> str:
-    """The Markdown of the sources page for `scenario_file`."""
-    rows = parameter_sources(scenario_file) if rows is None else rows
+def sources_markdown(scenario_file: Path) -> str:
+    """The Markdown of the sources page for `scenario_file` (read once, not validated)."""
+    data, source_map = resolve(Path(scenario_file))
+    rows = parameter_rows(data, source_map)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["flag"]] = counts.get(row["flag"], 0) + 1
-    title = resolve(Path(scenario_file))[0].get("title") or Path(scenario_file).stem
+    title = data.get("title") or Path(scenario_file).stem
     text = PREAMBLE.format(
         title=title, scenario=_display(scenario_file), count=len(rows),
         counts=", ".join(f"{flag} {number}" for flag, number in sorted(counts.items(), key=lambda i: -i[1])),

@@ -14,12 +14,7 @@ import yaml
 
 from caresim.measures import label_or_name, reduction
 from caresim.run_folder import read_complete_run
-from caresim.scenario.loading import resolve
-from caresim.scenario.problems import ScenarioError
-from caresim.scenario.sources import COMMENT, parameter_sources
-from caresim.scenario.yaml_source import render_path
 
-COST_PER_ADMISSION = 2230.79  # seed: Kent & Medway crisis-year cost per non-elective admission (seed digest §3.11)
 ENGLAND_POPULATION = 54_800_000  # public: ONS mid-2015 estimate for England, about 54.8 million
 NATIONAL = {  # public: NAO, Health and social care integration (2017), BCF in 2015/16 against 2014/15
     "emergency_admissions": ("Emergency admissions", -106_000, 87_000),
@@ -70,51 +65,13 @@ def _estimates(summary: pd.DataFrame) -> dict[tuple[str, str], tuple[float, floa
             for row in summary.itertuples()}
 
 
-def _original_scenario(manifest: dict[str, Any]) -> Path | None:
-    """The scenario file the run was made from, looked for under scenarios/ in the current folder."""
-    name = manifest.get("scenario_file")
-    if not name:
-        return None
-    root = Path("scenarios")
-    candidates = [Path(name), root / name, *sorted(root.rglob(Path(name).name))] if root.is_dir() else [Path(name)]
-    for candidate in candidates:
-        if candidate.is_file():
-            try:
-                found = yaml.safe_load(candidate.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError):
-                continue
-            if isinstance(found, dict) and found.get("name") in (None, manifest.get("scenario")):
-                return candidate
-    return None
-
-
 def _source_lookup(manifest: dict[str, Any]) -> tuple[dict[str, str], str]:
-    """Parameter path → source text, and a sentence saying where the sources were read.
-
-    From the original scenario file when it can be found: `parameter_sources` for every number, plus
-    the comment on the first line of each effect (``schemes.<name>.effects[<i>]``), which is where a
-    comment sits when an effect's numbers are written without one of their own."""
-    original = _original_scenario(manifest)
-    if original is not None:
-        try:
-            sources = {row["path"]: row["source"] for row in parameter_sources(original)}
-            _, source_map = resolve(original)
-        except (ScenarioError, OSError, ValueError):
-            pass
-        else:
-            texts: dict[str, list[str]] = {}
-            for path, location in source_map.values.items():
-                if len(path) == 4 and path[0] == "schemes" and path[2] == "effects" and location.line:
-                    if location.file not in texts:
-                        texts[location.file] = Path(location.file).read_text(encoding="utf-8").splitlines()
-                    lines = texts[location.file]
-                    comment = COMMENT.search(lines[location.line - 1]) if location.line <= len(lines) else None
-                    if comment:
-                        sources[render_path(path)] = comment.group(1).strip()
-            return sources, f"the comments in `{original.as_posix()}`"
+    """Parameter path → source text, and a sentence saying where the sources were read: the sources the
+    run recorded from the comments of its scenario file."""
     rows = manifest.get("parameters_with_sources") or []
     if rows:
-        return {row["path"]: row["source"] for row in rows}, "the sources recorded in the run's manifest"
+        where = f"the comments in `{manifest['scenario_file']}`" if manifest.get("scenario_file") else "the run"
+        return {row["path"]: row["source"] for row in rows}, f"{where}, as recorded in the run's manifest"
     return {}, "each scheme's `source` field"
 
 
@@ -276,7 +233,7 @@ def _effects_section(manifest: dict[str, Any], scenario: dict[str, Any]) -> list
     return [*lines, ""]
 
 
-def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any]) -> list[str]:
+def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any], cost_per_admission: float | None) -> list[str]:
     """Each scheme's own claim beside what it does alone in the model (from attribution.csv, if present)."""
     path = run_dir / "attribution.csv"
     if not path.exists():
@@ -301,9 +258,25 @@ def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any]) -> list[str]:
 
         claim = float((schemes.get(scheme) or {}).get("claimed_benefit_per_year") or 0.0)
         lines.append(f"| {scheme} | {_number(claim) if claim else 'none stated'} | "
-                     f"{_number(claim / COST_PER_ADMISSION) if claim else ''} | {_estimate(avoided('cost_total'))} | "
+                     f"{_number(claim / cost_per_admission) if claim and cost_per_admission else ''} | "
+                     f"{_estimate(avoided('cost_total'))} | "
                      f"{_estimate(avoided('emergency_admissions'))} |")
     return lines
+
+
+def _admissions_note(manifest: dict[str, Any], claimed: float, cost_per_admission: float | None) -> str:
+    """How the claimed money was read as admissions, with the source of the cost per admission."""
+    if not cost_per_admission:
+        return ("The plan states money, not admissions, and the scenario gives no `claimed_cost_per_admission`, "
+                "so the claim is not read as admissions.")
+    source = next((row["source"] for row in manifest.get("parameters_with_sources") or []
+                   if row["path"] == "claimed_cost_per_admission" and row["source"]), "no source given")
+    sentence = (f"The plan states money, not admissions; the admissions figure is the claim divided by "
+                f"£{cost_per_admission:,.2f} per admission (the scenario's `claimed_cost_per_admission`; {source}).")
+    if claimed:
+        sentence += (f" For this plan's £{claimed:,.0f} that is about {claimed / cost_per_admission:,.0f} "
+                     "admissions a year.")
+    return sentence
 
 
 def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str, Any],
@@ -313,7 +286,8 @@ def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str,
     claimed = float(manifest.get("claimed_benefit_per_year") or 0.0)
     savings = difference("activity_savings")
     avoided = difference("emergency_admissions_avoided")
-    implied = claimed / COST_PER_ADMISSION if claimed else None
+    cost_per_admission = scenario.get("claimed_cost_per_admission")
+    implied = claimed / cost_per_admission if claimed and cost_per_admission else None
     lines += [
         "### Against the plan's own claims", "",
         "| measure | the plan claims | modelled (mix − baseline, 95 % CI) |", "|---|---|---|",
@@ -324,14 +298,11 @@ def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str,
         f"| Net cost a year (schemes less savings), pounds | | {_estimate(difference('net_cost'))} |", "",
     ]
     source = manifest.get("claimed_benefit_source") or "the schemes' claimed_benefit_per_year"
-    lines.append(f"The claimed savings come from {source}. The plan states money, not admissions; the admissions "
-                 f"figure is the claim divided by £{COST_PER_ADMISSION:,.2f}, the Kent and Medway cost of a "
-                 "non-elective admission (seed digest §3.11). For the South Kent Coast plan's £593,473 this is "
-                 "about 266 admissions a year (seed digest §3.4).")
+    lines.append(f"The claimed savings come from {source}. {_admissions_note(manifest, claimed, cost_per_admission)}")
     if claimed and savings:
         lines.append(f"The modelled activity savings are {savings[0] / claimed:.1f} times the claim "
                      f"({_number(savings[1])} to {_number(savings[2])} pounds across the interval).")
-    lines += _per_scheme_claims(run_dir, scenario)
+    lines += _per_scheme_claims(run_dir, scenario, cost_per_admission)
     targets = manifest.get("bcf_targets") or {}
     if targets:
         lines += ["", "| BCF plan target | target | baseline (95 % CI) | with the mix (95 % CI) |", "|---|---|---|---|"]

@@ -17,6 +17,7 @@ DELAY_REASONS = (
     "awaiting_assessment", "home_care_package", "reablement", "community_bed", "care_home_placement",
     "patient_choice",
 )
+SETTINGS = ("acute", "non_acute")  # where a delayed patient waits: in an acute bed or outside one
 AgeBand = Literal["18-64", "65-74", "75-84", "85+"]
 CrisisType = Literal["long_term_condition", "fall", "acute_illness"]
 Residence = Literal["home", "care_home"]

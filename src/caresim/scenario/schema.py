@@ -48,11 +48,11 @@ from caresim.scenario.services import Hours, Services
 
 
 class Run(Frozen):
-    start: dt.date = dt.date(2015, 4, 1)
+    start: dt.date = Field(description="The first simulated day, e.g. 2015-04-01 for the financial year 2015/16.")
     days: int = Field(default=366, ge=1, le=3660)
     warm_up_days: int = Field(default=28, ge=0, le=3650)
     replications: int = Field(default=20, ge=1, le=100_000)
-    seed: int = Field(default=20150401, ge=0)
+    seed: int = Field(ge=0, description="The root seed: the same seed gives the same numbers.")
     max_events: int = Field(default=50_000_000, ge=1000)
     max_queue: int = Field(default=20_000, ge=10)
 
@@ -263,7 +263,7 @@ class Scenario(Frozen):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     title: str
     description: str = ""
-    run: Run = Run()
+    run: Run
     population: Population
     demand: Demand
     first_contact: FirstContact
@@ -278,6 +278,9 @@ class Scenario(Frozen):
     mix_name: str = Field(default="schemes", pattern=r"^[a-z0-9_]+$")
     mix: list[str] | None = Field(default=None, description="Schemes in the main mix; none given: all schemes.")
     claimed_benefit_source: str = ""
+    claimed_cost_per_admission: NonNegativeFloat | None = Field(
+        default=None, description="Pounds per emergency admission, to read the plan's claimed savings as admissions "
+                                  "avoided in the validation document; the model does not use it.")
     variants: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Variant] = {}
 
     @field_validator("name")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from caresim.scenario.loading import resolve
+from caresim.scenario.loading import resolve, validate
+from caresim.scenario.schema import Scenario
 from caresim.scenario.yaml_source import SourceMap, render_path
 
 FLAGS = ("seed", "public", "assumption", "calibrated", "target")
@@ -56,9 +58,9 @@ def _source_for(path: tuple, source_map: SourceMap, note: Note) -> str:
     return text
 
 
-def parameter_sources(scenario_file: Path) -> list[dict[str, Any]]:
-    """Every number of the scenario with its source text and flag (seed, public, assumption, calibrated, target)."""
-    data, source_map = resolve(scenario_file)
+def parameter_rows(data: dict[str, Any], source_map: SourceMap) -> list[dict[str, Any]]:
+    """Every number of resolved scenario data with its source text and flag (seed, public, assumption,
+    calibrated, target, else unsourced)."""
     rows = []
     for path, value, note in _leaves(data):
         if isinstance(value, bool) or not isinstance(value, (int, float, list)):
@@ -68,3 +70,28 @@ def parameter_sources(scenario_file: Path) -> list[dict[str, Any]]:
         rows.append({"path": render_path(path), "value": value, "source": source,
                      "flag": flag if flag in FLAGS else "unsourced"})
     return rows
+
+
+def parameter_sources(scenario_file: Path) -> list[dict[str, Any]]:
+    """Every number of the scenario file with its source, without validating the scenario."""
+    return parameter_rows(*resolve(scenario_file))
+
+
+@dataclass(frozen=True)
+class SourcedScenario:
+    """A validated scenario, the file it was read from, and the source of every number in it."""
+
+    scenario: Scenario
+    file: Path
+    parameters: list[dict[str, Any]]
+
+    @property
+    def unsourced(self) -> list[str]:
+        """The paths of the numbers that have no source comment."""
+        return [row["path"] for row in self.parameters if row["flag"] == "unsourced"]
+
+
+def load_sourced(scenario_file: Path) -> SourcedScenario:
+    """Read a scenario file once: the validated scenario and its parameters with their sources."""
+    data, source_map = resolve(scenario_file)
+    return SourcedScenario(validate(Scenario, data, source_map), Path(scenario_file), parameter_rows(data, source_map))

@@ -102,6 +102,16 @@ def calibrate(scenario_file: Path, replications: int | None = None, iterations: 
     return Calibration(scenario, data, source_map, changed, calibration_frame(scenario, summary), history_frame)
 
 
+def write_reports(calibration: Calibration, out_root: Path) -> Path:
+    """Write the final check against the targets and the rounds of fitting under ``out_root/<scenario>/``;
+    return the path of the report."""
+    report_file = Path(out_root) / calibration.scenario.name / "calibration-report.csv"
+    report_file.parent.mkdir(parents=True, exist_ok=True)
+    calibration.report.to_csv(report_file, index=False)
+    calibration.history.to_csv(report_file.with_name("calibration-rounds.csv"), index=False)
+    return report_file
+
+
 def _format(value: float) -> str:
     return str(value) if isinstance(value, int) else f"{value:.4g}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +19,7 @@ from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
 from caresim.experiment.replication import WorldResult
 from caresim.run_folder import RunFolder, write_frame
-from caresim.scenario.sources import parameter_sources
+from caresim.scenario.sources import SourcedScenario
 
 
 class ConservationError(RuntimeError):
@@ -61,6 +61,13 @@ def check_conservation(results: list[list[WorldResult]]) -> dict[str, int]:
     return worst
 
 
+def with_seed(origin: SourcedScenario, seed: int) -> SourcedScenario:
+    """The same scenario run from another root seed (the recorded sources stay those of the file)."""
+    scenario = origin.scenario
+    reseeded = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": seed})})
+    return replace(origin, scenario=reseeded)
+
+
 def main_mix(plan: Plan) -> str | None:
     """The mix reported as 'difference': the scenario's own, else the first one."""
     if plan.scenario.mix_name in plan.mixes:
@@ -77,14 +84,15 @@ def summarise(plan: Plan, results: list[list[WorldResult]]) -> tuple[pd.DataFram
     return frame, summary, attribution
 
 
-def run_experiment(plan: Plan, scenario_file: Path, out_root: Path, executor: str = "processes",
+def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor: str = "processes",
                    workers: int | None = None, scheduler: str | None = None, progress: bool = True,
                    run_id: str | None = None) -> Experiment:
-    """Run every replication of ``plan`` and write the run folder (moved into place only when complete)."""
+    """Run every replication of ``plan`` and write the run folder (moved into place only when complete).
+
+    ``origin`` is the scenario file the plan was made from, with the source of every number in it."""
     scenario = plan.scenario
-    sources = parameter_sources(scenario_file)
     with RunFolder(out_root, scenario.name, run_id) as folder:
-        folder.update_manifest(scenario=scenario.name, scenario_file=scenario_file.name, title=scenario.title,
+        folder.update_manifest(scenario=scenario.name, scenario_file=origin.file.name, title=scenario.title,
                                caresim_version=__version__, git_commit=git_commit(), seed=scenario.run.seed,
                                replications=plan.replications, worlds=plan.worlds, executor=scheduler or executor)
         started = time.perf_counter()
@@ -118,7 +126,7 @@ def run_experiment(plan: Plan, scenario_file: Path, out_root: Path, executor: st
             seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
             claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
             claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
-            parameters_with_sources=sources, mixes=list(plan.mixes), main_mix=main_mix(plan), mix_titles=plan.titles,
-            scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
+            parameters_with_sources=origin.parameters, mixes=list(plan.mixes), main_mix=main_mix(plan),
+            mix_titles=plan.titles, scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
         )
     return Experiment(folder.final_path, summary, calibration, attribution, comparison, little, sampled, seconds)

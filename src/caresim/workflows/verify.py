@@ -2,7 +2,7 @@
 
 Each check runs a small built-in scenario (``caresim/workflows/verification/*.yaml``) through the same plan,
 executor and ``run_replication`` as a user's run and compares what the engine recorded with theory:
-Erlang B, M/G/∞, the arrival rate function, Erlang C, Little's law on the full SKC scenario, and Ciw
+Erlang B, M/G/∞, the arrival rate function, Erlang C, Little's law on a full scenario, and Ciw
 for blocking after service. A row passes when the theoretical value lies inside the 99 % confidence
 interval of the replication mean, widened by a small stated relative tolerance; each row's note says
 what is compared and why its tolerance is what it is.
@@ -226,10 +226,10 @@ def check_erlang_delay(replications: int, progress: bool) -> list[Row]:
     ]
 
 
-def check_little(replications: int, progress: bool, skc: Path) -> list[Row]:
-    """Little's law on every service of a full SKC year, through the product's own ``little_frame``."""
-    s = load_scenario(skc)
-    results = _baseline(s, min(replications, LITTLE_REPLICATIONS), progress, "Little's law (SKC)")
+def check_little(replications: int, progress: bool, scenario_file: Path) -> list[Row]:
+    """Little's law on every service of a full scenario's baseline, through the product's own ``little_frame``."""
+    s = load_scenario(scenario_file)
+    results = _baseline(s, min(replications, LITTLE_REPLICATIONS), progress, f"Little's law ({s.name})")
     t99 = stats.t.ppf((1 + LEVEL) / 2, len(results) - 1) if len(results) > 1 else math.nan
     rows, skipped = [], []
     for service in little_frame([[w] for w in results]).itertuples():
@@ -242,7 +242,7 @@ def check_little(replications: int, progress: bool, skc: Path) -> list[Row]:
             check="little", quantity=f"{service.service}: time-average occupancy = arrival rate × mean stay",
             theory=service.arrival_rate_times_stay, simulated=mean, ci_low=mean - t99 * se, ci_high=mean + t99 * se,
             n=n, passed=bool(service.within_5_percent)))
-    note = (f"SKC baseline, {s.run.days} days after a {s.run.warm_up_days}-day warm-up. Little's law is a "
+    note = (f"{s.name} baseline, {s.run.days} days after a {s.run.warm_up_days}-day warm-up. Little's law is a "
             f"sample-path identity, so {LITTLE_REPLICATIONS} replications suffice; passes if λW is within "
             f"{_percent(LITTLE_TOLERANCE)} of the mean occupancy (little_frame), as window edges bias λW down by "
             f"about cv²·W/T. Skipped, stays over {_percent(LITTLE_LONG_STAY)} of the window: "
@@ -303,14 +303,14 @@ def check_tandem(replications: int, progress: bool) -> list[Row]:
     return rows
 
 
-def run_checks(skc: Path, replications: int = 10, progress: bool = False) -> pd.DataFrame:
+def run_checks(scenario_file: Path, replications: int = 10, progress: bool = False) -> pd.DataFrame:
     """Every check, one row per compared quantity: theory, simulated mean with its 99 % CI, and a verdict."""
     rows = [
         *check_erlang_loss(replications, progress),
         *check_infinite_server(replications, progress),
         *check_arrivals(replications, progress),
         *check_erlang_delay(replications, progress),
-        *check_little(replications, progress, skc),
+        *check_little(replications, progress, scenario_file),
         *check_tandem(replications, progress),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
