@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from caresim.engine.counters import COUNTERS
 from caresim.scenario.schema import DELAY_REASONS
 
-SETTINGS = ("acute", "non_acute")
+SETTINGS = ("acute", "non_acute")  # where a delayed patient waits: an acute bed, or any other
+ACUTE, NON_ACUTE = range(len(SETTINGS))
+
+
+class Counts(dict[str, float]):
+    """Counters by name, starting at 0; a name not in counters.COUNTERS is a bug, not a new counter."""
+
+    def __missing__(self, name: str) -> float:  # only the first use of each name comes here
+        if name not in COUNTERS:
+            raise KeyError(f"unknown counter {name!r}: declare it in caresim/engine/counters.py")
+        return 0.0
 
 
 class Tally:
@@ -17,7 +27,7 @@ class Tally:
 
     def __init__(self, window_start: float, month_of_day: np.ndarray) -> None:
         self.window_start = window_start
-        self.counts: defaultdict[str, float] = defaultdict(float)
+        self.counts = Counts()
         self.month_of_day = month_of_day
         self.delayed = np.zeros((len(DELAY_REASONS), len(SETTINGS), 12))
         self.sampled: dict[str, list[float]] = {}
@@ -52,7 +62,6 @@ class ServiceRecord:
     completed_stays: int
     mean_stay: float
     window_days: float
-    peak_over_capacity: float = 0.0
 
 
 @dataclass
@@ -67,6 +76,6 @@ class ReplicationRecord:
     delayed: np.ndarray
     daily: dict[str, np.ndarray]
     daily_capacity: dict[str, np.ndarray]
-    sampled: dict[str, tuple[float, float, float, float]]
+    sampled: dict[str, tuple[float, float, float]]  # name → (n, Σx, Σx²)
     conservation: dict[str, int] = field(default_factory=dict)
     events: int = 0
