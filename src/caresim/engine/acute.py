@@ -11,7 +11,7 @@ from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import ACUTE_STAY, READMIT, READMIT_TIME, Patient
 from caresim.engine.streams import stream
-from caresim.scenario.schema import AGE_BANDS, LengthOfStayEffect, ReadmissionEffect
+from caresim.scenario.schema import AGE_BANDS, ReadmissionEffect
 
 
 class AcuteStay(Pathway):
@@ -58,7 +58,7 @@ class AcuteStay(Pathway):
             self.model.ae.leave(p)
         self.kernel.move(p, "acute")
         stay = self.kernel.sample(f"acute_beds.length_of_stay.{AGE_BANDS[p.band]}", p.row[ACUTE_STAY])
-        stay *= self.effects.multiplier(LengthOfStayEffect, p, self.kernel.now, "acute_beds")
+        stay *= self.effects.stay_multiplier("acute_beds", p, self.kernel.now)
         self.kernel.after(stay, self.model.discharge.medically_fit, p)
 
     def release(self, p: Patient) -> None:

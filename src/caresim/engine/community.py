@@ -18,7 +18,7 @@ from caresim.engine.patient import (
 )
 from caresim.engine.services import Pool
 from caresim.engine.tally import NON_ACUTE
-from caresim.scenario.schema import AGE_BANDS, CareHomeAdmissionEffect, LengthOfStayEffect
+from caresim.scenario.schema import AGE_BANDS, CareHomeAdmissionEffect
 
 
 class CommunityServices(Pathway):
@@ -96,7 +96,7 @@ class CommunityServices(Pathway):
         self.kernel.move(p, "intermediate_care")
         p.destination = "step_up" if step_up else "step_down"
         stay = self.kernel.sample("intermediate_care_beds.length_of_stay", p.row[INTERMEDIATE_CARE_STAY])
-        stay *= self.effects.multiplier(LengthOfStayEffect, p, self.kernel.now, "intermediate_care_beds")
+        stay *= self.effects.stay_multiplier("intermediate_care_beds", p, self.kernel.now)
         self.kernel.after(stay, self.intermediate_care_done, p)
 
     def _bed_of(self, p: Patient) -> Pool:

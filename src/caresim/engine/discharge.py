@@ -3,6 +3,8 @@ waiting for the next service while keeping the bed (blocking after service: dela
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from caresim.engine import counters as c
 from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway, choose, cumulative_of
@@ -20,12 +22,22 @@ from caresim.engine.services import Granted
 from caresim.engine.tally import ACUTE
 from caresim.scenario.schema import AGE_BANDS, DELAY_REASONS, AssessmentDelayEffect
 
+if TYPE_CHECKING:
+    from caresim.engine.model import Model
+
 REASON = {name: i for i, name in enumerate(DELAY_REASONS)}
 DESTINATION_OF_PATHWAY = {"P0": "home", "P2": "step_down", "P3": "care_home"}  # P1: reablement or home care
 
 
 class Discharge(Pathway):
     """From medically fit to leaving the acute bed, and the downstream request of intermediate care too."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__(model)
+        d = self.scenario.discharge
+        self.pathway_shares: list[dict[str, float]] = [{k: v for k, v in d.pathways[band].items()}
+                                                       for band in AGE_BANDS]  # by age band index
+        self.assessment_share: dict[str, float] = {k: v for k, v in d.assessment_share.items()}
 
     def medically_fit(self, event: Call[Patient]) -> None:
         p = event.value
@@ -38,7 +50,7 @@ class Discharge(Pathway):
                 p.destination = "care_home_return"
                 self._discharge_when_open(p)
             return
-        shares = self.effects.pathway_shares(d.pathways[AGE_BANDS[p.band]], p, now)
+        shares = self.effects.pathway_shares(self.pathway_shares[p.band], p, now)
         pathway = choose(cumulative_of(shares), p.row[PATHWAY])
         p.pathway = pathway
         if pathway == "death":
@@ -49,7 +61,7 @@ class Discharge(Pathway):
             p.destination = "reablement" if reablement and p.row[P1_ROUTE] < d.p1_reablement_share else "home_care"
         else:
             p.destination = DESTINATION_OF_PATHWAY[pathway]
-        if p.row[ASSESSMENT] < d.assessment_share[pathway]:
+        if p.row[ASSESSMENT] < self.assessment_share[pathway]:
             self.start_delay(p, "awaiting_assessment", ACUTE)
             duration = self.kernel.sample("discharge.assessment", p.row[ASSESSMENT_TIME])
             duration *= self.effects.multiplier(AssessmentDelayEffect, p, now)

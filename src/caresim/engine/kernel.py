@@ -75,8 +75,8 @@ class Kernel:
             raise ValueError(f"negative delay {delay}")
         self.events += 1
         env = self.env
-        heappush(env._queue, (env._now + delay, priority, next(env._eid),
-                              Call(handler, value)))  # type: ignore[arg-type]  # a Call is all of an Event step() reads
+        entry = (env._now + delay, priority, next(env._eid), Call(handler, value))
+        heappush(env._queue, entry)  # type: ignore[misc]  # a Call, not an Event: it has all that step() reads
 
     def run(self) -> None:
         """Run to the end of the calendar, with the daily tick and the opening of the measured window."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from caresim.engine.demand import COLUMN
 
@@ -42,6 +42,8 @@ PATIENT_CHOICE_TIME = COLUMN["patient_choice_time"]
 READMIT_TIME = COLUMN["readmit_time"]
 RESIDENCE_YEARS = COLUMN["residence_years"]
 
+HomeKind = Literal["residential", "nursing"]
+
 
 class Patient:
     """One person's episode of care; ``row`` holds every draw they will need, fixed on arrival.
@@ -66,7 +68,7 @@ class Patient:
     delay_setting: int  # tally.SETTINGS index of the bed they are delayed in
     delay_start: float
     resident: Patient | None  # the care-home resident this episode belongs to, while away from the home
-    home_kind: str | None  # "residential" or "nursing"
+    home_kind: HomeKind | None
     council_funded: bool
     away: bool  # a resident in hospital or another service
     exit_due: bool  # a resident whose residence ended while away

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from caresim.engine.demand import community_segments, draw_rows
-from caresim.engine.patient import Patient
+from caresim.engine.patient import HomeKind, Patient
+from caresim.engine.services import Pool
 from caresim.engine.streams import stream
 from caresim.scenario.schema import AGE_BANDS
 
@@ -68,7 +69,9 @@ def warm_start(model: Model) -> None:
     homes = configured.care_homes
     if homes.enabled:
         shares = np.array([homes.resident_age_shares.get(b, 0.0) for b in AGE_BANDS])
-        for kind, pool in (("residential", services.residential), ("nursing", services.nursing)):
+        homes_by_kind: tuple[tuple[HomeKind, Pool], ...] = (("residential", services.residential),
+                                                            ("nursing", services.nursing))
+        for kind, pool in homes_by_kind:
             n = (int(round(min(pool.capacity, 1e7) * homes.initial_occupancy_share))
                  if math.isfinite(pool.capacity) else 0)
             chosen = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum())

@@ -14,16 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_valid
 from caresim.scenario.distributions import Distribution
 from caresim.scenario.problems import FieldError
 
-AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
-CRISIS_TYPES = ("long_term_condition", "fall", "acute_illness")
+AgeBand = Literal["18-64", "65-74", "75-84", "85+"]
+CrisisType = Literal["long_term_condition", "fall", "acute_illness"]
+AGE_BANDS: tuple[AgeBand, ...] = ("18-64", "65-74", "75-84", "85+")
+CRISIS_TYPES: tuple[CrisisType, ...] = ("long_term_condition", "fall", "acute_illness")
 RESIDENCES = ("home", "care_home")
 PATHWAYS = ("P0", "P1", "P2", "P3", "death")
 DELAY_REASONS = (
     "awaiting_assessment", "home_care_package", "reablement", "community_bed", "care_home_placement",
     "patient_choice",
 )
-AgeBand = Literal["18-64", "65-74", "75-84", "85+"]
-CrisisType = Literal["long_term_condition", "fall", "acute_illness"]
 Residence = Literal["home", "care_home"]
 Share = Annotated[float, Field(ge=0, le=1)]
 Capacity = Annotated[int, Field(ge=0)] | Literal["unlimited"]
