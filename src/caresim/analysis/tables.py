@@ -10,7 +10,7 @@ import pandas as pd
 
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
-from caresim.scenario.schema import DELAY_REASONS
+from caresim.scenario.fields import DELAY_REASONS
 
 
 def daily_frame(results: list[list[WorldResult]], worlds: tuple[str, ...], start: dt.date) -> pd.DataFrame:

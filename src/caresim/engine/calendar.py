@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from caresim.scenario.schema import Hours, Profile
+from caresim.scenario.schema import Profile
+from caresim.scenario.services import Hours
 
 
 class Calendar:

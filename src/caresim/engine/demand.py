@@ -16,7 +16,8 @@ import numpy as np
 from caresim.engine.calendar import Calendar, RateProfile
 from caresim.engine.services import RunawayError
 from caresim.engine.streams import stream
-from caresim.scenario.schema import AGE_BANDS, CRISIS_TYPES, Scenario, capacity_value
+from caresim.scenario.fields import AGE_BANDS, CRISIS_TYPES, capacity_value
+from caresim.scenario.schema import Scenario
 
 UNIFORM_COLUMNS = (
     "keep", "contact", "gp", "out_of_hours", "ambulance", "minor_injury", "ae_admit", "rapid_response",

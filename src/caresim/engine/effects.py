@@ -14,38 +14,43 @@ replication shares them and adding a scheme changes no other draw.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import numpy as np
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import COLUMN, Candidates
 from caresim.engine.streams import stream
-from caresim.scenario.schema import (
-    AGE_BANDS,
-    CRISIS_TYPES,
+from caresim.scenario.fields import AGE_BANDS, CRISIS_TYPES
+from caresim.scenario.schema import Scenario
+from caresim.scenario.schemes import (
     AnyEffect,
     CapacityEffect,
     CareHomeAdmissionEffect,
     DischargeHoursEffect,
     DiversionEffect,
     Eligible,
-    Hours,
+    LengthOfStayEffect,
     PathwayShiftEffect,
     PreventionEffect,
-    Scenario,
     Uncertain,
 )
+from caresim.scenario.services import Hours
+
+if TYPE_CHECKING:
+    from caresim.engine.patient import Patient
 
 EffectKey = tuple[str, int]
+E = TypeVar("E")  # one kind of effect (a schema class)
 
 
 def draw_uncertain(value: Uncertain, u: float) -> float:
     """The effect size for uniform ``u``: triangular or uniform over [low, high] around the point value."""
-    if value.low is None or value.high == value.low:
-        return value.value
     low, mode, high = value.low, value.value, value.high
+    if low is None or high is None or high == low:
+        return mode
     if value.distribution == "uniform":
         return low + (high - low) * u
     split = (mode - low) / (high - low)
@@ -66,7 +71,7 @@ class Target:
 
     @classmethod
     def of(cls, eligible: Eligible, scenario: Scenario) -> Target:
-        def codes(values: list[str] | None, universe: list[str] | tuple[str, ...]) -> frozenset[int] | None:
+        def codes(values: Sequence[str] | None, universe: Sequence[str]) -> frozenset[int] | None:
             return None if values is None else frozenset(list(universe).index(v) for v in values)
 
         return cls(
@@ -77,7 +82,7 @@ class Target:
             codes(eligible.localities, list(scenario.population.localities)),
         )
 
-    def applies(self, patient) -> bool:
+    def applies(self, patient: Patient) -> bool:
         return ((self.bands is None or patient.band in self.bands)
                 and (self.residences is None or patient.residence in self.residences)
                 and (self.crisis_types is None or patient.crisis_type in self.crisis_types)
@@ -96,23 +101,28 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Active:
+class Active(Generic[E]):
     """One effect of one scheme, with its drawn size and when it acts."""
 
     key: EffectKey
-    effect: AnyEffect
+    effect: E
     target: Target
     size: float
     start: float
     ramp_days: float
     then_admitted: float = 0.0
 
-    def strength(self, t: float | np.ndarray) -> float | np.ndarray:
+    def strength(self, t: float) -> float:
+        """0 before the start, rising linearly to 1 over the ramp-up."""
         if self.ramp_days <= 0:
-            return np.where(np.asarray(t) >= self.start, 1.0, 0.0) if isinstance(t, np.ndarray) \
-                else float(t >= self.start)
-        return np.clip((np.asarray(t) - self.start) / self.ramp_days, 0.0, 1.0) if isinstance(t, np.ndarray) \
-            else min(1.0, max(0.0, (t - self.start) / self.ramp_days))
+            return float(t >= self.start)
+        return min(1.0, max(0.0, (t - self.start) / self.ramp_days))
+
+    def strengths(self, t: np.ndarray) -> np.ndarray:
+        """``strength`` at each of many times."""
+        if self.ramp_days <= 0:
+            return np.where(t >= self.start, 1.0, 0.0)
+        return np.clip((t - self.start) / self.ramp_days, 0.0, 1.0)
 
     def multiplier(self, t: float) -> float:
         return 1.0 + (self.size - 1.0) * self.strength(t)
@@ -123,7 +133,7 @@ class WorldEffects:
 
     def __init__(self, scenario: Scenario, scheme_names: tuple[str, ...], replication: int, calendar: Calendar,
                  fixed_sizes: dict[EffectKey, float] | None = None) -> None:
-        self.active: list[Active] = []
+        self.active: list[Active[AnyEffect]] = []
         fixed_sizes = fixed_sizes or {}
         for name in scheme_names:
             scheme = scenario.scheme(name)
@@ -145,15 +155,16 @@ class WorldEffects:
                     then_admitted = float(draw_uncertain(effect.then_admitted, u))
                 self.active.append(Active(key, effect, Target.of(effect.eligible, scenario), size, start,
                                           scheme.ramp_up_days, then_admitted))
-        self.by_kind: dict[type, list[Active]] = {}
+        self.by_kind: dict[type, list[Active[Any]]] = {}
         for active in self.active:
             self.by_kind.setdefault(type(active.effect), []).append(active)
-        self.diversions: dict[str, list[Active]] = {}
-        for active in self.of(DiversionEffect):
-            self.diversions.setdefault(active.effect.at, []).append(active)
+        self.diversions: dict[str, list[Active[DiversionEffect]]] = {}
+        for diversion in self.of(DiversionEffect):
+            self.diversions.setdefault(diversion.effect.at, []).append(diversion)
 
-    def of(self, kind: type) -> list[Active]:
-        return self.by_kind.get(kind, [])
+    def of(self, kind: type[E]) -> list[Active[E]]:
+        """The active effects of one kind, in declared order."""
+        return cast("list[Active[E]]", self.by_kind.get(kind, []))  # by_kind is keyed by each effect's own type
 
     def prevention_multiplier(self, candidates: Candidates, residence: int,
                               eligible_people: Callable[[Target], float]) -> np.ndarray:
@@ -165,7 +176,7 @@ class WorldEffects:
             if not mask.any():
                 continue
             t = candidates.time[mask]
-            strength = active.strength(t)
+            strength = active.strengths(t)
             programme = active.effect.programme
             if programme is not None:
                 people = max(eligible_people(active.target), 1.0)
@@ -177,14 +188,23 @@ class WorldEffects:
             multiplier[mask] *= 1.0 + (active.size - 1.0) * strength
         return multiplier
 
-    def multiplier(self, kind: type, patient, t: float, service: str | None = None) -> float:
+    def multiplier(self, kind: type[E], patient: Patient, t: float) -> float:
+        """The product of the multipliers of this kind that apply to the patient at time ``t``."""
         value = 1.0
         for active in self.of(kind):
-            if (service is None or active.effect.service == service) and active.target.applies(patient):
+            if active.target.applies(patient):
                 value *= active.multiplier(t)
         return value
 
-    def pathway_shares(self, base: dict[str, float], patient, t: float) -> dict[str, float]:
+    def stay_multiplier(self, service: str, patient: Patient, t: float) -> float:
+        """The product of the length-of-stay multipliers for this service that apply to the patient."""
+        value = 1.0
+        for active in self.of(LengthOfStayEffect):
+            if active.effect.service == service and active.target.applies(patient):
+                value *= active.multiplier(t)
+        return value
+
+    def pathway_shares(self, base: dict[str, float], patient: Patient, t: float) -> dict[str, float]:
         shares = dict(base)
         for active in self.of(PathwayShiftEffect):
             if active.target.applies(patient):
@@ -198,7 +218,7 @@ class WorldEffects:
             shares["P1"] += moved
         return shares
 
-    def divert(self, point: str, patient, t: float, u: float) -> Active | None:
+    def divert(self, point: str, patient: Patient, t: float, u: float) -> Active[DiversionEffect] | None:
         """The scheme that would divert this patient at this decision point, if any."""
         lower = 0.0
         remaining = 1.0

@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import simpy
 
-Granted = Callable[[Any], None]
+if TYPE_CHECKING:
+    from caresim.engine.patient import Patient
+
+Granted = Callable[["Patient"], None]
 
 
 class UnstableSystemError(RuntimeError):
@@ -35,7 +38,7 @@ class Pool:
         self.env = env
         self.capacity = capacity
         self.occupied = 0
-        self.queue: deque[tuple[Any, Granted]] = deque()
+        self.queue: deque[tuple[Patient, Granted]] = deque()
         self.area = 0.0
         self.last = 0.0
         self.window_start = 0.0
@@ -49,13 +52,13 @@ class Pool:
         return self.occupied < self.capacity and not self.queue
 
     def _change(self, delta: int) -> None:
-        now = self.env._now
+        now = self.env.now
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += delta
 
-    def _admit(self, patient: Any) -> None:
-        now = self.env._now  # _change(1), inlined: this runs on every admission
+    def _admit(self, patient: Patient) -> None:
+        now = self.env.now  # _change(1), inlined: this runs on every admission
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += 1
@@ -63,14 +66,14 @@ class Pool:
         if now >= self.window_start:
             self.arrivals += 1
 
-    def try_admit(self, patient: Any) -> bool:
+    def try_admit(self, patient: Patient) -> bool:
         """Admit now if there is room, without queueing."""
         if self.occupied < self.capacity and not self.queue:
             self._admit(patient)
             return True
         return False
 
-    def request(self, patient: Any, granted: Granted) -> None:
+    def request(self, patient: Patient, granted: Granted) -> None:
         """Admit now, or queue and call ``granted(patient)`` when a place frees."""
         if self.occupied < self.capacity and not self.queue:
             self._admit(patient)
@@ -79,13 +82,13 @@ class Pool:
         self.queue.append((patient, granted))
         if len(self.queue) > self.max_queue:
             raise UnstableSystemError(
-                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env._now:.0f}: "
+                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env.now:.0f}: "
                 f"demand is beyond its capacity of {self.capacity:g}; add capacity or lower demand"
             )
 
-    def release(self, patient: Any) -> None:
+    def release(self, patient: Patient) -> None:
         entered = self.entered.pop(id(patient))
-        now = self.env._now
+        now = self.env.now
         if entered >= self.window_start:
             self.stay_total += now - entered
             self.stays += 1
@@ -112,11 +115,11 @@ class Pool:
         self.arrivals = 0
         self.stays = 0
         self.stay_total = 0.0
-        self.window_start = self.env._now
+        self.window_start = self.env.now
 
     def time_average(self) -> float:
         self._change(0)
-        return self.area / max(self.env._now - self.window_start, 1e-12)
+        return self.area / max(self.env.now - self.window_start, 1e-12)
 
 
 class Starts:
@@ -128,10 +131,10 @@ class Starts:
         self.name = name
         self.per_week = per_week
         self.tokens = min(per_week, 1.0) if math.isfinite(per_week) else math.inf
-        self.queue: deque[tuple[Any, Granted]] = deque()
+        self.queue: deque[tuple[Patient, Granted]] = deque()
         self.max_queue = max_queue
 
-    def request(self, patient: Any, granted: Granted) -> None:
+    def request(self, patient: Patient, granted: Granted) -> None:
         if self.tokens >= 1 and not self.queue:
             self.tokens -= 1
             granted(patient)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from caresim.engine.counters import COUNTERS
 from caresim.scenario.fields import DELAY_REASONS, SETTINGS
+
+ACUTE, NON_ACUTE = range(len(SETTINGS))
+
+
+class Counts(dict[str, float]):
+    """Counters by name, starting at 0; a name not in counters.COUNTERS is a bug, not a new counter."""
+
+    def __missing__(self, name: str) -> float:  # only the first use of each name comes here
+        if name not in COUNTERS:
+            raise KeyError(f"unknown counter {name!r}: declare it in caresim/engine/counters.py")
+        return 0.0
 
 
 class Tally:
@@ -15,7 +26,7 @@ class Tally:
 
     def __init__(self, window_start: float, month_of_day: np.ndarray) -> None:
         self.window_start = window_start
-        self.counts: defaultdict[str, float] = defaultdict(float)
+        self.counts = Counts()
         self.month_of_day = month_of_day
         self.delayed = np.zeros((len(DELAY_REASONS), len(SETTINGS), 12))
         self.sampled: dict[str, list[float]] = {}
@@ -50,7 +61,6 @@ class ServiceRecord:
     completed_stays: int
     mean_stay: float
     window_days: float
-    peak_over_capacity: float = 0.0
 
 
 @dataclass
@@ -65,6 +75,6 @@ class ReplicationRecord:
     delayed: np.ndarray
     daily: dict[str, np.ndarray]
     daily_capacity: dict[str, np.ndarray]
-    sampled: dict[str, tuple[float, float, float, float]]
+    sampled: dict[str, tuple[float, float, float]]  # name → (n, Σx, Σx²)
     conservation: dict[str, int] = field(default_factory=dict)
     events: int = 0

@@ -41,7 +41,7 @@ from caresim.outputs.chart_style import (
 )
 from caresim.outputs.flow_diagram import flow_diagram
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
-from caresim.scenario.schema import DELAY_REASONS
+from caresim.scenario.fields import DELAY_REASONS
 
 ADMISSIONS = "emergency_admissions"
 BED_SERVICES = ("acute_beds", "intermediate_care_beds")

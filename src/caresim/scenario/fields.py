@@ -10,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from caresim.scenario.problems import FieldError
 
-AGE_BANDS = ("18-64", "65-74", "75-84", "85+")
-CRISIS_TYPES = ("long_term_condition", "fall", "acute_illness")
 PATHWAYS = ("P0", "P1", "P2", "P3", "death")
 DELAY_REASONS = (
     "awaiting_assessment", "home_care_package", "reablement", "community_bed", "care_home_placement",
@@ -20,6 +18,9 @@ DELAY_REASONS = (
 SETTINGS = ("acute", "non_acute")  # where a delayed patient waits: in an acute bed or outside one
 AgeBand = Literal["18-64", "65-74", "75-84", "85+"]
 CrisisType = Literal["long_term_condition", "fall", "acute_illness"]
+AGE_BANDS: tuple[AgeBand, ...] = ("18-64", "65-74", "75-84", "85+")
+CRISIS_TYPES: tuple[CrisisType, ...] = ("long_term_condition", "fall", "acute_illness")
+BAND_SUFFIX = ("18_64", "65_74", "75_84", "85plus")  # AGE_BANDS as they appear in measure names
 Residence = Literal["home", "care_home"]
 Share = Annotated[float, Field(ge=0, le=1)]
 Capacity = Annotated[int, Field(ge=0)] | Literal["unlimited"]

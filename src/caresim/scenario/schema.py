@@ -27,21 +27,12 @@ from caresim.scenario.fields import (
     check_shares,
 )
 from caresim.scenario.problems import FieldError
-from caresim.scenario.schemes import (  # noqa: F401 (the effect kinds are re-exported until the engine imports them from schemes)
+from caresim.scenario.schemes import (
     CAPACITY_FIELDS,
-    AnyEffect,
-    AssessmentDelayEffect,
     CapacityEffect,
-    CareHomeAdmissionEffect,
-    DischargeHoursEffect,
-    DiversionEffect,
     Eligible,
-    LengthOfStayEffect,
-    PathwayShiftEffect,
     PreventionEffect,
-    ReadmissionEffect,
     Scheme,
-    Uncertain,
     Variant,
 )
 from caresim.scenario.services import Hours, Services

@@ -26,8 +26,9 @@ from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
 from caresim.experiment.replication import WorldResult
 from caresim.scenario.distributions import Exponential
+from caresim.scenario.fields import AGE_BANDS
 from caresim.scenario.loading import load_scenario
-from caresim.scenario.schema import AGE_BANDS, Scenario
+from caresim.scenario.schema import Scenario
 
 VERIFICATION = Path(__file__).resolve().parent / "verification"
 LEVEL = 0.99

@@ -1,0 +1,110 @@
+"""The acute stay: the admission decision, waiting for and holding a bed, death in hospital, and
+readmission after discharge (the same person's next episode, with its own draws)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caresim.engine import counters as c
+from caresim.engine.demand import draw_rows
+from caresim.engine.kernel import Call
+from caresim.engine.pathway import Pathway
+from caresim.engine.patient import ACUTE_STAY, READMIT, READMIT_TIME, Patient
+from caresim.engine.streams import stream
+from caresim.scenario.fields import AGE_BANDS
+from caresim.scenario.schemes import ReadmissionEffect
+
+
+class AcuteStay(Pathway):
+    """Admissions queue for a bed (or are turned away, if the scenario says so) and stay until medically fit."""
+
+    def admission_decision(self, p: Patient, via: str) -> None:
+        """Admit, unless a scheme diverts the patient at the point of admission."""
+        leaving = self.model.ae.leave if p.location == "ae" else None
+        if not self.model.diversions.diverted("admission", p, leaving):
+            self.admit(p, via)
+
+    def admit(self, p: Patient, via: str) -> None:
+        p.via = via
+        counts = self.counts
+        counts[c.EMERGENCY_ADMISSIONS] += 1
+        counts[c.EMERGENCY_ADMISSIONS_BY_BAND[p.band]] += 1
+        if p.band > 0:
+            counts[c.EMERGENCY_ADMISSIONS_65PLUS] += 1
+        if via == "ae":
+            counts[c.EMERGENCY_ADMISSIONS_VIA_AE] += 1
+        if p.avoidable:
+            counts[c.AVOIDABLE_EMERGENCY_ADMISSIONS] += 1
+        if p.residence:
+            counts[c.CARE_HOME_EMERGENCY_ADMISSIONS] += 1
+        if p.readmission:
+            counts[c.READMISSIONS_30D] += 1
+        if via != "ae" or p.location != "ae":
+            self.kernel.move(p, "waiting_acute")
+        beds = self.services.acute
+        if self.scenario.services.acute_beds.when_full == "turn_away":
+            if beds.try_admit(p):
+                self._in_bed(p)
+            else:
+                counts[c.ACUTE_TURNED_AWAY] += 1
+                if p.location == "ae":
+                    self.model.ae.leave(p)
+                self.model.care_homes.episode_over(p)
+                self.kernel.end(p, "elsewhere")
+            return
+        beds.request(p, self._in_bed)
+
+    def _in_bed(self, p: Patient) -> None:
+        if p.location == "ae":
+            self.model.ae.leave(p)
+        self.kernel.move(p, "acute")
+        stay = self.kernel.sample(f"acute_beds.length_of_stay.{AGE_BANDS[p.band]}", p.row[ACUTE_STAY])
+        stay *= self.effects.stay_multiplier("acute_beds", p, self.kernel.now)
+        self.kernel.after(stay, self.model.discharge.medically_fit, p)
+
+    def release(self, p: Patient) -> None:
+        """Free the bed; completed stays of patients admitted during the run count by age band."""
+        beds = self.services.acute
+        stay = self.kernel.now - beds.entered[id(p)]
+        beds.release(p)
+        if p.via != "warm_start":
+            self.counts[c.ACUTE_STAYS_BY_BAND[p.band]] += 1
+            self.counts[c.ACUTE_STAY_DAYS_BY_BAND[p.band]] += stay
+
+    def die(self, p: Patient) -> None:
+        self.release(p)
+        self.counts[c.DEATHS_HOSPITAL] += 1
+        if p.resident is not None:
+            self.model.care_homes.leaves(p.resident, died_in_hospital=True)
+        self.kernel.end(p, "death")
+
+    def maybe_readmit(self, p: Patient) -> None:
+        """A patient discharged home alive may come back, as a new episode, within the readmission window."""
+        d = self.scenario.discharge
+        probability = d.readmission_probability[AGE_BANDS[p.band]]
+        probability *= self.effects.multiplier(ReadmissionEffect, p, self.kernel.now)
+        self.counts[c.DISCHARGES_HOME_ALIVE] += 1
+        if p.row[READMIT] < probability:
+            again = self.next_episode(p, "at_home_before_readmission")
+            again.readmission = True
+            self.kernel.after(p.row[READMIT_TIME], self._readmitted, again)
+
+    def next_episode(self, p: Patient, location: str) -> Patient:
+        """The same person's next episode, with fresh draws keyed by the episode that led to it."""
+        if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
+            row = self.model.candidates[p.key[0]].next_rows[p.key[1]].tolist()
+        else:
+            rng = stream(self.scenario.run.seed, "readmission", self.model.replication, *p.key, p.depth + 1)
+            row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()
+        again = Patient((*p.key, p.depth + 1), row, p.band, p.residence, p.tier, p.locality, p.crisis_type,
+                        p.avoidable, False, p.depth + 1)
+        again.resident = p.resident
+        p.resident = None
+        self.kernel.enter(again, location)
+        return again
+
+    def _readmitted(self, event: Call[Patient]) -> None:
+        p = event.value
+        self.counts[c.AMBULANCE_INCIDENTS] += 1
+        self.counts[c.AMBULANCE_CONVEYANCES] += 1
+        self.model.ae.attend(p, conveyed=True)

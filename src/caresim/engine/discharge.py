@@ -1,0 +1,169 @@
+"""Discharge from hospital: the pathway chosen when medically fit, assessment and patient choice, and
+waiting for the next service while keeping the bed (blocking after service: delayed transfers)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caresim.engine import counters as c
+from caresim.engine.kernel import Call
+from caresim.engine.pathway import Pathway, choose, cumulative_of
+from caresim.engine.patient import (
+    ASSESSMENT,
+    ASSESSMENT_TIME,
+    CARE_HOME_TYPE,
+    P1_ROUTE,
+    PATHWAY,
+    PATIENT_CHOICE,
+    PATIENT_CHOICE_TIME,
+    Patient,
+)
+from caresim.engine.services import Granted
+from caresim.engine.tally import ACUTE
+from caresim.scenario.fields import AGE_BANDS, DELAY_REASONS
+from caresim.scenario.schemes import AssessmentDelayEffect
+
+if TYPE_CHECKING:
+    from caresim.engine.model import Model
+
+REASON = {name: i for i, name in enumerate(DELAY_REASONS)}
+DESTINATION_OF_PATHWAY = {"P0": "home", "P2": "step_down", "P3": "care_home"}  # P1: reablement or home care
+
+
+class Discharge(Pathway):
+    """From medically fit to leaving the acute bed, and the downstream request of intermediate care too."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__(model)
+        d = self.scenario.discharge
+        self.pathway_shares: list[dict[str, float]] = [{k: v for k, v in d.pathways[band].items()}
+                                                       for band in AGE_BANDS]  # by age band index
+        self.assessment_share: dict[str, float] = {k: v for k, v in d.assessment_share.items()}
+
+    def medically_fit(self, event: Call[Patient]) -> None:
+        p = event.value
+        now = self.kernel.now
+        d = self.scenario.discharge
+        if p.residence:
+            if p.row[PATHWAY] < d.care_home_resident_death:
+                self.model.acute.die(p)
+            else:
+                p.destination = "care_home_return"
+                self._discharge_when_open(p)
+            return
+        shares = self.effects.pathway_shares(self.pathway_shares[p.band], p, now)
+        pathway = choose(cumulative_of(shares), p.row[PATHWAY])
+        p.pathway = pathway
+        if pathway == "death":
+            self.model.acute.die(p)
+            return
+        if pathway == "P1":
+            reablement = self.scenario.services.reablement.enabled
+            p.destination = "reablement" if reablement and p.row[P1_ROUTE] < d.p1_reablement_share else "home_care"
+        else:
+            p.destination = DESTINATION_OF_PATHWAY[pathway]
+        if p.row[ASSESSMENT] < self.assessment_share[pathway]:
+            self.start_delay(p, "awaiting_assessment", ACUTE)
+            duration = self.kernel.sample("discharge.assessment", p.row[ASSESSMENT_TIME])
+            duration *= self.effects.multiplier(AssessmentDelayEffect, p, now)
+            self.kernel.after(duration, self._assessed, p)
+        else:
+            self._after_assessment(p)
+
+    def _assessed(self, event: Call[Patient]) -> None:
+        p = event.value
+        self.end_delay(p)
+        self._after_assessment(p)
+
+    def _after_assessment(self, p: Patient) -> None:
+        d = self.scenario.discharge
+        if p.destination == "care_home" and p.row[PATIENT_CHOICE] < d.patient_choice_share_p3:
+            self.start_delay(p, "patient_choice", ACUTE)
+            self.kernel.after(self.kernel.sample("discharge.patient_choice", p.row[PATIENT_CHOICE_TIME]),
+                              self._chosen, p)
+        else:
+            self.request_downstream(p, ACUTE)
+
+    def _chosen(self, event: Call[Patient]) -> None:
+        p = event.value
+        self.end_delay(p)
+        self.request_downstream(p, ACUTE)
+
+    def request_downstream(self, p: Patient, setting: int) -> None:
+        """Ask the next service for a place; the patient keeps their bed until it is granted."""
+        granted: Granted = (self._granted_from_acute if setting == ACUTE
+                            else self.model.community.granted_from_intermediate_care)
+        services = self.services
+        destination = p.destination
+        if destination in ("home", "care_home_return"):
+            granted(p)
+        elif destination == "reablement":
+            self.start_delay(p, "reablement", setting)
+            services.reablement.request(p, granted)
+        elif destination == "home_care":
+            self.start_delay(p, "home_care_package", setting)
+            services.home_care.request(p, granted)
+        elif destination == "step_down":
+            if not self.scenario.services.intermediate_care_beds.enabled:
+                p.destination = "home"
+                granted(p)
+                return
+            self.start_delay(p, "community_bed", setting)
+            services.step_down.request(p, granted)
+        else:
+            homes = self.scenario.services.care_homes
+            if not homes.enabled:
+                p.destination = "home"
+                granted(p)
+                return
+            p.home_kind = "nursing" if p.row[CARE_HOME_TYPE] < homes.nursing_share_of_admissions else "residential"
+            self.start_delay(p, "care_home_placement", setting)
+            services.care_home(p.home_kind).request(p, granted)
+
+    def start_delay(self, p: Patient, reason: str, setting: int) -> None:
+        p.delay_reason = REASON[reason]
+        p.delay_setting = setting
+        p.delay_start = self.kernel.now
+        self.kernel.delayed_now += 1
+
+    def end_delay(self, p: Patient) -> None:
+        if p.delay_reason is None:
+            return
+        self.kernel.tally.delay(p.delay_reason, p.delay_setting, p.delay_start, self.kernel.now)
+        p.delay_reason = None
+        self.kernel.delayed_now -= 1
+
+    def _granted_from_acute(self, p: Patient) -> None:
+        if p.location != "acute":
+            raise RuntimeError("a place was granted to a patient who is not in an acute bed")
+        self.end_delay(p)
+        self._discharge_when_open(p)
+
+    def _discharge_when_open(self, p: Patient) -> None:
+        now = self.kernel.now
+        self.kernel.after(self.calendar.next_open(self.services.discharge_hours, now) - now, self._leave_acute, p)
+
+    def _leave_acute(self, event: Call[Patient]) -> None:
+        p = event.value
+        model = self.model
+        model.acute.release(p)
+        destination = p.destination
+        if destination is None:
+            raise RuntimeError(f"patient {p.key} left an acute bed with nowhere to go")
+        self.counts[c.ACUTE_TO[destination]] += 1
+        if destination == "care_home_return":
+            self.go_home(p)
+            return
+        if destination in ("home", "home_care", "reablement"):
+            model.acute.maybe_readmit(p)
+        if destination == "home":
+            self.kernel.end(p, "home")
+        elif destination == "home_care":
+            model.community.start_home_care(p)
+        elif destination == "reablement":
+            model.community.start_reablement(p, from_hospital=True)
+        elif destination == "step_down":
+            self.counts[c.STEP_DOWN_ADMISSIONS] += 1
+            model.community.intermediate_care(p, step_up=False)
+        else:
+            model.care_homes.become_resident(p)

@@ -1,0 +1,142 @@
+"""The kernel of one replication: simpy's clock and event queue, who is where, and the daily tick.
+
+Each step of a journey is a plain callback scheduled with ``Kernel.after`` (no generator processes:
+see docs/performance.md). This is the only module that touches simpy's private attributes
+(``_queue``, ``_eid``, ``_now``); tests/test_simpy_contract.py fails, saying what changed, if simpy
+stops providing them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from heapq import heappush
+from typing import Generic, TypeVar
+
+import numpy as np
+import simpy
+from simpy.events import NORMAL, URGENT, EventPriority
+
+from caresim.engine.calendar import Calendar
+from caresim.engine.counters import ENDED, MOVED
+from caresim.engine.effects import WorldEffects
+from caresim.engine.network import Services
+from caresim.engine.patient import Patient
+from caresim.engine.services import RunawayError
+from caresim.engine.tally import Tally
+from caresim.scenario.schema import Scenario
+
+T = TypeVar("T")
+
+
+class Call(Generic[T]):
+    """A callback scheduled on simpy's event queue: what ``Environment.step`` needs of an event
+    (``callbacks``, ``_ok``) and the patient as ``value``, without the cost of a ``Timeout``."""
+
+    __slots__ = ("callbacks", "value")
+    _ok = True
+
+    def __init__(self, handler: Callable[[Call[T]], None], value: T) -> None:
+        self.callbacks = (handler,)
+        self.value = value
+
+
+class Kernel:
+    """Clock, scheduling, the patients in the system, counts and the daily tick of one world."""
+
+    def __init__(self, scenario: Scenario, calendar: Calendar, effects: WorldEffects) -> None:
+        self.scenario = scenario
+        self.calendar = calendar
+        self.effects = effects
+        self.env = simpy.Environment()
+        self.window = float(scenario.run.warm_up_days)  # the measured period starts here
+        self.tally = Tally(self.window, calendar.month)
+        self.counts = self.tally.counts
+        self.events = 0
+        self.live: dict[int, Patient] = {}
+        self.created = 0
+        self.ended: Counter[str] = Counter()
+        self.services = Services(scenario, self.env)
+        n_days = int(calendar.end) + 1
+        self.daily = {name: np.zeros(n_days) for name in self.services.pools}
+        self.daily["delayed_patients"] = np.zeros(n_days)
+        self.daily_capacity = {name: np.zeros(n_days) for name in self.services.pools}
+        self.delayed_now = 0
+
+    # ----------------------------------------------------------------- clock and scheduling
+    @property
+    def now(self) -> float:
+        """Days since the start of the warm-up."""
+        return self.env._now
+
+    def after(self, delay: float, handler: Callable[[Call[T]], None], value: T,
+              priority: EventPriority = NORMAL) -> None:
+        """Call ``handler`` in ``delay`` days, queued as simpy queues a ``Timeout``: (time, priority, id)."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        self.events += 1
+        env = self.env
+        entry = (env._now + delay, priority, next(env._eid), Call(handler, value))
+        heappush(env._queue, entry)  # type: ignore[misc]  # a Call, not an Event: it has all that step() reads
+
+    def run(self) -> None:
+        """Run to the end of the calendar, with the daily tick and the opening of the measured window."""
+        self.after(0.0, self._new_day, None)
+        self.after(self.window, self._open_window, None, URGENT)  # before anything else at that moment
+        self.env.run(until=self.calendar.end)
+
+    # ----------------------------------------------------------------- patients
+    def enter(self, patient: Patient, location: str) -> None:
+        self.created += 1
+        self.live[id(patient)] = patient
+        patient.location = location
+
+    def move(self, patient: Patient, location: str) -> None:
+        flow = MOVED.get((patient.location, location))
+        if flow is not None:
+            self.counts[flow] += 1
+        patient.location = location
+
+    def end(self, patient: Patient, how: str) -> None:
+        if self.live.pop(id(patient), None) is None:
+            raise RuntimeError(f"patient {patient.key} left the model twice")
+        flow = ENDED.get((patient.location, how))
+        if flow is not None:
+            self.counts[flow] += 1
+        patient.location = "left"
+        self.ended[how] += 1
+
+    def sample(self, name: str, value: float) -> float:
+        """Record a pre-sampled duration for the sampled-versus-configured check, and return it."""
+        self.tally.sample(name, value)
+        return value
+
+    # ----------------------------------------------------------------- the day
+    def _open_window(self, _event: Call[None]) -> None:
+        """Start the measured period: counts, occupancy integrals and stays count from now."""
+        self.counts.clear()
+        for pool in self.services.pools.values():
+            pool.open_window()
+
+    def _new_day(self, _event: Call[None]) -> None:
+        """Each midnight: today's capacity, hours and appointments; yesterday's occupancy recorded."""
+        now = self.now
+        day = int(round(now))
+        services, effects = self.services, self.effects
+        weekend = self.calendar.weekday[min(day, len(self.calendar.weekday) - 1)] >= 5
+        for name, pool in services.pools.items():
+            added = services.capacity_added(effects, name, now)
+            if added:
+                pool.set_capacity(max(0.0, services.base_capacity[name] + added))
+            self.daily[name][day] = pool.occupied
+            self.daily_capacity[name][day] = max(pool.capacity, pool.occupied)  # a cut closes beds as they empty
+        self.daily["delayed_patients"][day] = self.delayed_now
+        services.set_day(effects, now, bool(weekend))
+        max_events = self.scenario.run.max_events
+        if self.events > max_events:
+            raise RunawayError(
+                f"the run passed {max_events:,} simulated events on day {day}; "
+                "the scenario is far larger than expected or demand is runaway (raise run.max_events if intended)"
+            )
+        if day + 1 <= self.calendar.end:
+            self.after(1.0, self._new_day, None)

@@ -1,0 +1,102 @@
+"""One person's episode of care, and the named columns of the draws they carry from arrival."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from caresim.engine.demand import COLUMN
+
+if TYPE_CHECKING:
+    from caresim.engine.services import Pool
+
+# Positions in ``Patient.row`` (demand.COLUMN), as plain ints: the event loop reads them on every step.
+KEEP = COLUMN["keep"]
+CONTACT = COLUMN["contact"]
+GP = COLUMN["gp"]
+OUT_OF_HOURS = COLUMN["out_of_hours"]
+AMBULANCE = COLUMN["ambulance"]
+MINOR_INJURY = COLUMN["minor_injury"]
+AE_ADMIT = COLUMN["ae_admit"]
+RAPID_RESPONSE = COLUMN["rapid_response"]
+DIVERT = COLUMN["divert"]
+THEN_ADMITTED = COLUMN["then_admitted"]
+PATHWAY = COLUMN["pathway"]
+P1_ROUTE = COLUMN["p1_route"]
+ASSESSMENT = COLUMN["assessment"]
+PATIENT_CHOICE = COLUMN["patient_choice"]
+READMIT = COLUMN["readmit"]
+INTERMEDIATE_CARE = COLUMN["intermediate_care"]
+HOME_CARE_AFTER_REABLEMENT = COLUMN["home_care_after_reablement"]
+AT_HOME_91 = COLUMN["at_home_91"]
+CARE_HOME_TYPE = COLUMN["care_home_type"]
+COUNCIL_FUNDED = COLUMN["council_funded"]
+RESIDENT = COLUMN["resident"]
+ACUTE_STAY = COLUMN["acute_stay"]
+AE_DISCHARGED = COLUMN["ae_discharged"]
+AE_ADMITTED = COLUMN["ae_admitted"]
+RAPID_RESPONSE_EPISODE = COLUMN["rapid_response_episode"]
+INTERMEDIATE_CARE_STAY = COLUMN["intermediate_care_stay"]
+REABLEMENT = COLUMN["reablement"]
+ASSESSMENT_TIME = COLUMN["assessment_time"]
+PATIENT_CHOICE_TIME = COLUMN["patient_choice_time"]
+READMIT_TIME = COLUMN["readmit_time"]
+RESIDENCE_YEARS = COLUMN["residence_years"]
+
+HomeKind = Literal["residential", "nursing"]
+
+
+class Patient:
+    """One person's episode of care; ``row`` holds every draw they will need, fixed on arrival.
+
+    ``key`` identifies the person across episodes: (source, index, …episode keys); ``depth`` counts
+    readmissions. Attributes below the constructor's are set as the journey reaches them.
+    """
+
+    __slots__ = ("key", "row", "band", "residence", "tier", "locality", "crisis_type", "avoidable",
+                 "gp_manageable", "depth", "location", "via", "ae_arrival", "admitted_ae", "pathway",
+                 "destination", "delay_reason", "delay_setting", "delay_start", "resident", "home_kind",
+                 "council_funded", "away", "exit_due", "slot", "resident_index", "diverted_by",
+                 "reablement_from_hospital", "readmission")
+
+    location: str
+    via: str | None  # how they reached the acute ward ("ae", "gp", "warm_start", …)
+    ae_arrival: float  # days, when they arrived in A&E
+    admitted_ae: bool
+    pathway: str | None  # discharge pathway: P0…P3 or death
+    destination: str | None  # where they go next: home, reablement, step_down, step_up, care_home, …
+    delay_reason: int | None  # index in DELAY_REASONS while delayed, else None
+    delay_setting: int  # tally.SETTINGS index of the bed they are delayed in
+    delay_start: float
+    resident: Patient | None  # the care-home resident this episode belongs to, while away from the home
+    home_kind: HomeKind | None
+    council_funded: bool
+    away: bool  # a resident in hospital or another service
+    exit_due: bool  # a resident whose residence ended while away
+    slot: Pool | None  # the intermediate-care bed held while waiting downstream
+    resident_index: int  # position in the care homes' list of residents
+    diverted_by: str | None  # after rapid response: "admit" (then admitted) or "route"
+    reablement_from_hospital: bool
+    readmission: bool
+
+    def __init__(self, key: tuple[int, ...], row: list[float], band: int, residence: int, tier: int,
+                 locality: int, crisis_type: int, avoidable: bool, gp_manageable: bool, depth: int = 0) -> None:
+        self.key = key
+        self.row = row
+        self.band = band
+        self.residence = residence
+        self.tier = tier
+        self.locality = locality
+        self.crisis_type = crisis_type
+        self.avoidable = avoidable
+        self.gp_manageable = gp_manageable
+        self.depth = depth
+        self.location = "new"
+        self.via = self.pathway = self.destination = self.home_kind = None
+        self.delay_reason = None
+        self.slot = None
+        self.resident = None
+        self.away = False
+        self.exit_due = False
+        self.diverted_by = None
+        self.reablement_from_hospital = False
+        self.readmission = False

@@ -1,0 +1,89 @@
+"""The simpy internals the engine's kernel relies on (caresim/engine/kernel.py).
+
+The kernel pushes its own ``Call`` objects onto ``Environment._queue`` with the key a ``Timeout``
+would get, (``_now`` + delay, priority, ``next(_eid)``), and ``Environment.step`` runs them. If a simpy
+release changes any of this, these tests say what changed; the pin in pyproject.toml keeps simpy
+on the version they were written for.
+"""
+
+from __future__ import annotations
+
+import itertools
+from numbers import Real
+
+import pytest
+import simpy
+from simpy.events import NORMAL, URGENT
+
+from caresim.engine.calendar import Calendar
+from caresim.engine.effects import WorldEffects
+from caresim.engine.kernel import Call, Kernel
+from caresim.scenario.schema import Scenario
+
+
+@pytest.fixture()
+def kernel(short: Scenario) -> Kernel:
+    calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
+    return Kernel(short, calendar, WorldEffects(short, (), 0, calendar))
+
+
+def test_environment_has_the_private_attributes_the_kernel_uses():
+    env = simpy.Environment()
+    for name, kind in (("_queue", list), ("_eid", itertools.count), ("_now", Real)):
+        assert hasattr(env, name), f"simpy.Environment no longer has {name}: update Kernel.after and Kernel.now"
+        assert isinstance(getattr(env, name), kind), (
+            f"simpy.Environment.{name} is now {type(getattr(env, name)).__name__}, not {kind.__name__}: "
+            "update Kernel.after and Kernel.now")
+
+
+def test_a_timeout_is_queued_with_the_key_the_kernel_builds():
+    env = simpy.Environment()
+    timeout = env.timeout(2.5)
+    assert len(env._queue) == 1, "a Timeout no longer goes straight onto Environment._queue"
+    key = env._queue[0][:3]
+    assert key[0] == 2.5 and key[1] == NORMAL and isinstance(key[2], int), (
+        f"simpy now queues a Timeout as {env._queue[0]!r}, not (time, priority, id, event): update Kernel.after")
+    assert env._queue[0][3] is timeout
+
+
+def test_step_runs_a_call_through_callbacks_and_ok():
+    env = simpy.Environment()
+    seen = []
+    env._queue.append((1.0, NORMAL, next(env._eid), Call(lambda event: seen.append(event.value), "patient")))
+    env.step()
+    assert seen == ["patient"], "Environment.step no longer runs an event's callbacks with the event"
+    assert env._now == 1.0, "Environment.step no longer sets _now from the queue entry"
+
+
+def test_calls_run_at_their_times_in_the_order_of_equivalent_timeouts(kernel: Kernel):
+    env = kernel.env
+    order: list[tuple[str, float]] = []
+
+    def call(event: Call[str]) -> None:
+        order.append((event.value, kernel.now))
+
+    def timeout(name: str, delay: float) -> None:
+        env.timeout(delay, name).callbacks.append(lambda e: order.append((e.value, env.now)))
+
+    def urgent_event(name: str, delay: float) -> None:  # scheduled as simpy schedules its urgent events
+        event = simpy.Event(env)
+        event._ok, event._value = True, name
+        env.schedule(event, URGENT, delay)
+        event.callbacks.append(lambda e: order.append((e.value, env.now)))
+
+    kernel.after(1.0, call, "call 1")
+    timeout("timeout 1", 1.0)
+    kernel.after(1.0, call, "call 2")
+    kernel.after(0.5, call, "call 0.5")
+    urgent_event("urgent event", 1.0)
+    kernel.after(1.0, call, "urgent call", URGENT)
+    env.run(until=2.0)
+    assert order == [("call 0.5", 0.5), ("urgent event", 1.0), ("urgent call", 1.0), ("call 1", 1.0),
+                     ("timeout 1", 1.0), ("call 2", 1.0)], (
+        f"kernel calls and simpy events no longer interleave by (time, priority, order scheduled): {order}")
+    assert kernel.events == 4
+
+
+def test_kernel_refuses_a_negative_delay(kernel: Kernel):
+    with pytest.raises(ValueError, match="negative delay"):
+        kernel.after(-1.0, lambda _event: None, None)
