@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS
+from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS, WEEKDAY_NAMES
 
 Good = Literal["lower", "higher", "neither"]
 Aggregation = Literal["adds", "ratio"]
@@ -145,6 +145,15 @@ TALLY_COUNTS: tuple[Measure, ...] = (
     *(_count(name, f"Flow: {label}") for name, label in FLOW_LABELS.items()),
 )
 
+# --- discharge rhythm: when patients leave hospital, and the wait for a discharge assessment
+DISCHARGE_RHYTHM_MEASURES: tuple[Measure, ...] = (
+    *(_count(f"discharges_{day}", f"Acute discharges alive on a {day.capitalize()}") for day in WEEKDAY_NAMES),
+    _percent("weekend_discharge_percent", "Acute discharges alive on a Saturday or Sunday (share)", "higher"),
+    _percent("discharges_before_noon_percent", "Acute discharges alive before noon (share)", "higher"),
+    _percent("discharges_at_night_percent", "Acute discharges alive between 23:00 and 06:00 (share)", "lower"),
+    Measure("assessment_wait_days", "Mean wait for a discharge assessment to start", "days", "lower", "ratio"),
+)
+
 WORLD_MEASURES: tuple[Measure, ...] = (
     *TALLY_COUNTS,
     _count("direct_admissions", "Emergency admissions not through A&E", "lower"),
@@ -191,6 +200,7 @@ WORLD_MEASURES: tuple[Measure, ...] = (
     _money("scheme_cost_council", "Scheme cost paid by the council"),
     _money("net_cost", "Net cost (schemes plus NHS and council costs)"),
     _money("claimed_benefit", "Benefit claimed by the plan", "neither"),
+    *DISCHARGE_RHYTHM_MEASURES,
 )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from caresim.engine.tally import ReplicationRecord
 from caresim.measures import AGENCIES, TALLY_COUNTS
-from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS
+from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS, WEEKDAY_NAMES
 from caresim.scenario.schema import Scenario
 
 DAYS_PER_YEAR = 365.25
@@ -80,6 +80,19 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     out["care_home_admissions_per_resident_year"] = _ratio(c.get("care_home_emergency_admissions", 0) * per_year,
                                                            residents)
     out.update(_costs(out, record, scenario, scheme_names, window))
+    out.update(_discharge_rhythm(c, per_year))
+    return out
+
+
+def _discharge_rhythm(c: dict[str, float], per_year: float) -> dict[str, float]:
+    """Live acute discharges by weekday and time of day, and the wait for a discharge assessment."""
+    by_day = [c.get(f"discharges_{day}", 0.0) for day in WEEKDAY_NAMES]
+    total = sum(by_day)
+    out = {f"discharges_{day}": n * per_year for day, n in zip(WEEKDAY_NAMES, by_day, strict=True)}
+    out["weekend_discharge_percent"] = _ratio(by_day[5] + by_day[6], total, 100)
+    out["discharges_before_noon_percent"] = _ratio(c.get("discharges_before_noon", 0.0), total, 100)
+    out["discharges_at_night_percent"] = _ratio(c.get("discharges_at_night", 0.0), total, 100)
+    out["assessment_wait_days"] = _ratio(c.get("assessment_wait_days_total", 0.0), c.get("assessments_completed", 0.0))
     return out
 
 

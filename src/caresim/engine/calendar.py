@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 
@@ -35,18 +34,6 @@ class Calendar:
             return False
         hour = (t - day) * 24
         return hours.start_hour <= hour < hours.end_hour
-
-    def next_open(self, hours: Hours, t: float) -> float:
-        """The first moment at or after ``t`` inside the opening hours."""
-        day = int(t)
-        while True:
-            opening = day + hours.start_hour / 24
-            closing = day + hours.end_hour / 24
-            if (hours.weekends or not self.weekend[min(day, len(self.weekend) - 1)]) and t < closing:
-                return max(t, opening)
-            day += 1
-            if day > self.end + 14:
-                return math.inf
 
 
 class RateProfile:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import get_args
 
 from caresim.measures import ENDED, MOVED, ROUTED
-from caresim.scenario.fields import BAND_SUFFIX
+from caresim.scenario.fields import BAND_SUFFIX, WEEKDAY_NAMES
 from caresim.scenario.schemes import DiversionEffect
 
 # front door
@@ -62,6 +62,13 @@ CARE_HOME_NO_ROOM = "care_home_no_room"
 DIVERSIONS = "diversions"
 FAILED_DIVERSIONS = "failed_diversions"
 
+# discharge rhythm: live acute discharges by when they left, and the discharge assessment queue
+DISCHARGES_ON = tuple(f"discharges_{day}" for day in WEEKDAY_NAMES)  # by weekday, Monday first
+DISCHARGES_BEFORE_NOON = "discharges_before_noon"
+DISCHARGES_AT_NIGHT = "discharges_at_night"  # 23:00-06:00
+ASSESSMENTS_COMPLETED = "assessments_completed"
+ASSESSMENT_WAIT_DAYS = "assessment_wait_days_total"  # days from asking for an assessment to its start
+
 # families
 DIVERSION_POINTS: tuple[str, ...] = get_args(DiversionEffect.model_fields["at"].annotation)
 DIVERSIONS_AT = {point: f"diversions_{point}" for point in DIVERSION_POINTS}
@@ -78,4 +85,4 @@ COUNTERS = frozenset(  # every string constant above, and the families
     [value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)]
     + [*DIVERSIONS_AT.values(), *FAILED_DIVERSIONS_AT.values(), *EMERGENCY_ADMISSIONS_BY_BAND,
        *ACUTE_STAYS_BY_BAND, *ACUTE_STAY_DAYS_BY_BAND, *ACUTE_TO.values(), *ROUTED.values(), *MOVED.values(),
-       *ENDED.values()])
+       *ENDED.values(), *DISCHARGES_ON])

@@ -27,18 +27,24 @@ UNIFORM_COLUMNS = (
 )
 DURATION_COLUMNS = (
     "acute_stay", "ae_discharged", "ae_admitted", "rapid_response_episode", "intermediate_care_stay",
-    "reablement", "assessment_time", "patient_choice_time", "readmit_time", "residence_years",
+    "reablement", "assessment_time", "patient_choice_time", "readmit_time", "residence_years", "leave_hazard",
 )
 COLUMN = {name: i for i, name in enumerate(UNIFORM_COLUMNS + DURATION_COLUMNS)}
 WIDTH = len(COLUMN)
+LEAVE = COLUMN["leave_hazard"]  # the last column
 HOURS_PER_DAY = 24.0
 
 
 def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -> np.ndarray:
     """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands."""
     n = len(bands)
-    rows = rng.random((n, WIDTH))  # uniform columns stay as drawn; duration columns are overwritten below,
-    u = rows[:, len(UNIFORM_COLUMNS):]  # each from the uniform in its own column, read before it is written
+    rows = np.empty((n, WIDTH))
+    # Uniform columns stay as drawn; duration columns are overwritten below, each from the uniform in its
+    # own column, read before it is written. The last column comes from a child stream, so adding it
+    # left every other draw of ``rng`` as it was.
+    rows[:, :LEAVE] = rng.random((n, LEAVE))
+    rows[:, LEAVE] = rng.spawn(1)[0].random(n)
+    u = rows[:, len(UNIFORM_COLUMNS):]
     services, discharge = scenario.services, scenario.discharge
 
     def put(column: str, values: np.ndarray) -> None:
@@ -59,6 +65,7 @@ def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -
     put("patient_choice_time", discharge.patient_choice.from_uniform(u[:, 7]))
     put("readmit_time", u[:, 8] * discharge.readmission_window_days)
     put("residence_years", -np.log1p(-u[:, 9]))
+    put("leave_hazard", -np.log1p(-u[:, 10]))  # Exp(1): the hazard to accumulate before leaving when ready
     return rows
 
 

@@ -12,6 +12,7 @@ from caresim.engine.patient import (
     ASSESSMENT,
     ASSESSMENT_TIME,
     CARE_HOME_TYPE,
+    LEAVE_HAZARD,
     P1_ROUTE,
     PATHWAY,
     PATIENT_CHOICE,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from caresim.engine.model import Model
 
 REASON = {name: i for i, name in enumerate(DELAY_REASONS)}
+NOON, NIGHT_STARTS, NIGHT_ENDS = 12.0, 23.0, 6.0  # hours of the day, for the discharge-time measures
 DESTINATION_OF_PATHWAY = {"P0": "home", "P2": "step_down", "P3": "care_home"}  # P1: reablement or home care
 
 
@@ -49,7 +51,7 @@ class Discharge(Pathway):
                 self.model.acute.die(p)
             else:
                 p.destination = "care_home_return"
-                self._discharge_when_open(p)
+                self._discharge_when_ready(p)
             return
         shares = self.effects.pathway_shares(self.pathway_shares[p.band], p, now)
         pathway = choose(cumulative_of(shares), p.row[PATHWAY])
@@ -63,15 +65,22 @@ class Discharge(Pathway):
         else:
             p.destination = DESTINATION_OF_PATHWAY[pathway]
         if p.row[ASSESSMENT] < self.assessment_share[pathway]:
-            self.start_delay(p, "awaiting_assessment", ACUTE)
-            duration = self.kernel.sample("discharge.assessment", p.row[ASSESSMENT_TIME])
-            duration *= self.effects.multiplier(AssessmentDelayEffect, p, now)
-            self.kernel.after(duration, self._assessed, p)
+            self.start_delay(p, "awaiting_assessment", ACUTE)  # the wait for a slot and the assessment itself
+            self.services.assessments.request(p, self._assessment_starts)
         else:
             self._after_assessment(p)
 
+    def _assessment_starts(self, p: Patient) -> None:
+        now = self.kernel.now
+        p.assessment_wait = now - p.delay_start
+        duration = self.kernel.sample("discharge.assessment", p.row[ASSESSMENT_TIME])
+        duration *= self.effects.multiplier(AssessmentDelayEffect, p, now)
+        self.kernel.after(duration, self._assessed, p)
+
     def _assessed(self, event: Call[Patient]) -> None:
         p = event.value
+        self.counts[c.ASSESSMENTS_COMPLETED] += 1
+        self.counts[c.ASSESSMENT_WAIT_DAYS] += p.assessment_wait
         self.end_delay(p)
         self._after_assessment(p)
 
@@ -137,11 +146,23 @@ class Discharge(Pathway):
         if p.location != "acute":
             raise RuntimeError("a place was granted to a patient who is not in an acute bed")
         self.end_delay(p)
-        self._discharge_when_open(p)
+        self._discharge_when_ready(p)
 
-    def _discharge_when_open(self, p: Patient) -> None:
+    def _discharge_when_ready(self, p: Patient) -> None:
+        """Leave at the discharge rhythm's time for this patient's own draw (the same in every world)."""
         now = self.kernel.now
-        self.kernel.after(self.calendar.next_open(self.services.discharge_hours, now) - now, self._leave_acute, p)
+        self.kernel.after(self.services.discharge_rhythm.departure(now, p.row[LEAVE_HAZARD]) - now,
+                          self._leave_acute, p)
+
+    def _count_departure_time(self) -> None:
+        now = self.kernel.now
+        day = int(now)
+        hour = (now - day) * 24
+        self.counts[c.DISCHARGES_ON[self.calendar.weekday[day]]] += 1
+        if hour < NOON:
+            self.counts[c.DISCHARGES_BEFORE_NOON] += 1
+        if hour >= NIGHT_STARTS or hour < NIGHT_ENDS:
+            self.counts[c.DISCHARGES_AT_NIGHT] += 1
 
     def _leave_acute(self, event: Call[Patient]) -> None:
         p = event.value
@@ -151,6 +172,7 @@ class Discharge(Pathway):
         if destination is None:
             raise RuntimeError(f"patient {p.key} left an acute bed with nowhere to go")
         self.counts[c.ACUTE_TO[destination]] += 1
+        self._count_departure_time()
         if destination == "care_home_return":
             self.go_home(p)
             return

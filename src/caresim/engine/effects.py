@@ -6,7 +6,8 @@ Combination rule when several schemes touch the same patient:
   patient goes to the scheme (in declared order) whose slice of that chance the patient's draw falls
   in; if that scheme's service has no room the diversion fails and is counted (no fall-through);
 - pathway shifts apply one after another in declared order; capacity additions add;
-- discharge hours combine as their union.
+- opening hours combine as their union; discharge profiles as the element-wise maximum with the base,
+  reached in proportion to each scheme's strength.
 A scheme acts from its start date, its strength rising linearly over ``ramp_up_days``.
 Effect sizes are drawn once per replication from each effect's own stream, so every world of a
 replication shares them and adding a scheme changes no other draw.
@@ -29,7 +30,7 @@ from caresim.scenario.schemes import (
     AnyEffect,
     CapacityEffect,
     CareHomeAdmissionEffect,
-    DischargeHoursEffect,
+    DischargeProfileEffect,
     DiversionEffect,
     Eligible,
     LengthOfStayEffect,
@@ -240,13 +241,26 @@ class WorldEffects:
         """Opening hours as the union of the baseline and any started scheme's hours."""
         extra = [a.effect.hours for a in self.of(CapacityEffect)
                  if a.effect.service == service and a.effect.hours is not None and a.strength(t) > 0]
-        if service == "discharge":
-            extra = [a.effect.hours for a in self.of(DischargeHoursEffect) if a.strength(t) > 0]
         if not extra:
             return base
         return Hours(start_hour=min([base.start_hour] + [h.start_hour for h in extra]),
                      end_hour=max([base.end_hour] + [h.end_hour for h in extra]),
                      weekends=base.weekends or any(h.weekends for h in extra))
+
+
+    def discharge_profile(self, hourly: Sequence[float], weekday: Sequence[float],
+                          t: float) -> tuple[list[float], list[float]]:
+        """The discharge profile at time ``t``: each started scheme moves it towards the element-wise
+        maximum of itself and the scheme's profile, by the scheme's strength."""
+        rates = (list(hourly), list(weekday))
+        for active in self.of(DischargeProfileEffect):
+            strength = active.strength(t)
+            if strength <= 0:
+                continue
+            for current, raised in zip(rates, (active.effect.hourly, active.effect.weekday), strict=True):
+                if raised is not None:
+                    current[:] = [r + strength * max(0.0, x - r) for r, x in zip(current, raised, strict=True)]
+        return rates
 
 
 def uncertain_of(effect: AnyEffect) -> Uncertain | None:

@@ -56,7 +56,7 @@ class Kernel:
         self.live: dict[int, Patient] = {}
         self.created = 0
         self.ended: Counter[str] = Counter()
-        self.services = Services(scenario, self.env)
+        self.services = Services(scenario, self.env, int(calendar.weekday[0]))
         n_days = int(calendar.end) + 1
         self.daily = {name: np.zeros(n_days) for name in self.services.pools}
         self.daily["delayed_patients"] = np.zeros(n_days)

@@ -1,12 +1,14 @@
-"""The services of one world: bed pools and caseloads, package starts, appointments and opening hours,
-built from the scenario and updated each morning by the schemes' capacity and hours."""
+"""The services of one world: bed pools and caseloads, package and assessment starts, appointments, opening
+hours and the discharge rhythm, built from the scenario and updated each morning by the schemes' effects."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import simpy
 
+from caresim.engine.discharge_rhythm import DischargeRhythm
 from caresim.engine.effects import WorldEffects
 from caresim.engine.services import Appointments, Pool, Starts
 from caresim.scenario.fields import capacity_value
@@ -19,8 +21,9 @@ INTERMEDIATE_CARE_SPLIT = ("step_down_beds", "step_up_beds")
 class Services:
     """Every finite service a patient can wait for, by role, and ``pools`` by record name."""
 
-    def __init__(self, scenario: Scenario, env: simpy.Environment) -> None:
+    def __init__(self, scenario: Scenario, env: simpy.Environment, first_weekday: int) -> None:
         self.scenario = scenario
+        self.first_weekday = first_weekday  # the weekday of simulation day 0
         s, limit = scenario.services, scenario.run.max_queue
         cap = capacity_value
 
@@ -45,8 +48,11 @@ class Services:
         homes = s.care_homes
         self.residential = pool("residential_care", cap(homes.residential_beds), homes.enabled)
         self.nursing = pool("nursing_care", cap(homes.nursing_beds), homes.enabled)
-        self.home_care = Starts("home care packages",
-                                cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0, limit)
+        self.home_care = Starts.weekly("home care packages",
+                                       cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0, limit)
+        d = scenario.discharge
+        self.assessments = Starts("discharge assessments", cap(d.assessments_per_weekday),
+                                  cap(d.assessments_per_weekend_day), 1, limit)
         gp = s.gp
         self.appointments = Appointments(cap(gp.appointments_per_weekday) if gp.enabled else 0.0,
                                          cap(gp.appointments_per_weekend_day) if gp.enabled else 0.0,
@@ -57,11 +63,12 @@ class Services:
                                        "nursing_care": self.nursing}
         self.base_capacity = {name: p.capacity for name, p in self.pools.items()}
         self.base_appointments = (self.appointments.per_weekday, self.appointments.per_weekend_day)
-        self.base_packages = self.home_care.per_week
+        self.base_packages = cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0
         self.practice_hours = s.gp.hours  # core hours decide first contact; extended hours serve referrals
         self.gp_hours: Hours = s.gp.hours
         self.rapid_response_hours: Hours = s.rapid_response.hours
-        self.discharge_hours: Hours = scenario.discharge.hours
+        self.discharge_profile = (d.profile.hourly, d.profile.weekday)
+        self.discharge_rhythm = self._rhythm(self.discharge_profile)
 
     def care_home(self, kind: str | None) -> Pool:
         return self.nursing if kind == "nursing" else self.residential
@@ -72,12 +79,21 @@ class Services:
         services = self.scenario.services
         self.gp_hours = effects.hours("gp", services.gp.hours, now)
         self.rapid_response_hours = effects.hours("rapid_response", services.rapid_response.hours, now)
-        self.discharge_hours = effects.hours("discharge", self.scenario.discharge.hours, now)
+        profile = self.scenario.discharge.profile
+        discharge_profile = effects.discharge_profile(profile.hourly, profile.weekday, now)
+        if discharge_profile != self.discharge_profile:
+            self.discharge_profile = discharge_profile
+            self.discharge_rhythm = self._rhythm(discharge_profile)
         self.appointments.per_weekday = self.base_appointments[0] + gp_added
         self.appointments.per_weekend_day = self.base_appointments[1] + (gp_added if self.gp_hours.weekends else 0)
         self.appointments.new_day(weekend)
-        self.home_care.per_week = self.base_packages + effects.capacity_added("home_care", now)
-        self.home_care.new_day()
+        self.home_care.set_weekly(self.base_packages + effects.capacity_added("home_care", now))
+        self.home_care.new_day(weekend)
+        self.assessments.new_day(weekend)
+
+    def _rhythm(self, profile: tuple[Sequence[float], Sequence[float]]) -> DischargeRhythm:
+        hazard = self.scenario.discharge.hazard_per_hour
+        return DischargeRhythm(*profile, math.inf if hazard == "unlimited" else hazard, self.first_weekday)
 
     def capacity_added(self, effects: WorldEffects, pool: str, now: float) -> int:
         """Scheme beds or places for one pool today; added intermediate-care beds split like the base ones."""

@@ -41,6 +41,7 @@ ASSESSMENT_TIME = COLUMN["assessment_time"]
 PATIENT_CHOICE_TIME = COLUMN["patient_choice_time"]
 READMIT_TIME = COLUMN["readmit_time"]
 RESIDENCE_YEARS = COLUMN["residence_years"]
+LEAVE_HAZARD = COLUMN["leave_hazard"]
 
 HomeKind = Literal["residential", "nursing"]
 
@@ -56,7 +57,7 @@ class Patient:
                  "gp_manageable", "depth", "location", "via", "ae_arrival", "admitted_ae", "pathway",
                  "destination", "delay_reason", "delay_setting", "delay_start", "resident", "home_kind",
                  "council_funded", "away", "exit_due", "slot", "resident_index", "diverted_by",
-                 "reablement_from_hospital", "readmission")
+                 "reablement_from_hospital", "readmission", "assessment_wait")
 
     location: str
     via: str | None  # how they reached the acute ward ("ae", "gp", "warm_start", …)
@@ -77,6 +78,7 @@ class Patient:
     diverted_by: str | None  # after rapid response: "admit" (then admitted) or "route"
     reablement_from_hospital: bool
     readmission: bool
+    assessment_wait: float  # days from asking for a discharge assessment to its start
 
     def __init__(self, key: tuple[int, ...], row: list[float], band: int, residence: int, tier: int,
                  locality: int, crisis_type: int, avoidable: bool, gp_manageable: bool, depth: int = 0) -> None:

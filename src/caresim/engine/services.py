@@ -123,16 +123,30 @@ class Pool:
 
 
 class Starts:
-    """New packages that can start per week, released daily; unused starts bank for up to a week."""
+    """Starts (care packages, assessments) released each morning, a number per weekday and per weekend day,
+    taken first come first served; unused starts carry over up to ``carry_days`` days' worth."""
 
-    __slots__ = ("name", "per_week", "tokens", "queue", "max_queue")
+    __slots__ = ("name", "per_weekday", "per_weekend_day", "carry_days", "tokens", "queue", "max_queue")
 
-    def __init__(self, name: str, per_week: float, max_queue: int) -> None:
+    def __init__(self, name: str, per_weekday: float, per_weekend_day: float, carry_days: float,
+                 max_queue: int) -> None:
         self.name = name
-        self.per_week = per_week
-        self.tokens = min(per_week, 1.0) if math.isfinite(per_week) else math.inf
+        self.per_weekday = per_weekday
+        self.per_weekend_day = per_weekend_day
+        self.carry_days = carry_days
+        self.tokens = 0.0
         self.queue: deque[tuple[Patient, Granted]] = deque()
         self.max_queue = max_queue
+
+    @classmethod
+    def weekly(cls, name: str, per_week: float, max_queue: int) -> Starts:
+        """A number of starts a week, spread evenly over the days; unused ones keep for up to a week."""
+        starts = cls(name, per_week / 7, per_week / 7, 7, max_queue)
+        starts.tokens = min(per_week, 1.0) if math.isfinite(per_week) else math.inf
+        return starts
+
+    def set_weekly(self, per_week: float) -> None:
+        self.per_weekday = self.per_weekend_day = per_week / 7
 
     def request(self, patient: Patient, granted: Granted) -> None:
         if self.tokens >= 1 and not self.queue:
@@ -142,12 +156,14 @@ class Starts:
         self.queue.append((patient, granted))
         if len(self.queue) > self.max_queue:
             raise UnstableSystemError(
-                f"more than {self.max_queue} people are waiting for {self.name}: "
-                f"{self.per_week:g} new starts a week cannot keep up with demand"
+                f"more than {self.max_queue} people are waiting for {self.name}: {self.per_weekday:g} starts a "
+                f"weekday and {self.per_weekend_day:g} a weekend day cannot keep up with demand"
             )
 
-    def new_day(self) -> None:
-        self.tokens = min(self.tokens + self.per_week / 7, max(self.per_week, 1.0))
+    def new_day(self, weekend: bool) -> None:
+        today = self.per_weekend_day if weekend else self.per_weekday
+        limit = max(today * self.carry_days, 1.0) if today > 0 else 0.0
+        self.tokens = min(self.tokens + today, limit)
         while self.queue and self.tokens >= 1:
             self.tokens -= 1
             patient, granted = self.queue.popleft()

@@ -153,6 +153,20 @@ def _calibration_section(run_dir: Path) -> list[str]:
     return [*lines, ""]
 
 
+def _profile_size(effect: dict[str, Any]) -> str:
+    """A discharge-profile effect in words, e.g. "weekday rates 1, 1, 1, 1, 1, 1, 1; hourly 1 from 8:00 to 20:00"."""
+    parts = []
+    if effect.get("weekday"):
+        parts.append("weekday rates " + ", ".join(f"{r:g}" for r in effect["weekday"]))
+    hourly = effect.get("hourly")
+    if hourly:
+        open_hours = [h for h, rate in enumerate(hourly) if rate > 0]
+        top = max(hourly)
+        parts.append(f"hourly up to {top:g} from {open_hours[0]}:00 to {open_hours[-1] + 1}:00" if open_hours
+                     else "hourly 0")
+    return "; ".join(parts)
+
+
 def _effect_row(name: str, index: int, effect: dict[str, Any], sources: dict[str, str],
                 scheme_source: str) -> tuple[list[str], str]:
     kind = effect.get("kind", "")
@@ -161,11 +175,9 @@ def _effect_row(name: str, index: int, effect: dict[str, Any], sources: dict[str
     if kind == "capacity":
         what = effect.get("service", "")
         size, interval, size_path = f"+{effect.get('add')}", "fixed", f"{base}.add"
-    elif kind == "discharge_hours":
-        hours = effect.get("hours") or {}
-        days = "7 days" if hours.get("weekends") else "weekdays"
-        size = f"{hours.get('start_hour', 0):g}:00 to {hours.get('end_hour', 24):g}:00, {days}"
-        interval, size_path = "fixed", f"{base}.hours.start_hour"
+    elif kind == "discharge_profile":
+        size = _profile_size(effect)
+        interval, size_path = "fixed", f"{base}.{'weekday' if effect.get('weekday') else 'hourly'}"
     else:
         field = next((f for f in SIZE_FIELDS if f in effect), None)
         size, interval = _size(effect.get(field)) if field else ("", "")

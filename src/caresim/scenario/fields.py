@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 
 from caresim.scenario.problems import FieldError
 
@@ -24,6 +24,9 @@ BAND_SUFFIX = ("18_64", "65_74", "75_84", "85plus")  # AGE_BANDS as they appear 
 Residence = Literal["home", "care_home"]
 Share = Annotated[float, Field(ge=0, le=1)]
 Capacity = Annotated[int, Field(ge=0)] | Literal["unlimited"]
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+HourlyRates = Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)]  # relative, 00:00 first
+WeekdayRates = Annotated[list[NonNegativeFloat], Field(min_length=7, max_length=7)]  # relative, Monday first
 SHARE_TOLERANCE = 1e-6
 
 

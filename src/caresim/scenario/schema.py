@@ -9,7 +9,7 @@ import datetime as dt
 import math
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeFloat, field_validator, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator, model_validator
 
 from caresim.scenario.distributions import Distribution
 from caresim.scenario.fields import (
@@ -19,9 +19,12 @@ from caresim.scenario.fields import (
     PATHWAYS,
     SHARE_TOLERANCE,
     AgeBand,
+    Capacity,
     CrisisType,
     Frozen,
+    HourlyRates,
     Share,
+    WeekdayRates,
     capacity_value,
     check_complete,
     check_shares,
@@ -35,7 +38,7 @@ from caresim.scenario.schemes import (
     Scheme,
     Variant,
 )
-from caresim.scenario.services import Hours, Services
+from caresim.scenario.services import Services
 
 
 class Run(Frozen):
@@ -168,6 +171,20 @@ class Routing(Frozen):
         return self
 
 
+class DischargeProfile(Frozen):
+    """Relative rates at which patients ready to leave hospital leave, by hour of day and day of week."""
+
+    hourly: HourlyRates = [1.0] * 24
+    weekday: WeekdayRates = [1.0] * 7
+
+    @model_validator(mode="after")
+    def _positive(self) -> DischargeProfile:
+        for name in ("hourly", "weekday"):
+            if sum(getattr(self, name)) <= 0:
+                raise FieldError(f"the {name} discharge profile must have at least one value above 0", name)
+        return self
+
+
 class Discharge(Frozen):
     pathways: dict[AgeBand, dict[Literal["P0", "P1", "P2", "P3", "death"], Share]]
     care_home_resident_death: Share
@@ -176,10 +193,28 @@ class Discharge(Frozen):
     assessment: Distribution
     patient_choice_share_p3: Share
     patient_choice: Distribution
-    hours: Hours = Hours(start_hour=8, end_hour=18, weekends=False)
+    profile: DischargeProfile = Field(
+        default=DischargeProfile(),
+        description="Relative discharge rates by hour of day and day of week (Monday first).")
+    hazard_per_hour: PositiveFloat | Literal["unlimited"] = Field(
+        default="unlimited",
+        description="Chance per hour, at relative rate 1, that a patient ready to leave leaves; "
+                    "unlimited: at the first moment the rate is above 0.")
+    assessments_per_weekday: Capacity = Field(
+        default="unlimited", description="Assessments the discharge team can start on a weekday.")
+    assessments_per_weekend_day: Capacity = Field(
+        default="unlimited", description="Assessments the discharge team can start on a Saturday or Sunday.")
     readmission_probability: dict[AgeBand, Share]
     readmission_window_days: float = Field(default=30.0, gt=0)
     delay_agency: dict[str, dict[Literal["nhs", "social_care", "both"], Share]]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_hours(cls, data: object) -> object:
+        if isinstance(data, dict) and "hours" in data:
+            raise FieldError("'hours' (an open/closed window) was replaced: give 'profile' (relative discharge "
+                             "rates, hourly and weekday) and 'hazard_per_hour' instead", "hours")
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Discharge:

@@ -12,7 +12,9 @@ from caresim.scenario.fields import (
     AgeBand,
     CrisisType,
     Frozen,
+    HourlyRates,
     Residence,
+    WeekdayRates,
 )
 from caresim.scenario.services import Hours
 
@@ -93,9 +95,18 @@ class AssessmentDelayEffect(Effect):
     multiplier: Uncertain
 
 
-class DischargeHoursEffect(Effect):
-    kind: Literal["discharge_hours"]
-    hours: Hours
+class DischargeProfileEffect(Effect):
+    """Discharge rates raised while the scheme acts: the element-wise maximum with the scenario's profile."""
+
+    kind: Literal["discharge_profile"]
+    hourly: HourlyRates | None = None
+    weekday: WeekdayRates | None = None
+
+    @model_validator(mode="after")
+    def _given(self) -> DischargeProfileEffect:
+        if self.hourly is None and self.weekday is None:
+            raise ValueError("give hourly (24 relative rates) or weekday (7, Monday first), or both")
+        return self
 
 
 class PathwayShiftEffect(Effect):
@@ -117,7 +128,7 @@ class CareHomeAdmissionEffect(Effect):
 
 AnyEffect = Annotated[
     CapacityEffect | PreventionEffect | DiversionEffect | LengthOfStayEffect | AssessmentDelayEffect
-    | DischargeHoursEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
+    | DischargeProfileEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
     Field(discriminator="kind"),
 ]
 
