@@ -25,6 +25,7 @@ OCCUPANCY_GROUPS = {"acute": "Acute", "intermediate_care": "Intermediate care", 
 PER_YEAR = "per year"
 POUNDS_PER_YEAR = "pounds per year"
 PERCENT = "percent"
+POINTS = "percentage points"  # a change of a percentage: may be negative
 BED_DAYS = "bed days per year"
 DELAYED_DAYS = "delayed days per year"
 
@@ -159,7 +160,7 @@ DOWNSTREAM_MEASURES: tuple[Measure, ...] = (
     _percent("care_home_occupancy_start_percent", "Care home occupancy on the first day of the period"),
     _percent("care_home_occupancy_end_percent", "Care home occupancy on the last day of the period"),
     Measure("care_home_occupancy_change_percent", "Change in care home occupancy over the period",
-            "percentage points", "neither", "ratio"),
+            POINTS, "neither", "ratio"),
     _percent("care_home_deaths_in_hospital_percent", "Care home residents' deaths that happen in hospital (share)",
              "lower"),
     *(_percent(f"delayed_days_{reason}_percent", f"Delayed days: {reason.replace('_', ' ')} (share)")
