@@ -163,6 +163,8 @@ DOWNSTREAM_MEASURES: tuple[Measure, ...] = (
             POINTS, "neither", "ratio"),
     _percent("care_home_deaths_in_hospital_percent", "Care home residents' deaths that happen in hospital (share)",
              "lower"),
+    Measure("care_home_mean_residence_years", "Mean care home residence until death (residents over deaths a year)",
+            "years", "neither", "ratio"),
     *(_percent(f"delayed_days_{reason}_percent", f"Delayed days: {reason.replace('_', ' ')} (share)")
       for reason in DELAY_REASONS),
     _money("cost_council_care_homes", "Council cost of care home placements"),

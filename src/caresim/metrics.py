@@ -104,7 +104,11 @@ def _downstream(record: ReplicationRecord) -> dict[str, float]:
                                                  - out["care_home_occupancy_start_percent"])
     c = record.counts
     in_hospital = c.get("care_home_resident_deaths_in_hospital", 0)
-    out["care_home_deaths_in_hospital_percent"] = _ratio(in_hospital, in_hospital + c.get("deaths_care_home", 0), 100)
+    deaths = in_hospital + c.get("deaths_care_home", 0)
+    out["care_home_deaths_in_hospital_percent"] = _ratio(in_hospital, deaths, 100)
+    residents = sum(record.services[s].mean_occupied for s in homes)
+    window_years = record.services["acute_beds"].window_days / DAYS_PER_YEAR
+    out["care_home_mean_residence_years"] = _ratio(residents * window_years, deaths)  # Little's law: L / λ
     by_reason = record.delayed.sum(axis=(1, 2))
     for r, reason in enumerate(DELAY_REASONS):
         out[f"delayed_days_{reason}_percent"] = _ratio(float(by_reason[r]), float(by_reason.sum()), 100)
