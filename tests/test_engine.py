@@ -8,6 +8,7 @@ import pytest
 from caresim.engine.streams import stable_hash, stream
 from caresim.experiment.plan import Plan, make_plan
 from caresim.experiment.replication import run_replication
+from caresim.measures import PERCENT, unit_of
 from caresim.scenario.distributions import Exponential, Lognormal, Triangular, Uniform
 from conftest import changed, shortened
 
@@ -67,7 +68,7 @@ def test_measures_are_in_range(mixed_results):
     for world in mixed_results:
         m = world.measures
         for name, value in m.items():
-            if name.endswith("_percent") and value == value:
+            if unit_of(name) == PERCENT and value == value:
                 assert 0 <= value <= 100, name
         assert m["emergency_admissions"] > 0
         assert m["acute_bed_days"] > 0

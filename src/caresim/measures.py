@@ -25,6 +25,7 @@ OCCUPANCY_GROUPS = {"acute": "Acute", "intermediate_care": "Intermediate care", 
 PER_YEAR = "per year"
 POUNDS_PER_YEAR = "pounds per year"
 PERCENT = "percent"
+POINTS = "percentage points"  # a change of a percentage: may be negative
 BED_DAYS = "bed days per year"
 DELAYED_DAYS = "delayed days per year"
 
@@ -154,6 +155,31 @@ DISCHARGE_RHYTHM_MEASURES: tuple[Measure, ...] = (
     Measure("assessment_wait_days", "Mean wait for a discharge assessment to start", "days", "lower", "ratio"),
 )
 
+# --- downstream services: waits, care-home balance, delay reasons as shares, council spend by item
+WAIT_GROUPS = {  # measure prefix → the services patients queue for (record names), like OCCUPANCY_GROUPS
+    "intermediate_care": ("intermediate_care_beds", "step_down_beds", "step_up_beds"),
+    "reablement": ("reablement",), "home_care": ("home_care",), "care_home": ("residential_care", "nursing_care")}
+_WAIT_LABELS = {"intermediate_care": "an intermediate-care bed", "reablement": "reablement",
+                "home_care": "a home-care package to start", "care_home": "a care-home bed"}
+DOWNSTREAM_MEASURES: tuple[Measure, ...] = (
+    *(Measure(f"{group}_wait_days", f"Mean wait for {label} (request to start, granted requests)", "days",
+              "lower", "ratio") for group, label in _WAIT_LABELS.items()),
+    *(_percent(f"{group}_waited_percent", f"Requests for {label} that had to wait (share)", "lower")
+      for group, label in _WAIT_LABELS.items()),
+    _percent("care_home_occupancy_start_percent", "Care home occupancy on the first day of the period"),
+    _percent("care_home_occupancy_end_percent", "Care home occupancy on the last day of the period"),
+    Measure("care_home_occupancy_change_percent", "Change in care home occupancy over the period",
+            POINTS, "neither", "ratio"),
+    _percent("care_home_deaths_in_hospital_percent", "Care home residents' deaths that happen in hospital (share)",
+             "lower"),
+    Measure("care_home_mean_residence_years", "Mean care home residence until death (residents over deaths a year)",
+            "years", "neither", "ratio"),
+    *(_percent(f"delayed_days_{reason}_percent", f"Delayed days: {reason.replace('_', ' ')} (share)")
+      for reason in DELAY_REASONS),
+    _money("cost_council_care_homes", "Council cost of care home placements"),
+    _money("cost_council_reablement", "Council cost of reablement"),
+)
+
 WORLD_MEASURES: tuple[Measure, ...] = (
     *TALLY_COUNTS,
     _count("direct_admissions", "Emergency admissions not through A&E", "lower"),
@@ -201,6 +227,7 @@ WORLD_MEASURES: tuple[Measure, ...] = (
     _money("net_cost", "Net cost (schemes plus NHS and council costs)"),
     _money("claimed_benefit", "Benefit claimed by the plan", "neither"),
     *DISCHARGE_RHYTHM_MEASURES,
+    *DOWNSTREAM_MEASURES,
 )
 
 

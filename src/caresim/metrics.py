@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from caresim.engine.tally import ReplicationRecord
-from caresim.measures import AGENCIES, TALLY_COUNTS
+from caresim.measures import AGENCIES, TALLY_COUNTS, WAIT_GROUPS
 from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS, WEEKDAY_NAMES
 from caresim.scenario.schema import Scenario
 
@@ -79,6 +79,7 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     out["care_home_ae_per_resident_year"] = _ratio(c.get("care_home_ae_attendances", 0) * per_year, residents)
     out["care_home_admissions_per_resident_year"] = _ratio(c.get("care_home_emergency_admissions", 0) * per_year,
                                                            residents)
+    out.update(_downstream(record))
     out.update(_costs(out, record, scenario, scheme_names, window))
     out.update(_discharge_rhythm(c, per_year))
     return out
@@ -93,6 +94,37 @@ def _discharge_rhythm(c: dict[str, float], per_year: float) -> dict[str, float]:
     out["discharges_before_noon_percent"] = _ratio(c.get("discharges_before_noon", 0.0), total, 100)
     out["discharges_at_night_percent"] = _ratio(c.get("discharges_at_night", 0.0), total, 100)
     out["assessment_wait_days"] = _ratio(c.get("assessment_wait_days_total", 0.0), c.get("assessments_completed", 0.0))
+    return out
+
+
+def _downstream(record: ReplicationRecord) -> dict[str, float]:
+    """Waits for downstream services, care-home balance and the reasons for delayed days as shares."""
+    out: dict[str, float] = {}
+    waits = record.waits
+    for group, services in WAIT_GROUPS.items():
+        granted = sum(waits[s][0] for s in services if s in waits)
+        out[f"{group}_wait_days"] = _ratio(sum(waits[s][1] for s in services if s in waits), granted)
+        out[f"{group}_waited_percent"] = _ratio(sum(waits[s][2] for s in services if s in waits), granted, 100)
+    homes = ("residential_care", "nursing_care")
+    occupied = sum(record.daily[s] for s in homes)
+    capacity = sum(record.daily_capacity[s] for s in homes)
+    if len(occupied):
+        out["care_home_occupancy_start_percent"] = _ratio(float(occupied[0]), float(capacity[0]), 100)
+        out["care_home_occupancy_end_percent"] = _ratio(float(occupied[-1]), float(capacity[-1]), 100)
+    else:
+        out["care_home_occupancy_start_percent"] = out["care_home_occupancy_end_percent"] = float("nan")
+    out["care_home_occupancy_change_percent"] = (out["care_home_occupancy_end_percent"]
+                                                 - out["care_home_occupancy_start_percent"])
+    c = record.counts
+    in_hospital = c.get("care_home_resident_deaths_in_hospital", 0)
+    deaths = in_hospital + c.get("deaths_care_home", 0)
+    out["care_home_deaths_in_hospital_percent"] = _ratio(in_hospital, deaths, 100)
+    residents = sum(record.services[s].mean_occupied for s in homes)
+    window_years = record.services["acute_beds"].window_days / DAYS_PER_YEAR
+    out["care_home_mean_residence_years"] = _ratio(residents * window_years, deaths)  # Little's law: L / λ
+    by_reason = record.delayed.sum(axis=(1, 2))
+    for r, reason in enumerate(DELAY_REASONS):
+        out[f"delayed_days_{reason}_percent"] = _ratio(float(by_reason[r]), float(by_reason.sum()), 100)
     return out
 
 
@@ -113,11 +145,12 @@ def _costs(m: dict[str, float], record: ReplicationRecord, scenario: Scenario, s
     home_care = scenario.services.home_care
     care_home_weeks = {kind: record.services[f"{kind}_care"].mean_occupied * DAYS_PER_YEAR / 7
                        for kind in ("residential", "nursing")}
-    council = (m["reablement_episodes"] * k.reablement_episode
-               + m["home_care_packages"] * home_care.hours_per_week * home_care.package_weeks * k.home_care_hour
-               + homes.council_funded_share * (care_home_weeks["residential"] * k.residential_home_week
+    reablement = m["reablement_episodes"] * k.reablement_episode
+    care_homes = homes.council_funded_share * (care_home_weeks["residential"] * k.residential_home_week
                                                + care_home_weeks["nursing"] * k.nursing_home_week)
-               + intermediate * k.intermediate_care_council_share)
+    council = (reablement
+               + m["home_care_packages"] * home_care.hours_per_week * home_care.package_weeks * k.home_care_hour
+               + care_homes + intermediate * k.intermediate_care_council_share)
     scheme = {"nhs": 0.0, "council": 0.0}  # per year of the window, like every other measure
     start = scenario.run.start
     for name in scheme_names:
@@ -126,6 +159,7 @@ def _costs(m: dict[str, float], record: ReplicationRecord, scenario: Scenario, s
         scheme[item.cost.payer] += (item.cost.recurrent_per_year * active_days
                                     + item.cost.non_recurrent * DAYS_PER_YEAR) / window
     return {"cost_nhs": nhs, "cost_council": council, "cost_total": nhs + council,
+            "cost_council_care_homes": care_homes, "cost_council_reablement": reablement,
             "scheme_cost": scheme["nhs"] + scheme["council"], "scheme_cost_nhs": scheme["nhs"],
             "scheme_cost_council": scheme["council"], "net_cost": nhs + council + scheme["nhs"] + scheme["council"],
             "claimed_benefit": sum(scenario.scheme(n).claimed_benefit_per_year for n in scheme_names)}

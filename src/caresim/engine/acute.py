@@ -78,8 +78,9 @@ class AcuteStay(Pathway):
             self.model.care_homes.leaves(p.resident, died_in_hospital=True)
         self.kernel.end(p, "death")
 
-    def maybe_readmit(self, p: Patient) -> None:
-        """A patient discharged home alive may come back, as a new episode, within the readmission window."""
+    def maybe_readmit(self, p: Patient, resident: Patient | None = None) -> None:
+        """A patient discharged alive to their usual residence (their own home, or ``resident``'s care home)
+        may come back, as a new episode, within the readmission window."""
         d = self.scenario.discharge
         probability = d.readmission_probability[AGE_BANDS[p.band]]
         probability *= self.effects.multiplier(ReadmissionEffect, p, self.kernel.now)
@@ -87,12 +88,24 @@ class AcuteStay(Pathway):
         if p.row[READMIT] < probability:
             again = self.next_episode(p, "at_home_before_readmission")
             again.readmission = True
+            if resident is not None:
+                again.resident = resident
             self.kernel.after(p.row[READMIT_TIME], self._readmitted, again)
+
+    def rescale_stay(self, row: list[float], drawn_for: int, band: int) -> None:
+        """Turn a row's acute stay, drawn for age band ``drawn_for``, into one of ``band``: scaled by the
+        ratio of the bands' mean stays (the same quantile when their distributions differ only in scale)."""
+        stays = self.scenario.services.acute_beds.length_of_stay
+        drawn_mean = stays[AGE_BANDS[drawn_for]].mean
+        if band != drawn_for and drawn_mean > 0:
+            row[ACUTE_STAY] *= stays[AGE_BANDS[band]].mean / drawn_mean
 
     def next_episode(self, p: Patient, location: str) -> Patient:
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""
         if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
-            row = self.model.candidates[p.key[0]].next_rows[p.key[1]].tolist()
+            candidates = self.model.candidates[p.key[0]]
+            row = candidates.next_rows[p.key[1]].tolist()
+            self.rescale_stay(row, int(candidates.band[p.key[1]]), p.band)  # a resident's band is their own
         else:
             rng = stream(self.scenario.run.seed, "readmission", self.model.replication, *p.key, p.depth + 1)
             row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()
@@ -105,6 +118,13 @@ class AcuteStay(Pathway):
 
     def _readmitted(self, event: Call[Patient]) -> None:
         p = event.value
+        resident = p.resident
+        if resident is not None:
+            if resident.location != "care_home" or resident.away:  # died meanwhile, or already away again
+                p.resident = None
+                self.kernel.end(p, "superseded")
+                return
+            resident.away = True
         self.counts[c.AMBULANCE_INCIDENTS] += 1
         self.counts[c.AMBULANCE_CONVEYANCES] += 1
         self.model.ae.attend(p, conveyed=True)

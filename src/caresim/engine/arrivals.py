@@ -69,6 +69,9 @@ class Arrivals(Pathway):
             if resident is None:
                 return
         band, tier, locality, crisis_type, avoidable, gp_manageable = attributes
+        if resident is not None:  # the resident's own age band; the candidate's row (its draws) stays
+            self.model.acute.rescale_stay(row, band, resident.band)
+            band = resident.band
         patient = Patient((residence, i), row, band, residence, tier, locality, crisis_type, avoidable, gp_manageable)
         if resident is not None:
             patient.resident = resident

@@ -91,8 +91,7 @@ class CareHomes(Pathway):
             self.residents[resident.resident_index] = last
             last.resident_index = resident.resident_index
         self.services.care_home(resident.home_kind).release(resident)
-        if not died_in_hospital:
-            self.counts[c.DEATHS_CARE_HOME] += 1
+        self.counts[c.CARE_HOME_RESIDENT_DEATHS_IN_HOSPITAL if died_in_hospital else c.DEATHS_CARE_HOME] += 1
         self.kernel.end(resident, "death")
 
     def start_community_placements(self) -> None:
@@ -113,14 +112,12 @@ class CareHomes(Pathway):
             self.kernel.after(times[i], self._community_placement, p)
 
     def _community_placement(self, event: Call[Patient]) -> None:
+        """A placement from the person's own home; with no bed free they wait at home, first come first served."""
         p = event.value
         multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.kernel.now)
         if p.row[KEEP] >= multiplier:
             return
         homes = self.scenario.services.care_homes
         p.home_kind = "nursing" if p.row[CARE_HOME_TYPE] < homes.nursing_share_of_admissions else "residential"
-        if self.services.care_home(p.home_kind).try_admit(p):
-            self.kernel.enter(p, "community")
-            self.become_resident(p)
-        else:
-            self.counts[c.CARE_HOME_NO_ROOM] += 1
+        self.kernel.enter(p, "community")
+        self.services.care_home(p.home_kind).request(p, self.become_resident)

@@ -54,10 +54,11 @@ CARE_HOME_ADMISSIONS = "care_home_admissions"
 CARE_HOME_ADMISSIONS_65PLUS = "care_home_admissions_65plus"
 CARE_HOME_ADMISSIONS_65PLUS_COUNCIL_FUNDED = "care_home_admissions_65plus_council_funded"
 DEATHS_CARE_HOME = "deaths_care_home"
-# Refusals for lack of room that no measure reads yet: kept because without them a full step-up bed
-# or care home would turn patients away invisibly (a scheme that silently does nothing).
+# A refusal for lack of room that no measure reads yet: kept because without it a full step-up bed
+# would turn patients away invisibly (a scheme that silently does nothing).
 STEP_UP_NO_ROOM = "step_up_no_room"
-CARE_HOME_NO_ROOM = "care_home_no_room"
+# downstream services: care-home residents whose residence ends in a death in hospital or intermediate care
+CARE_HOME_RESIDENT_DEATHS_IN_HOSPITAL = "care_home_resident_deaths_in_hospital"
 # diversions
 DIVERSIONS = "diversions"
 FAILED_DIVERSIONS = "failed_diversions"

@@ -174,7 +174,10 @@ class Discharge(Pathway):
         self.counts[c.ACUTE_TO[destination]] += 1
         self._count_departure_time()
         if destination == "care_home_return":
-            self.go_home(p)
+            resident = p.resident
+            self.go_home(p)  # back in the care home, unless their residence ended while away
+            if resident is not None and resident.location == "care_home":
+                model.acute.maybe_readmit(p, resident)
             return
         if destination in ("home", "home_care", "reablement"):
             model.acute.maybe_readmit(p)

@@ -117,6 +117,7 @@ class Kernel:
         self.counts.clear()
         for pool in self.services.pools.values():
             pool.open_window()
+        self.services.home_care.waits.open_window(self.now)
 
     def _new_day(self, _event: Call[None]) -> None:
         """Each midnight: today's capacity, hours and appointments; yesterday's occupancy recorded."""

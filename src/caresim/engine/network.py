@@ -48,10 +48,10 @@ class Services:
         homes = s.care_homes
         self.residential = pool("residential_care", cap(homes.residential_beds), homes.enabled)
         self.nursing = pool("nursing_care", cap(homes.nursing_beds), homes.enabled)
-        self.home_care = Starts.weekly("home care packages",
+        self.home_care = Starts.weekly(env, "home care packages",
                                        cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0, limit)
         d = scenario.discharge
-        self.assessments = Starts("discharge assessments", cap(d.assessments_per_weekday),
+        self.assessments = Starts(env, "discharge assessments", cap(d.assessments_per_weekday),
                                   cap(d.assessments_per_weekend_day), 1, limit)
         gp = s.gp
         self.appointments = Appointments(cap(gp.appointments_per_weekday) if gp.enabled else 0.0,
@@ -61,6 +61,8 @@ class Services:
                                        "rapid_response": self.rapid_response, **ic_pools,
                                        "reablement": self.reablement, "residential_care": self.residential,
                                        "nursing_care": self.nursing}
+        self.waits = {**{name: p.waits for name, p in self.pools.items()},  # every service patients queue for
+                      "home_care": self.home_care.waits}
         self.base_capacity = {name: p.capacity for name, p in self.pools.items()}
         self.base_appointments = (self.appointments.per_weekday, self.appointments.per_weekend_day)
         self.base_packages = cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0

@@ -17,6 +17,30 @@ if TYPE_CHECKING:
     from caresim.engine.patient import Patient
 
 Granted = Callable[["Patient"], None]
+Waiting = tuple["Patient", Granted, float]  # the patient, what to call when granted, when they asked
+
+
+class Waits:
+    """Waits from request to grant of the requests granted in the measured window (zero waits included)."""
+
+    __slots__ = ("window_start", "granted", "total_days", "waited")
+
+    def __init__(self) -> None:
+        self.window_start = 0.0
+        self.granted = 0
+        self.total_days = 0.0
+        self.waited = 0
+
+    def grant(self, requested: float, now: float) -> None:
+        if now >= self.window_start:
+            self.granted += 1
+            self.total_days += now - requested
+            self.waited += now > requested
+
+    def open_window(self, now: float) -> None:
+        self.window_start = now
+        self.granted = self.waited = 0
+        self.total_days = 0.0
 
 
 class UnstableSystemError(RuntimeError):
@@ -31,14 +55,14 @@ class Pool:
     """Places (beds, cubicles, caseload slots) held for a stay, with a FIFO queue and occupancy records."""
 
     __slots__ = ("name", "env", "capacity", "occupied", "queue", "area", "last", "window_start",
-                 "arrivals", "stay_total", "stays", "max_queue", "entered")
+                 "arrivals", "stay_total", "stays", "max_queue", "entered", "waits")
 
     def __init__(self, env: simpy.Environment, name: str, capacity: float, max_queue: int) -> None:
         self.name = name
         self.env = env
         self.capacity = capacity
         self.occupied = 0
-        self.queue: deque[tuple[Patient, Granted]] = deque()
+        self.queue: deque[Waiting] = deque()
         self.area = 0.0
         self.last = 0.0
         self.window_start = 0.0
@@ -47,6 +71,7 @@ class Pool:
         self.stays = 0
         self.max_queue = max_queue
         self.entered: dict[int, float] = {}
+        self.waits = Waits()
 
     def has_room(self) -> bool:
         return self.occupied < self.capacity and not self.queue
@@ -57,7 +82,7 @@ class Pool:
         self.last = now
         self.occupied += delta
 
-    def _admit(self, patient: Patient) -> None:
+    def _admit(self, patient: Patient, requested: float) -> None:
         now = self.env.now  # _change(1), inlined: this runs on every admission
         self.area += self.occupied * (now - self.last)
         self.last = now
@@ -65,21 +90,22 @@ class Pool:
         self.entered[id(patient)] = now
         if now >= self.window_start:
             self.arrivals += 1
+        self.waits.grant(requested, now)
 
     def try_admit(self, patient: Patient) -> bool:
         """Admit now if there is room, without queueing."""
         if self.occupied < self.capacity and not self.queue:
-            self._admit(patient)
+            self._admit(patient, self.env.now)
             return True
         return False
 
     def request(self, patient: Patient, granted: Granted) -> None:
         """Admit now, or queue and call ``granted(patient)`` when a place frees."""
         if self.occupied < self.capacity and not self.queue:
-            self._admit(patient)
+            self._admit(patient, self.env.now)
             granted(patient)
             return
-        self.queue.append((patient, granted))
+        self.queue.append((patient, granted, self.env.now))
         if len(self.queue) > self.max_queue:
             raise UnstableSystemError(
                 f"the queue for {self.name} passed {self.max_queue} patients on day {self.env.now:.0f}: "
@@ -100,8 +126,8 @@ class Pool:
 
     def serve(self) -> None:
         while self.queue and self.occupied < self.capacity:
-            patient, granted = self.queue.popleft()
-            self._admit(patient)
+            patient, granted, requested = self.queue.popleft()
+            self._admit(patient, requested)
             granted(patient)
 
     def set_capacity(self, capacity: float) -> None:
@@ -116,6 +142,7 @@ class Pool:
         self.stays = 0
         self.stay_total = 0.0
         self.window_start = self.env.now
+        self.waits.open_window(self.env.now)
 
     def time_average(self) -> float:
         self._change(0)
@@ -126,22 +153,25 @@ class Starts:
     """Starts (care packages, assessments) released each morning, a number per weekday and per weekend day,
     taken first come first served; unused starts carry over up to ``carry_days`` days' worth."""
 
-    __slots__ = ("name", "per_weekday", "per_weekend_day", "carry_days", "tokens", "queue", "max_queue")
+    __slots__ = ("env", "name", "per_weekday", "per_weekend_day", "carry_days", "tokens", "queue", "max_queue",
+                 "waits")
 
-    def __init__(self, name: str, per_weekday: float, per_weekend_day: float, carry_days: float,
-                 max_queue: int) -> None:
+    def __init__(self, env: simpy.Environment, name: str, per_weekday: float, per_weekend_day: float,
+                 carry_days: float, max_queue: int) -> None:
+        self.env = env
         self.name = name
         self.per_weekday = per_weekday
         self.per_weekend_day = per_weekend_day
         self.carry_days = carry_days
         self.tokens = 0.0
-        self.queue: deque[tuple[Patient, Granted]] = deque()
+        self.queue: deque[Waiting] = deque()
         self.max_queue = max_queue
+        self.waits = Waits()
 
     @classmethod
-    def weekly(cls, name: str, per_week: float, max_queue: int) -> Starts:
+    def weekly(cls, env: simpy.Environment, name: str, per_week: float, max_queue: int) -> Starts:
         """A number of starts a week, spread evenly over the days; unused ones keep for up to a week."""
-        starts = cls(name, per_week / 7, per_week / 7, 7, max_queue)
+        starts = cls(env, name, per_week / 7, per_week / 7, 7, max_queue)
         starts.tokens = min(per_week, 1.0) if math.isfinite(per_week) else math.inf
         return starts
 
@@ -149,11 +179,13 @@ class Starts:
         self.per_weekday = self.per_weekend_day = per_week / 7
 
     def request(self, patient: Patient, granted: Granted) -> None:
+        now = self.env.now
         if self.tokens >= 1 and not self.queue:
             self.tokens -= 1
+            self.waits.grant(now, now)
             granted(patient)
             return
-        self.queue.append((patient, granted))
+        self.queue.append((patient, granted, now))
         if len(self.queue) > self.max_queue:
             raise UnstableSystemError(
                 f"more than {self.max_queue} people are waiting for {self.name}: {self.per_weekday:g} starts a "
@@ -166,7 +198,8 @@ class Starts:
         self.tokens = min(self.tokens + today, limit)
         while self.queue and self.tokens >= 1:
             self.tokens -= 1
-            patient, granted = self.queue.popleft()
+            patient, granted, requested = self.queue.popleft()
+            self.waits.grant(requested, self.env.now)
             granted(patient)
 
 

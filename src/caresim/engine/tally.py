@@ -76,5 +76,6 @@ class ReplicationRecord:
     daily: dict[str, np.ndarray]
     daily_capacity: dict[str, np.ndarray]
     sampled: dict[str, tuple[float, float, float]]  # name → (n, Σx, Σx²)
+    waits: dict[str, tuple[int, float, int]] = field(default_factory=dict)  # service → (granted, Σ wait days, waited)
     conservation: dict[str, int] = field(default_factory=dict)
     events: int = 0

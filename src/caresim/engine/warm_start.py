@@ -1,7 +1,10 @@
 """The warm start: beds and caseloads occupied at time 0, so the run need not fill them from empty.
 
 Remaining stays are drawn length-biased (a bed occupied at a random moment holds a longer stay than
-average), then cut uniformly (the moment falls anywhere in that stay).
+average), then cut uniformly (the moment falls anywhere in that stay). A care-home residence is
+exponential, whose remaining part at a random moment is exponential with the same mean: a resident
+seeded at the start settles as a new one would. Each downstream service's ``initial_queue`` holds
+patients in acute beds, medically fit and waiting for it, as a steady state with delays would.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from caresim.engine.demand import community_segments, draw_rows
 from caresim.engine.patient import HomeKind, Patient
 from caresim.engine.services import Pool
 from caresim.engine.streams import stream
+from caresim.engine.tally import ACUTE
 from caresim.scenario.fields import AGE_BANDS
 
 if TYPE_CHECKING:
     from caresim.engine.model import Model
 
 SEEDED, NURSING_RESIDENT, RESIDENTIAL_RESIDENT = 3, 4, 5  # Patient.key[0] of warm-start patients
+PATHWAY_OF_DESTINATION = {"step_down": "P2", "reablement": "P1", "home_care": "P1", "care_home": "P3"}
 
 
 def warm_start(model: Model) -> None:
@@ -40,10 +45,14 @@ def warm_start(model: Model) -> None:
                 for i in range(n)]
 
     beds = configured.acute_beds
-    for p in seeded(min(beds.initial_occupancy, int(min(services.acute.capacity, 1e9))), 0):
+    queue = [destination for destination, n in configured.initial_queues().items() for _ in range(n)]
+    in_acute = seeded(min(beds.initial_occupancy, int(min(services.acute.capacity, 1e9))), 0)
+    for k, p in enumerate(in_acute):
         kernel.enter(p, "acute")
         services.acute.try_admit(p)
         p.via = "warm_start"
+        if k < len(queue):  # medically fit and waiting: they ask once the services below are seeded
+            continue
         dist = beds.length_of_stay[AGE_BANDS[p.band]]
         kernel.after(float(rng.random() * dist.length_biased(rng, 1)[0]), model.discharge.medically_fit, p)
     ic = configured.intermediate_care_beds
@@ -82,4 +91,9 @@ def warm_start(model: Model) -> None:
                 p.home_kind = kind
                 pool.try_admit(p)
                 kernel.enter(p, "care_home")
-                model.care_homes.settle(p)
+                model.care_homes.settle(p)  # residence is exponential, so the remaining one is too
+    for p, destination in zip(in_acute, queue, strict=False):
+        if destination == "reablement" and not reablement.enabled:
+            destination = "home_care"  # as a P1 discharge would go
+        p.pathway, p.destination = PATHWAY_OF_DESTINATION[destination], destination
+        model.discharge.request_downstream(p, ACUTE)

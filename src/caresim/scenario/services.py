@@ -17,6 +17,10 @@ from caresim.scenario.fields import (
     check_initial,
     check_shares,
 )
+from caresim.scenario.problems import FieldError
+
+INITIAL_QUEUE = ("Patients in acute beds at the start, medically fit and waiting for this service "
+                 "(counted within acute_beds.initial_occupancy)")
 
 
 class Hours(Frozen):
@@ -82,6 +86,7 @@ class IntermediateCareBeds(Frozen):
     )
     length_of_stay: Distribution
     initial_occupancy: int = Field(default=0, ge=0)
+    initial_queue: int = Field(default=0, ge=0, description=INITIAL_QUEUE)
 
     @model_validator(mode="after")
     def _check(self) -> IntermediateCareBeds:
@@ -94,6 +99,7 @@ class Reablement(Frozen):
     capacity: Capacity
     duration: Distribution
     initial_occupancy: int = Field(default=0, ge=0)
+    initial_queue: int = Field(default=0, ge=0, description=INITIAL_QUEUE)
     needs_home_care_share: Share
     at_home_91_days_probability: dict[AgeBand, Share]
 
@@ -108,6 +114,7 @@ class HomeCare(Frozen):
     new_packages_per_week: Capacity
     hours_per_week: NonNegativeFloat
     package_weeks: NonNegativeFloat = 26.0
+    initial_queue: int = Field(default=0, ge=0, description=INITIAL_QUEUE)
 
 
 class CareHomes(Frozen):
@@ -120,6 +127,7 @@ class CareHomes(Frozen):
     community_admissions_per_year: NonNegativeFloat
     council_funded_share: Share
     resident_age_shares: dict[AgeBand, Share]
+    initial_queue: int = Field(default=0, ge=0, description=INITIAL_QUEUE)
 
     @model_validator(mode="after")
     def _check(self) -> CareHomes:
@@ -139,3 +147,17 @@ class Services(Frozen):
     reablement: Reablement
     home_care: HomeCare
     care_homes: CareHomes
+
+    @model_validator(mode="after")
+    def _check(self) -> Services:
+        queued = sum(self.initial_queues().values())
+        if queued > self.acute_beds.initial_occupancy:
+            raise FieldError(f"the initial queues for downstream services ({queued} patients) are patients in acute "
+                             f"beds, so they cannot be more than acute_beds.initial_occupancy "
+                             f"({self.acute_beds.initial_occupancy})", "acute_beds", "initial_occupancy")
+        return self
+
+    def initial_queues(self) -> dict[str, int]:
+        """Patients delayed in acute beds at the start, by the destination they wait for."""
+        return {"step_down": self.intermediate_care_beds.initial_queue, "reablement": self.reablement.initial_queue,
+                "home_care": self.home_care.initial_queue, "care_home": self.care_homes.initial_queue}

@@ -14,6 +14,7 @@ from caresim.workflows.run import main_mix
 
 DEFAULT_MEASURES = ("emergency_admissions", "acute_bed_days", "emergency_admissions_avoided", "net_cost")
 WARM_UP_SERVICES = ("acute_beds", "intermediate_care_beds", "reablement")
+QUEUED_SERVICES = ("intermediate_care_beds", "reablement", "home_care", "care_homes")  # with an initial_queue
 
 
 def replications_precision(scenario: Scenario, pilot: int, precision: float, measures: list[str] | None = None,
@@ -53,6 +54,8 @@ def warm_up_cuts(scenario: Scenario, replications: int, executor: str = "process
         if not warm:
             for service in WARM_UP_SERVICES:
                 data["services"][service]["initial_occupancy"] = 0
+            for service in QUEUED_SERVICES:  # patients delayed in acute beds: none in an empty start
+                data["services"][service]["initial_queue"] = 0
         variant = Scenario.model_validate(data)
         results = execute(Plan(variant, {BASELINE: ()}, replications, ()), executor, description=label)
         means[label] = {service: np.mean([r[0].daily[service] for r in results], axis=0)
