@@ -47,6 +47,14 @@ COLUMNS = ["group", "measure", "part", "unit", "mean", "ci_low", "ci_high", "tar
            "low", "high", "within", "source"]
 
 
+def reader_label(measure: str) -> str:
+    """The registry's label of a behaviour measure, or its heading and part while it is not registered."""
+    if measure in REGISTRY:
+        return REGISTRY[measure].label
+    group = next(heading for heading, measures in GROUPS.items() if measure in measures)
+    return f"{group}: {PARTS[measure]}"
+
+
 def _is_true(value: object) -> bool:
     """A `within` cell read back from CSV as bool, number or text."""
     if isinstance(value, str):
@@ -94,8 +102,9 @@ def weekend_levels(table: pd.DataFrame) -> dict[str, tuple[float, float, float]]
         return None
     week = float(rows.loc[list(WEEKDAY_DISCHARGES), "mean"].sum())
     weekdays = len(WEEKDAYS) - len(WEEKEND)
-    levels = [float(share[key]) / 100 for key in ("target", "low", "high")]
-    return {
-        "weekend": tuple(week * level / len(WEEKEND) for level in levels),
-        "weekday": tuple(week * (1 - level) / weekdays for level in (levels[0], levels[2], levels[1])),
+    target, low, high = (float(share[key]) / 100 for key in ("target", "low", "high"))
+    weekend_day, weekday = week / len(WEEKEND), week / weekdays
+    return {  # a higher weekend share means fewer discharges on each weekday
+        "weekend": (weekend_day * target, weekend_day * low, weekend_day * high),
+        "weekday": (weekday * (1 - target), weekday * (1 - high), weekday * (1 - low)),
     }

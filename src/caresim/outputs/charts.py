@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.lines import Line2D
@@ -26,6 +27,7 @@ from caresim.outputs.behaviour import (
     WEEKEND,
     WEEKEND_SHARE,
     behaviour_table,
+    reader_label,
     weekend_levels,
 )
 from caresim.outputs.chart_style import (
@@ -597,7 +599,7 @@ def _weekday_panel(axes: Axes, rows: pd.DataFrame, levels: dict[str, tuple[float
     _bar_labels(axes, positions, days["ci_high"], [format_number(v) for v in days["mean"]])
     for position, (_, row) in zip(positions, days.iterrows(), strict=True):
         if math.isfinite(row["target"]):
-            _target_band(axes, row, position, "x")
+            _target_band(axes, row, float(position), "x")
     weekend_start = len(WEEKDAYS) - len(WEEKEND)
     if levels:
         for part, (start, end) in (("weekday", (-0.45, weekend_start - 0.55)),
@@ -627,7 +629,7 @@ def _share_panel(axes: Axes, rows: pd.DataFrame) -> None:
     for position, (_, row) in zip(positions, rows.iterrows(), strict=True):
         end = row["ci_high"]
         if math.isfinite(row["target"]):
-            _target_band(axes, row, position, "y")
+            _target_band(axes, row, float(position), "y")
             end = max(end, row["high"])
         ends.append(end)
         axes.annotate(format_number(row["mean"]), (end, position), xytext=(3, 0), textcoords="offset points",
@@ -658,7 +660,7 @@ def behaviour(run: RunData) -> pd.DataFrame:
     heights = [2.5 if row == [BY_WEEKDAY] else 0.42 * max(len(data[data["group"] == g]) for g in row) + 0.9
                for row in layout]
     figure = new_figure(sum(heights) + 0.9)
-    for subfigure, row in zip(np.atleast_1d(figure.subfigures(len(layout), 1, height_ratios=heights)), layout,
+    for subfigure, row in zip(figure.subfigures(len(layout), 1, height_ratios=heights, squeeze=False)[:, 0], layout,
                               strict=True):
         sizes = [len(data[data["group"] == group]) for group in row]
         shortest, longest = min(sizes), max(sizes)
@@ -680,7 +682,7 @@ def behaviour(run: RunData) -> pd.DataFrame:
                 axes.set_xlabel(axis_label)
             axes.set_title(wrap(heading, 44 if len(row) > 1 else 90), loc="left")
     targeted = data[data["target"].notna()]
-    handles = [Patch(color=BASELINE_COLOUR, label="Baseline: mean, whiskers 95% CI")]
+    handles: list[Artist] = [Patch(color=BASELINE_COLOUR, label="Baseline: mean, whiskers 95% CI")]
     if len(targeted):
         handles += [Line2D([], [], color=VERMILLION, linestyle="--", label="Target"),
                     Patch(color=VERMILLION, alpha=TARGET_ALPHA, label="Accepted range around the target")]
@@ -690,7 +692,7 @@ def behaviour(run: RunData) -> pd.DataFrame:
     if len(targeted):
         title = f"The baseline meets {len(targeted) - len(outside)} of {len(targeted)} targets for how services behave"
         if len(outside):
-            title += "; outside: " + ", ".join(label(m).lower() for m in outside["measure"])
+            title += "; outside: " + ", ".join(reader_label(m).lower() for m in outside["measure"])
     else:
         title = "How the baseline's services behave (the scenario sets no targets for these measures)"
     described = []
@@ -715,6 +717,11 @@ def behaviour(run: RunData) -> pd.DataFrame:
     return data
 
 
+def shows_behaviour(run: RunData) -> bool:
+    """True when the run reports the measures of at least one panel of the behaviour chart."""
+    return bool(_behaviour_rows(behaviour_table(run.summary, run.calibration)))
+
+
 def make_all_charts(run: RunData) -> list[Path]:
     """Write every chart that applies to the run; return their PNG paths in reading order."""
     charts = [] if run.attribution is None else [admissions_waterfall]
@@ -724,7 +731,7 @@ def make_all_charts(run: RunData) -> list[Path]:
     if run.sensitivity is not None:
         charts.append(tornado)
     charts.append(flow_diagram)
-    if _behaviour_rows(behaviour_table(run.summary, run.calibration)):
+    if shows_behaviour(run):
         charts.append(behaviour)
     for chart in charts:
         chart(run)
