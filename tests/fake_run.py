@@ -71,6 +71,40 @@ UNITS = {
     "bcf_delayed_days_per_100k_per_month": "per 100,000 per month",
     "bcf_avoidable_admissions_per_100k": "per 100,000 per year",
 }
+WEEKDAY_DISCHARGES = {"monday": 1480.0, "tuesday": 1440.0, "wednesday": 1420.0, "thursday": 1400.0,
+                      "friday": 1560.0, "saturday": 820.0, "sunday": 640.0}
+OCCUPANCY = {"acute": 91.0, "intermediate_care": 88.0, "reablement": 84.0, "rapid_response": 71.0, "care_home": 93.0}
+WAITS = {"intermediate_care": 2.1, "reablement": 4.6, "home_care": 6.8, "care_home": 9.5}
+REASON_SHARES = dict(zip(DELAY_REASONS, (30.0, 25.0, 15.0, 12.0, 13.0, 5.0), strict=True))
+AGENCY_SHARES = {"nhs": 55.0, "social_care": 35.0, "both": 10.0}
+NEW_BEHAVIOUR_MEASURES = (  # added for the behaviour chart; an older run folder has none of them
+    *(f"discharges_{day}" for day in WEEKDAY_DISCHARGES), "weekend_discharge_percent",
+    *(f"{service}_wait_days" for service in WAITS), *(f"delayed_days_{reason}_percent" for reason in REASON_SHARES),
+)
+UNITS |= {f"discharges_{day}": "per year" for day in WEEKDAY_DISCHARGES} | {"weekend_discharge_percent": "percent"}
+UNITS |= {f"{group}_occupancy_percent": "percent" for group in OCCUPANCY} | {f"{s}_wait_days": "days" for s in WAITS}
+UNITS |= {f"delayed_days_{name}_percent": "percent" for name in (*REASON_SHARES, *AGENCY_SHARES)}
+BEHAVIOUR_TARGETS = (  # measure, target, tolerance, kind, source; a few behaviour measures have a target
+    ("weekend_discharge_percent", 20.0, 5.0, "absolute", "public: NHS England discharge sitrep, weekend share"),
+    ("acute_occupancy_percent", 88.5, 3.5, "absolute", "assumption: 85-92 %"),
+    ("reablement_wait_days", 3.0, 1.0, "absolute", "assumption: local reablement waiting list"),
+    ("delayed_days_home_care_package_percent", 28.0, 0.2, "relative", "public: NHS England DToC 2015/16"),
+    ("delayed_days_nhs_percent", 60.0, 0.15, "relative", "public: ADASS September 2015, NHS 62 %"),
+)
+
+
+def _behaviour_measures(rng: np.random.Generator, relief: float) -> dict[str, float]:
+    """Discharges by weekday, occupancy, waits and delay shares; `relief` (0 to 1) is the mix's easing."""
+    weekdays = {f"discharges_{day}": value * rng.normal(1, 0.02) for day, value in WEEKDAY_DISCHARGES.items()}
+    weekend = weekdays["discharges_saturday"] + weekdays["discharges_sunday"]
+    return {
+        **weekdays,
+        "weekend_discharge_percent": 100 * weekend / sum(weekdays.values()),
+        **{f"{g}_occupancy_percent": v - 3 * relief + rng.normal(0, 0.6) for g, v in OCCUPANCY.items()},
+        **{f"{s}_wait_days": v * (1 - 0.3 * relief) * rng.normal(1, 0.05) for s, v in WAITS.items()},
+        **{f"delayed_days_{r}_percent": v + rng.normal(0, 0.4) for r, v in REASON_SHARES.items()},
+        **{f"delayed_days_{a}_percent": v + rng.normal(0, 0.5) for a, v in AGENCY_SHARES.items()},
+    }
 
 
 def _world_measures(
@@ -96,9 +130,12 @@ def _world_measures(
     }
 
 
-def _replication_values(rng: np.random.Generator) -> pd.DataFrame:
-    """Per replication values for the baseline and the mix, paired by replication."""
+def _replication_values(rng: np.random.Generator, with_behaviour_measures: bool) -> pd.DataFrame:
+    """Per replication values for the baseline and the mix, paired by replication; behaviour measures from a
+    stream of their own, and without the new ones for an older run folder."""
     avoided = sum(SCHEME_ADMISSIONS_AVOIDED) + REMAINDER_ADMISSIONS
+    behaviour_rng = np.random.default_rng(11)
+    left_out = () if with_behaviour_measures else NEW_BEHAVIOUR_MEASURES
     rows = []
     for replication in range(REPLICATIONS):
         admissions, care_home, delayed = rng.normal(9100, 150), rng.normal(380, 15), rng.normal(21000, 900)
@@ -114,7 +151,8 @@ def _replication_values(rng: np.random.Generator) -> pd.DataFrame:
             ),
         }
         for world, measures in worlds.items():
-            for measure, value in measures.items():
+            measures |= _behaviour_measures(behaviour_rng, 0.0 if world == "baseline" else 1.0)
+            for measure, value in ((m, v) for m, v in measures.items() if m not in left_out):
                 rows.append((SCENARIO, world, replication, 20250401, measure, UNITS[measure], float(value)))
     return pd.DataFrame(rows, columns=["scenario", "world", "replication", "seed", "measure", "unit", "value"])
 
@@ -212,7 +250,26 @@ def _monthly(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["world", "replication", "month", "measure", "value"])
 
 
-def _calibration() -> pd.DataFrame:
+CALIBRATION_COLUMNS = ["measure", "unit", "target", "tolerance", "tolerance_kind", "low", "high", "baseline_mean",
+                       "ci_low", "ci_high", "within", "source"]
+
+
+def _calibration(summary: pd.DataFrame) -> pd.DataFrame:
+    """Three hand-written rows, then the behaviour targets of the measures the run reports, checked against
+    the summary as the real writer does."""
+    baseline = summary[summary["world"] == "baseline"].set_index("measure")
+    rows = []
+    for measure, target, tolerance, kind, source in BEHAVIOUR_TARGETS:
+        if measure in baseline.index:
+            spread = target * tolerance if kind == "relative" else tolerance
+            low, high = target - spread, target + spread
+            row = baseline.loc[measure]
+            rows.append((measure, row["unit"], target, tolerance, kind, low, high, row["mean"], row["ci_low"],
+                         row["ci_high"], bool(low <= row["mean"] <= high), source))
+    return pd.concat([_fixed_calibration(), pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)], ignore_index=True)
+
+
+def _fixed_calibration() -> pd.DataFrame:
     return pd.DataFrame(
         [
             ("emergency_admissions", "per year", 9200, 0.05, "relative", 8740, 9660, 9110, 9020, 9200, True, "SUS"),
@@ -245,20 +302,7 @@ def _calibration() -> pd.DataFrame:
                 "BCF plan 2025/26",
             ),
         ],
-        columns=[
-            "measure",
-            "unit",
-            "target",
-            "tolerance",
-            "tolerance_kind",
-            "low",
-            "high",
-            "baseline_mean",
-            "ci_low",
-            "ci_high",
-            "within",
-            "source",
-        ],
+        columns=CALIBRATION_COLUMNS,
     )
 
 
@@ -319,19 +363,23 @@ def _manifest(status: str) -> dict:
     }
 
 
-def write_fake_run(run_dir: Path, status: str = "complete", with_optional_files: bool = True) -> Path:
-    """Write a synthetic run folder into `run_dir` and return it."""
+def write_fake_run(
+    run_dir: Path, status: str = "complete", with_optional_files: bool = True, with_behaviour_measures: bool = True
+) -> Path:
+    """Write a synthetic run folder into `run_dir` and return it; `with_behaviour_measures=False` leaves out the
+    measures added for the behaviour chart, as in a folder written before them."""
     rng = np.random.default_rng(7)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "manifest.json").write_text(json.dumps(_manifest(status), indent=2))
     (run_dir / "scenario.yaml").write_text(f"name: {SCENARIO}\nreplications: {REPLICATIONS}\n")
-    replications = _replication_values(rng)
+    replications = _replication_values(rng, with_behaviour_measures)
     replications.to_parquet(run_dir / "replications.parquet")
-    _summary(replications).to_csv(run_dir / "summary.csv", index=False)
+    summary = _summary(replications)
+    summary.to_csv(run_dir / "summary.csv", index=False)
     _daily(rng).to_parquet(run_dir / "daily.parquet")
     _monthly(rng).to_parquet(run_dir / "monthly.parquet")
     _attribution().to_csv(run_dir / "attribution.csv", index=False)
-    _calibration().to_csv(run_dir / "calibration.csv", index=False)
+    _calibration(summary).to_csv(run_dir / "calibration.csv", index=False)
     _sampled().to_csv(run_dir / "sampled.csv", index=False)
     pd.DataFrame(FLOWS, columns=["source", "target", "per_year"]).to_csv(run_dir / "flows.csv", index=False)
     if with_optional_files:

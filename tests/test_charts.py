@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.image
@@ -10,7 +11,7 @@ import pytest
 
 import fake_run
 from caresim.measures import BCF
-from caresim.outputs import chart_style, charts
+from caresim.outputs import behaviour, chart_style, charts
 from caresim.outputs.flow_diagram import flow_diagram
 from caresim.outputs.run_data import RunData
 from fake_run import write_fake_run
@@ -37,6 +38,7 @@ def test_every_chart_is_written_as_png_svg_and_alt_text(written: list[Path]) -> 
         "mixes_plane",
         "tornado",
         "flow_diagram",
+        "behaviour",
     ]
     for png in written:
         assert png.parent.name == "charts"
@@ -52,7 +54,59 @@ def test_optional_charts_are_left_out_when_their_files_are_missing(tmp_path: Pat
     (folder / "attribution.csv").unlink()
     run = RunData.load(folder)
     names = [path.stem for path in charts.make_all_charts(run)]
-    assert names == ["money", "bcf_metrics", "occupancy_fan", "delays_by_month", "flow_diagram"]
+    assert names == ["money", "bcf_metrics", "occupancy_fan", "delays_by_month", "flow_diagram", "behaviour"]
+
+
+def test_behaviour_chart_draws_each_target_the_scenario_sets_and_no_other(run: RunData) -> None:
+    data = charts.behaviour(run)
+    targets = {measure: target for measure, target, *_ in fake_run.BEHAVIOUR_TARGETS}
+    assert list(data["measure"]) == [m for measures in behaviour.GROUPS.values() for m in measures]
+    assert data.set_index("measure")["target"].dropna().to_dict() == targets
+    reablement = data.set_index("measure").loc["reablement_wait_days"]
+    assert reablement["within"] is False and reablement["mean"] > reablement["high"]
+    alt_text = (run.charts_dir / "behaviour.txt").read_text(encoding="utf-8")
+    assert alt_text.startswith("The baseline meets 4 of 5 targets for how services behave; outside: ")
+    assert "Reablement 4.61 (95% CI 4.52 to 4.7), target 3 (2 to 4), outside" in alt_text
+    assert "Social care 35 (95% CI 34.6 to 35.3);" in alt_text
+    assert len(re.findall(r", target \d", alt_text)) == len(targets)
+    for identifier in ("_percent", "_days", "discharges_"):
+        assert identifier not in alt_text
+
+
+def test_behaviour_chart_marks_the_weekday_and_weekend_levels_the_weekend_share_implies(run: RunData) -> None:
+    data = charts.behaviour(run).set_index("measure")
+    days = data.loc[list(behaviour.WEEKDAY_DISCHARGES)]
+    week = days["mean"].sum()
+    weekend = days.loc[["discharges_saturday", "discharges_sunday"], "implied_target"]
+    weekdays = days.drop(weekend.index)["implied_target"]
+    assert weekend.nunique() == 1 and weekdays.nunique() == 1
+    assert 2 * weekend.iloc[0] == pytest.approx(0.20 * week)
+    assert 5 * weekdays.iloc[0] + 2 * weekend.iloc[0] == pytest.approx(week)
+    assert days["implied_low"].loc["discharges_sunday"] == pytest.approx(0.15 * week / 2)
+    assert days["implied_low"].loc["discharges_monday"] == pytest.approx(0.75 * week / 5)
+    assert days["target"].isna().all()
+    assert "the weekend-share target implies" in (run.charts_dir / "behaviour.txt").read_text(encoding="utf-8")
+
+
+def test_behaviour_chart_of_an_older_run_leaves_out_the_panels_it_cannot_draw(tmp_path: Path) -> None:
+    run = RunData.load(write_fake_run(tmp_path / "run", with_behaviour_measures=False))
+    data = charts.behaviour(run)
+    assert list(dict.fromkeys(data["group"])) == [behaviour.BY_SERVICE, behaviour.BY_AGENCY]
+    assert data["implied_target"].isna().all()
+    alt_text = (run.charts_dir / "behaviour.txt").read_text(encoding="utf-8")
+    assert "by day of the week" not in alt_text and "Mean wait" not in alt_text
+    assert [path.stem for path in charts.make_all_charts(run)][-1] == "behaviour"
+
+
+def test_behaviour_chart_is_left_out_of_a_run_without_any_behaviour_measure(tmp_path: Path) -> None:
+    folder = write_fake_run(tmp_path / "run", with_behaviour_measures=False)
+    summary = pd.read_csv(folder / "summary.csv")
+    kept = ~summary["measure"].isin(behaviour.OCCUPANCY + behaviour.AGENCY_SHARES)
+    summary[kept].to_csv(folder / "summary.csv", index=False)
+    run = RunData.load(folder)
+    assert "behaviour" not in [path.stem for path in charts.make_all_charts(run)]
+    with pytest.raises(ValueError, match="none of the behaviour measures"):
+        charts.behaviour(run)
 
 
 def test_waterfall_plots_each_scheme_alone_the_remainder_and_the_whole_mix(run: RunData) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import fake_run
+from caresim.outputs import behaviour
 from caresim.outputs.report import write_report
 from caresim.outputs.workbook import write_workbook
 from caresim.run_folder import IncompleteRunError
@@ -39,7 +40,7 @@ def test_report_is_one_self_contained_file(report: Path) -> None:
     for forbidden in ("http://", "https://", 'src="//', "<link", "<script", "@import", "url("):
         assert forbidden not in text, forbidden
     sources = re.findall(r'<img src="([^"]+)"', text)
-    assert len(sources) == 8
+    assert len(sources) == 9
     assert all(source.startswith("data:image/png;base64,") for source in sources)
 
 
@@ -69,14 +70,45 @@ def test_assumptions_are_listed_first_and_flagged(report: Path) -> None:
     assert "council rate &lt;estimate&gt; &amp; uplift" in table
 
 
-def test_calibration_and_sampled_tables_highlight_problems(report: Path) -> None:
+def test_calibration_and_sampled_tables_highlight_problems(report: Path, run_dir: Path) -> None:
     text = report.read_text(encoding="utf-8")
     calibration = text[text.index("Calibration: does the baseline") : text.index("Inputs against what the model")]
-    assert calibration.count('<td class="no">No</td>') == 1
-    assert calibration.count('<td class="yes">Yes</td>') == 2
+    within = pd.read_csv(run_dir / "calibration.csv")["within"]
+    assert calibration.count('<td class="no">No</td>') == (~within).sum() == 2
+    assert calibration.count('<td class="yes">Yes</td>') == within.sum()
     assert "±1,500" in calibration and "±5%" in calibration
     sampled = text[text.index("Inputs against what the model") : text.index("Inputs and their sources")]
     assert sampled.count('<tr class="flagged">') == 1
+
+
+def _behaviour_section(report: Path) -> str:
+    text = report.read_text(encoding="utf-8")
+    start = text.index("<h2>The baseline against the real system</h2>")
+    return html.unescape(text[start : text.index("</section>", start)])
+
+
+def test_behaviour_section_sets_each_measure_against_its_target(report: Path, run_dir: Path) -> None:
+    section = _behaviour_section(report)
+    assert "Figure 9. The baseline's services against their targets" in section
+    assert 'alt="The baseline meets 4 of 5 targets for how services behave' in section
+    rows = re.findall(r"<tr(?: class=\"(\w+)\")?><td>([^<]+)</td>(.*?)</tr>", section)
+    assert len(rows) == len(behaviour.behaviour_table(pd.read_csv(run_dir / "summary.csv"), None)) == 26
+    verdicts = {name: re.findall(r">(Inside|Outside|No target)<", cells)[0] for _, name, cells in rows}
+    targets = {measure for measure, *_ in fake_run.BEHAVIOUR_TARGETS}
+    assert {name for name, verdict in verdicts.items() if verdict != "No target"} == {
+        behaviour.reader_label(measure) for measure in targets}
+    outside = [(css, name) for css, name, cells in rows if ">Outside<" in cells]
+    assert outside == [("flagged", behaviour.reader_label("reablement_wait_days"))]
+    nhs = next(cells for _, name, cells in rows if name == "Delayed days attributed to the NHS (share)")
+    assert "±15%" in nhs and "51 to 69" in nhs and "ADASS September 2015" in nhs and "55 (54.8 to 55.3)" in nhs
+    assert "_percent" not in section and "_days<" not in section
+
+
+def test_report_of_an_older_run_keeps_the_behaviour_it_has(tmp_path: Path) -> None:
+    section = _behaviour_section(write_report(write_fake_run(tmp_path / "run", with_behaviour_measures=False)))
+    assert "Acute occupancy" in section and "Delayed days attributed to social care (share)" in section
+    assert "Monday" not in section and "Mean wait" not in section
+    assert "Figure 9." in section
 
 
 def test_report_refuses_a_failed_run(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 import fake_run
-from caresim.measures import REGISTRY
+from caresim.measures import REGISTRY, label_or_name
+from caresim.outputs import behaviour
 from caresim.outputs.sources_doc import write_sources_doc
 from caresim.outputs.validation_doc import write_validation_doc
 from caresim.run_folder import IncompleteRunError
@@ -79,7 +80,7 @@ def test_validation_doc_compares_the_baseline_with_every_target(skc_run: Path, t
     calibration = pd.read_csv(skc_run / "calibration.csv")
     section = text.split("## 1.")[1].split("## 2.")[0]
     for row in calibration.itertuples():
-        assert f"| {REGISTRY[row.measure].label} |" in section
+        assert f"| {label_or_name(row.measure)} |" in section
     assert f"meets {int(calibration['within'].sum())} of {len(calibration)} targets" in section
     assert "**no**" in section and "Outside tolerance: Delayed discharge days" in section
     assert "16,500 to 19,500" in section
@@ -137,6 +138,30 @@ def test_validation_doc_copes_with_a_run_without_schemes_or_population(tmp_path:
     assert "lists no schemes" in text and "cannot be scaled" in text
     assert "the scenario gives no `claimed_cost_per_admission`, so the claim is not read as admissions" in text
     assert f"| Savings a year, pounds | {fake_run.CLAIMED_BENEFIT:,.0f} |" in text
+
+
+def test_validation_doc_sets_the_baseline_s_behaviour_beside_its_targets(skc_run: Path, tmp_path: Path) -> None:
+    out = write_validation_doc(skc_run, tmp_path / "docs" / "validation.md")
+    section = out.read_text(encoding="utf-8").split("### How the baseline's services behave")[1].split("## 2.")[0]
+    assert "(4 of 5 inside)" in section
+    assert re.search(r"^!\[The baseline meets 4 of 5 targets[^\]\n]*\]\(validation-behaviour\.png\)$", section, re.M)
+    assert (out.parent / "validation-behaviour.png").read_bytes() == (skc_run / "charts" / "behaviour.png").read_bytes()
+    table = behaviour.behaviour_table(pd.read_csv(skc_run / "summary.csv"), pd.read_csv(skc_run / "calibration.csv"))
+    lines = {line.split(" | ")[0].removeprefix("| "): line for line in section.splitlines() if line.startswith("| ")}
+    for row in table.itertuples():
+        line = lines[behaviour.reader_label(row.measure)]
+        verdict = "no target" if pd.isna(row.target) else "yes" if row.within else "**no**"
+        assert f"| {verdict} |" in line, line
+    assert lines[behaviour.reader_label("reablement_wait_days")].endswith(
+        "| 3.00 | ±1 | 2.00 to 4.00 | **no** | assumption: local reablement waiting list |")
+
+
+def test_validation_doc_of_an_older_run_lists_the_behaviour_it_has(tmp_path: Path) -> None:
+    run_dir = write_fake_run(tmp_path / "run", with_behaviour_measures=False)
+    text = write_validation_doc(run_dir, tmp_path / "validation.md").read_text(encoding="utf-8")
+    section = text.split("### How the baseline's services behave")[1].split("## 2.")[0]
+    assert "| Acute occupancy | percent |" in section and "(2 of 2 inside)" in section
+    assert "Monday" not in section and "(validation-behaviour.png)" in section
 
 
 def test_validation_doc_refuses_an_incomplete_run(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from caresim.measures import HEADLINE
+from caresim.outputs.behaviour import behaviour_table, reader_label
 from caresim.outputs.chart_style import format_interval, format_money, format_number, format_value, label
 from caresim.outputs.charts import ACTIVITY_SAVINGS, ADMISSIONS, NET_COST, SCHEME_COST, make_all_charts
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
@@ -30,7 +31,9 @@ CHART_HEADINGS = {
     "mixes_plane": "Comparing scheme mixes",
     "tornado": "Which assumptions matter most",
     "flow_diagram": "How patients move through the system",
+    "behaviour": "The baseline's services against their targets",
 }
+BEHAVIOUR_CHART = "behaviour"
 FLAG_ORDER = {"assumption": 0, "unsourced": 1, "calibrated": 2, "target": 3, "public": 4, "seed": 5}
 FLAG_LABELS = {
     "assumption": "Assumption",
@@ -246,9 +249,9 @@ def _headline_table(run: RunData) -> str:
     return _table(headers, rows)
 
 
-def _charts_section(charts: list[Path]) -> str:
+def _charts_section(charts: list[Path], first_number: int = 1) -> str:
     figures = []
-    for number, png in enumerate(charts, start=1):
+    for number, png in enumerate(charts, start=first_number):
         alt_text = png.with_suffix(".txt").read_text(encoding="utf-8").strip()
         encoded = base64.b64encode(png.read_bytes()).decode("ascii")
         heading = CHART_HEADINGS.get(png.stem, label(png.stem))
@@ -288,6 +291,50 @@ def _calibration_table(run: RunData) -> str:
         classes.append("" if within else "flagged")
     headers = ["Measure", "Unit", "Target", "Tolerance", "Accepted range", "Baseline (95% CI)", "Within?", "Source"]
     return _table(headers, rows, classes)
+
+
+def _behaviour_table(run: RunData) -> str:
+    """Each behaviour measure: the baseline with its CI, its target, tolerance and range, inside or not, source."""
+    rows, classes = [], []
+    for row in behaviour_table(run.summary, run.calibration).to_dict("records"):
+        modelled = (f"{format_value(row['mean'], row['unit'])} ({format_value(row['ci_low'], row['unit'])} to "
+                    f"{format_value(row['ci_high'], row['unit'])})")
+        targeted = math.isfinite(row["target"])
+        verdict = ("yes", "Inside") if row["within"] else ("no", "Outside")
+        rows.append(
+            [
+                ("", _text(reader_label(row["measure"]))),
+                ("", _text(row["unit"])),
+                ("number", _text(modelled)),
+                ("number", _text(format_number(row["target"]) if targeted else "–")),
+                ("number", _text(_tolerance(row["tolerance_kind"], row["tolerance"]) if targeted else "")),
+                ("number", _text(f"{format_number(row['low'])} to {format_number(row['high'])}" if targeted else "")),
+                verdict if targeted else ("", "No target"),
+                ("", _text(row["source"])),
+            ]
+        )
+        classes.append("flagged" if targeted and not row["within"] else "")
+    headers = ["Measure", "Unit", "Baseline (95% CI)", "Target", "Tolerance", "Accepted range", "Inside?", "Source"]
+    return _table(headers, rows, classes)
+
+
+def _behaviour_section(run: RunData, chart: Path | None, figure_number: int) -> str:
+    """The baseline against the real system: the behaviour chart and its table; empty for a run without them."""
+    table = behaviour_table(run.summary, run.calibration)
+    if table.empty:
+        return ""
+    targeted = table[table["target"].notna()]
+    inside = int(targeted["within"].astype(bool).sum())
+    note = (
+        "How the do-nothing baseline's services behave, not only their annual totals: acute discharges by day of "
+        "the week, occupancy and waits by service, and delayed days by reason and by agency, each against the "
+        f"scenario's calibration target where it sets one. {inside} of {len(targeted)} "
+        f"{'target' if len(targeted) == 1 else 'targets'} are met. A measure without a target is shown for the "
+        "reader to judge against local knowledge."
+    )
+    figure = _charts_section([chart], figure_number) if chart else ""
+    return (f'<section><h2>The baseline against the real system</h2><p class="note">{_text(note)}</p>'
+            f"{figure}{_behaviour_table(run)}</section>")
 
 
 def _sampled_table(run: RunData) -> str:
@@ -343,6 +390,8 @@ def render_report(run: RunData, charts: list[Path]) -> str:
         "They are listed first and shaded, with any input that has no source. Results that depend on them "
         "should be read as 'if this is right'."
     )
+    behaviour = next((png for png in charts if png.stem == BEHAVIOUR_CHART), None)
+    charts = [png for png in charts if png.stem != BEHAVIOUR_CHART]
     sections = [
         f'<section class="first"><h1>{_text(title)}</h1>'
         + (f'<p class="subtitle">{_text(subtitle)}</p>' if subtitle else "")
@@ -353,6 +402,7 @@ def render_report(run: RunData, charts: list[Path]) -> str:
         "changes are reductions, except savings, which are baseline minus mix. 'Clear of chance' means the 95% "
         "confidence interval of the change excludes no change. Every measure is in summary.xlsx.</p></section>",
         f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
+        _behaviour_section(run, behaviour, len(charts) + 1),
         "<section><h2>Calibration: does the baseline look like the real system?</h2>"
         f"{_calibration_table(run)}"
         "<h2>Inputs against what the model sampled</h2>"
