@@ -400,7 +400,7 @@ def calibrate(
 
     result = fit(scenario_file, replications, iterations, _executor(serial))
     for path, value in result.changed.items():
-        console.print(f"  {'.'.join(path)} = {value:.4g}")
+        console.print(f"  {'.'.join(map(str, path))} = {value:.4g}")
     if in_place:
         for file in write_in_place(result):
             console.print(f"Updated {file}")

@@ -38,21 +38,22 @@ class Calibration:
     history: pd.DataFrame
 
 
-def _split(path: str) -> tuple[str, ...]:
-    return tuple(path.split("."))
+def _split(path: str) -> tuple[str | int, ...]:
+    """A dotted parameter path; a whole-number part indexes a list (``discharge.profile.weekday.5``)."""
+    return tuple(int(part) if part.isdigit() else part for part in path.split("."))
 
 
-def _lookup(data: dict, path: tuple[str, ...]) -> Any:
+def _lookup(data: Any, path: tuple[str | int, ...]) -> Any:
     for part in path:
         data = data[part]
     return data
 
 
-def _get(data: dict, path: tuple[str, ...]) -> float:
+def _get(data: Any, path: tuple[str | int, ...]) -> float:
     return float(_lookup(data, path))
 
 
-def _set(data: dict, path: tuple[str, ...], value: float) -> None:
+def _set(data: Any, path: tuple[str | int, ...], value: float) -> None:
     for part in path[:-1]:
         data = data[part]
     data[path[-1]] = value
