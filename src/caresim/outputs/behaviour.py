@@ -1,16 +1,35 @@
 """The baseline's behaviour against the real system: discharges by weekday, occupancy and waits by service,
 delayed days by reason and by agency, each beside its calibration target where the scenario gives one.
 
-The chart (`charts.behaviour`), the report and the validation document all read `behaviour_table`."""
+The chart (`behaviour`, below), the report and the validation document all read `behaviour_table`."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from caresim.measures import AGENCIES, AGENCY_LABELS, OCCUPANCY_GROUPS, REGISTRY
-from caresim.outputs.chart_style import label
+from caresim.outputs.chart_style import (
+    BASELINE_COLOUR,
+    BLACK,
+    CONFIDENCE_NOTE,
+    GREY,
+    VERMILLION,
+    bar_labels,
+    format_number,
+    label,
+    new_figure,
+    save_chart,
+    styled,
+    wrap,
+)
+from caresim.outputs.run_data import RunData
 from caresim.scenario.fields import DELAY_REASONS
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -108,3 +127,176 @@ def weekend_levels(table: pd.DataFrame) -> dict[str, tuple[float, float, float]]
         "weekend": (weekend_day * target, weekend_day * low, weekend_day * high),
         "weekday": (weekday * (1 - target), weekday * (1 - high), weekday * (1 - low)),
     }
+
+
+TARGET_ALPHA = 0.18
+BEHAVIOUR_AXES = {  # group → panel heading and axis label
+    BY_WEEKDAY: ("Acute discharges by day of the week", "Discharges a year on that day"),
+    BY_SERVICE: ("Occupancy by service", "Share of capacity in use (%)"),
+    WAIT_BY_SERVICE: ("Mean wait by service", "Days waited for a place (mean)"),
+    BY_REASON: ("Delayed days by reason", "Share of all delayed days (%)"),
+    BY_AGENCY: ("Delayed days by agency", "Share of all delayed days (%)"),
+}
+
+
+
+def _target_text(row: pd.Series) -> str:
+    """'target 88.5 (85 to 92), inside' or '' where the measure has no target."""
+    if not math.isfinite(row["target"]):
+        return ""
+    where = "inside" if row["within"] else "outside"
+    accepted = f"{format_number(row['low'])} to {format_number(row['high'])}"
+    return f"target {format_number(row['target'])} ({accepted}), {where}"
+
+
+def _behaviour_rows(table: pd.DataFrame) -> list[list[str]]:
+    """The panels to draw, row by row: the weekday discharges (all seven days needed), then occupancy and waits,
+    then delays by reason and by agency; a panel whose measures the run lacks is left out."""
+    present = set(table["group"])
+    weekdays = [BY_WEEKDAY] if set(WEEKDAY_DISCHARGES) <= set(table["measure"]) else []
+    rows = [weekdays, [g for g in (BY_SERVICE, WAIT_BY_SERVICE) if g in present],
+            [g for g in (BY_REASON, BY_AGENCY) if g in present]]
+    return [row for row in rows if row]
+
+
+def _target_band(axes: Axes, row: pd.Series, position: float, across: str, half: float = 0.42) -> None:
+    """A target's tolerance band and its dashed line over one bar, vertical bars (across='x') or horizontal."""
+    span = [position - half, position + half]
+    if across == "x":
+        axes.fill_between(span, row["low"], row["high"], color=VERMILLION, alpha=TARGET_ALPHA, linewidth=0)
+        axes.plot(span, [row["target"]] * 2, color=VERMILLION, linestyle="--", linewidth=1.6)
+    else:
+        axes.fill_betweenx(span, row["low"], row["high"], color=VERMILLION, alpha=TARGET_ALPHA, linewidth=0)
+        axes.plot([row["target"]] * 2, span, color=VERMILLION, linestyle="--", linewidth=1.6)
+
+
+def _weekday_panel(axes: Axes, rows: pd.DataFrame, levels: dict[str, tuple[float, float, float]] | None) -> None:
+    days = rows[rows["measure"].isin(WEEKDAY_DISCHARGES)]
+    positions = np.arange(len(days))
+    axes.bar(positions, days["mean"], color=BASELINE_COLOUR, width=0.62)
+    errors = [days["mean"] - days["ci_low"], days["ci_high"] - days["mean"]]
+    axes.errorbar(positions, days["mean"], yerr=errors, fmt="none", ecolor=BLACK, elinewidth=0.9, capsize=3)
+    bar_labels(axes, positions, days["ci_high"], [format_number(v) for v in days["mean"]])
+    for position, (_, row) in zip(positions, days.iterrows(), strict=True):
+        if math.isfinite(row["target"]):
+            _target_band(axes, row, float(position), "x")
+    weekend_start = len(WEEKDAYS) - len(WEEKEND)
+    if levels:
+        for part, (start, end) in (("weekday", (-0.45, weekend_start - 0.55)),
+                                   ("weekend", (weekend_start - 0.45, len(WEEKDAYS) - 0.55))):
+            target, low, high = levels[part]
+            axes.fill_between([start, end], low, high, color=VERMILLION, alpha=TARGET_ALPHA, linewidth=0)
+            axes.plot([start, end], [target] * 2, color=VERMILLION, linestyle="--", linewidth=1.6)
+        axes.annotate("Level the weekend-share\ntarget implies", ((weekend_start + len(WEEKDAYS) - 1) / 2,
+                      levels["weekend"][2]), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                      fontsize=7, color=BLACK)
+    axes.axvline(weekend_start - 0.5, color=GREY, linewidth=0.8, linestyle=":")
+    axes.set_xticks(positions, list(days["part"]))
+    tops = [days["ci_high"].max(), *(level[2] for level in (levels or {}).values())]
+    axes.set_ylim(0, max(tops) * 1.18)
+
+
+def _share_panel(axes: Axes, rows: pd.DataFrame) -> None:
+    """Horizontal bars, first measure at the top, with a value label beyond each whisker or target band."""
+    positions = np.arange(len(rows))[::-1]
+    axes.grid(axis="y", visible=False)
+    axes.grid(axis="x")
+    axes.set_ylim(-0.6, len(rows) - 0.4)
+    axes.barh(positions, rows["mean"], color=BASELINE_COLOUR, height=0.5)
+    errors = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
+    axes.errorbar(rows["mean"], positions, xerr=errors, fmt="none", ecolor=BLACK, elinewidth=0.9, capsize=2.5)
+    ends = []
+    for position, (_, row) in zip(positions, rows.iterrows(), strict=True):
+        end = row["ci_high"]
+        if math.isfinite(row["target"]):
+            _target_band(axes, row, float(position), "y")
+            end = max(end, row["high"])
+        ends.append(end)
+        axes.annotate(format_number(row["mean"]), (end, position), xytext=(3, 0), textcoords="offset points",
+                      va="center", fontsize=7)
+    tick_labels = [row["part"] + ("\n(outside target)" if row["within"] is False else "") for _, row in rows.iterrows()]
+    axes.set_yticks(positions, tick_labels)
+    axes.set_xlim(0, max(ends) * 1.2)
+
+
+@styled
+def behaviour(run: RunData) -> pd.DataFrame:
+    """The baseline against the real system: discharges by weekday, occupancy and waits by service, delayed days
+    by reason and agency, each against its calibration target where the scenario sets one."""
+    table = behaviour_table(run.summary, run.calibration)
+    layout = _behaviour_rows(table)
+    if not layout:
+        raise ValueError(f"{run.run_dir} reports none of the behaviour measures (an older run folder)")
+    drawn = [group for row in layout for group in row]
+    data = table[table["group"].isin(drawn)].reset_index(drop=True)
+    levels = weekend_levels(data) if BY_WEEKDAY in drawn else None
+    for index, part in enumerate(("target", "low", "high")):
+        data[f"implied_{part}"] = [
+            levels["weekend" if measure.removeprefix("discharges_") in WEEKEND else "weekday"][index]
+            if levels and measure in WEEKDAY_DISCHARGES else math.nan
+            for measure in data["measure"]
+        ]
+
+    heights = [2.5 if row == [BY_WEEKDAY] else 0.42 * max(len(data[data["group"] == g]) for g in row) + 0.9
+               for row in layout]
+    figure = new_figure(sum(heights) + 0.9)
+    for subfigure, row in zip(figure.subfigures(len(layout), 1, height_ratios=heights, squeeze=False)[:, 0], layout,
+                              strict=True):
+        sizes = [len(data[data["group"] == group]) for group in row]
+        shortest, longest = min(sizes), max(sizes)
+        grid = subfigure.add_gridspec(2, len(row), height_ratios=[shortest, longest - shortest + 0.001])
+        for column, (group, size) in enumerate(zip(row, sizes, strict=True)):
+            axes = subfigure.add_subplot(grid[:, column] if size == longest else grid[0, column])  # same bar thickness
+            rows = data[data["group"] == group]
+            heading, axis_label = BEHAVIOUR_AXES[group]
+            if group == BY_WEEKDAY:
+                _weekday_panel(axes, rows, levels)
+                axes.set_ylabel(axis_label)
+                share = rows[rows["measure"] == WEEKEND_SHARE]
+                if not share.empty:
+                    heading += f": {format_number(share['mean'].iloc[0])}% at weekends"
+                    if levels:
+                        heading += f" against a target of {format_number(share['target'].iloc[0])}%"
+            else:
+                _share_panel(axes, rows)
+                axes.set_xlabel(axis_label)
+            axes.set_title(wrap(heading, 44 if len(row) > 1 else 90), loc="left")
+    targeted = data[data["target"].notna()]
+    handles: list[Artist] = [Patch(color=BASELINE_COLOUR, label="Baseline: mean, whiskers 95% CI")]
+    if len(targeted):
+        handles += [Line2D([], [], color=VERMILLION, linestyle="--", label="Target"),
+                    Patch(color=VERMILLION, alpha=TARGET_ALPHA, label="Accepted range around the target")]
+    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+
+    outside = targeted[~targeted["within"].astype(bool)]
+    if len(targeted):
+        title = f"The baseline meets {len(targeted) - len(outside)} of {len(targeted)} targets for how services behave"
+        if len(outside):
+            title += "; outside: " + ", ".join(reader_label(m).lower() for m in outside["measure"])
+    else:
+        title = "How the baseline's services behave (the scenario sets no targets for these measures)"
+    described = []
+    for group in drawn:
+        rows = data[data["group"] == group]
+        parts = "; ".join(
+            f"{row['part']} {format_number(row['mean'])} (95% CI {format_number(row['ci_low'])} to "
+            f"{format_number(row['ci_high'])})" + (f", {_target_text(row)}" if _target_text(row) else "")
+            for _, row in rows.iterrows()
+        )
+        described.append(f"{BEHAVIOUR_AXES[group][0]}, {BEHAVIOUR_AXES[group][1].lower()}: {parts}")
+    if levels:
+        described.append(
+            "The dashed lines over the weekday and weekend bars are the discharges a year on each day that the "
+            f"weekend-share target implies: {format_number(levels['weekday'][0])} on each weekday and "
+            f"{format_number(levels['weekend'][0])} on each weekend day"
+        )
+    alt_text = "Bar charts of the do-nothing baseline against the scenario's targets. " + ". ".join(described) + "."
+    note = (f"{CONFIDENCE_NOTE.replace('paired ', '')} Targets and accepted ranges from the scenario's calibration "
+            "targets (calibration.csv), drawn only where the scenario sets one.")
+    save_chart(figure, run, "behaviour", title, alt_text, note)
+    return data
+
+
+def shows_behaviour(run: RunData) -> bool:
+    """True when the run reports the measures of at least one panel of the behaviour chart."""
+    return bool(_behaviour_rows(behaviour_table(run.summary, run.calibration)))

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from cycler import cycler
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 
@@ -180,3 +182,23 @@ def save_chart(figure: SubFigure, run: RunData, name: str, title: str, alt_text:
     root.savefig(png, dpi=300, facecolor="white")
     root.savefig(png.with_suffix(".svg"), facecolor="white", metadata={"Date": None})
     png.with_suffix(".txt").write_text(f"{title}. {alt_text}\n", encoding="utf-8")
+
+
+def assumption_note(run: RunData) -> str:
+    count = run.assumption_count
+    return f"{count} model inputs are assumptions rather than evidence (listed in the report)." if count else ""
+
+
+def bar_labels(axes: Axes, positions: np.ndarray, values: pd.Series, texts: list[str]) -> None:
+    """Value labels just above each bar (or its whisker), on white so lines do not strike through them."""
+    for position, value, text in zip(positions, values, texts, strict=True):
+        axes.annotate(
+            text,
+            (position, value),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
+        )

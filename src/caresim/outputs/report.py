@@ -1,7 +1,9 @@
 """The self-contained HTML report of a finished run, written for Health and Wellbeing Board papers.
 
 One file: images embedded as base64 PNG, CSS inline, no scripts and no external references;
-printable to A4 with a page break between sections.
+printable to A4 with a page break between sections. About 430 lines, one function per section of the
+report in reading order; the next change (a Jinja2 template, so analysts can restyle it) will move the
+markup out of Python and shrink it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from caresim.measures import HEADLINE
 from caresim.outputs.behaviour import behaviour_table, reader_label
 from caresim.outputs.chart_style import format_interval, format_money, format_number, format_value, label
-from caresim.outputs.charts import ACTIVITY_SAVINGS, ADMISSIONS, NET_COST, SCHEME_COST, make_all_charts
+from caresim.outputs.charts import ADMISSIONS, make_all_charts
+from caresim.outputs.decision_charts import ACTIVITY_SAVINGS, NET_COST, SCHEME_COST
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 
 BED_DAYS = "acute_bed_days"

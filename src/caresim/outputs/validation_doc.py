@@ -1,6 +1,7 @@
 """A validation document for a finished run: the baseline against its calibration targets, the scheme
 effects against their evidence, and the modelled mix against the plan's claims and against what the
-Better Care Fund achieved nationally in 2015/16."""
+Better Care Fund achieved nationally in 2015/16. About 440 lines: one function per section of the
+document, in reading order, each reading only the run folder."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ import pandas as pd
 import yaml
 
 from caresim.measures import label_or_name, reduction
-from caresim.outputs import charts
-from caresim.outputs.behaviour import behaviour_table, reader_label
+from caresim.outputs.behaviour import behaviour, behaviour_table, reader_label, shows_behaviour
 from caresim.outputs.chart_style import chart_path
 from caresim.outputs.run_data import RunData
 from caresim.run_folder import read_complete_run
@@ -418,9 +418,9 @@ def _copy_behaviour_chart(run_dir: Path, out_path: Path) -> str | None:
     """Draw the run's behaviour chart and copy its PNG beside the document (a run folder is not kept with the
     docs); its file name, or None for a run without the behaviour measures."""
     run = RunData.load(run_dir)
-    if not charts.shows_behaviour(run):
+    if not shows_behaviour(run):
         return None
-    charts.behaviour(run)
+    behaviour(run)
     name = f"{out_path.stem}-behaviour.png"
     shutil.copyfile(chart_path(run, "behaviour"), out_path.parent / name)
     return name

@@ -1,0 +1,236 @@
+"""Charts for the decision: what the mix costs and saves by payer, mixes side by side, and which inputs
+swing the answer most."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from caresim.outputs.chart_style import (
+    BLACK,
+    BLUE,
+    BLUISH_GREEN,
+    CONFIDENCE_NOTE,
+    GREY,
+    MIX_COLOUR,
+    ORANGE,
+    SKY_BLUE,
+    VERMILLION,
+    assumption_note,
+    bar_labels,
+    format_interval,
+    format_money,
+    format_number,
+    label,
+    new_figure,
+    save_chart,
+    styled,
+    wrap,
+)
+from caresim.outputs.run_data import DIFFERENCE, RunData
+
+COST_NHS = "cost_nhs"
+COST_COUNCIL = "cost_council"
+SCHEME_COST = "scheme_cost"
+NET_COST = "net_cost"
+ACTIVITY_SAVINGS = "activity_savings"
+
+
+def money(run: RunData) -> pd.DataFrame:
+    """Scheme cost against modelled savings by payer, the net cost and the plan's claimed benefit."""
+    items = [
+        ("Scheme cost", "cost", run.estimate(run.mix_name, SCHEME_COST)),
+        ("Saving to the NHS", "saving", run.estimate(DIFFERENCE, COST_NHS).reduction()),
+        ("Saving to the council", "saving", run.estimate(DIFFERENCE, COST_COUNCIL).reduction()),
+        ("Total modelled saving", "saving", run.estimate(DIFFERENCE, ACTIVITY_SAVINGS)),
+        ("Net cost", "net", run.estimate(DIFFERENCE, NET_COST)),
+    ]
+    data = pd.DataFrame(
+        [
+            {"item": item, "kind": kind, "mean": e.mean, "ci_low": e.ci_low, "ci_high": e.ci_high, "unit": e.unit}
+            for item, kind, e in items
+        ]
+    )
+    claimed = run.manifest.get("claimed_benefit_per_year") or None
+    if claimed is not None:
+        claim_row = {"item": "Plan's claimed benefit", "kind": "claim", "mean": float(claimed)}
+        data = pd.concat([data, pd.DataFrame([claim_row | {"unit": data["unit"].iloc[0]}])], ignore_index=True)
+
+    figure = new_figure(4.3)
+    axes = figure.add_subplot()
+    modelled = data[data["kind"] != "claim"]
+    positions = np.arange(len(modelled))
+    colours = [VERMILLION, BLUISH_GREEN, SKY_BLUE, BLUE, GREY]
+    axes.bar(positions, modelled["mean"] / 1e6, color=colours, width=0.62)
+    errors = [(modelled["mean"] - modelled["ci_low"]) / 1e6, (modelled["ci_high"] - modelled["mean"]) / 1e6]
+    axes.errorbar(positions, modelled["mean"] / 1e6, yerr=errors, fmt="none", ecolor=BLACK, elinewidth=0.9, capsize=3)
+    tops = np.maximum(modelled["ci_high"], modelled["mean"]) / 1e6
+    bar_labels(axes, positions, tops, [format_money(v) for v in modelled["mean"]])
+    axes.axhline(0, color=BLACK, linewidth=0.8)
+    axes.set_xticks(positions, [wrap(item, 13) for item in modelled["item"]])
+    axes.set_ylabel("£ million per year")
+    axes.set_xlabel("Money flow (savings = baseline cost minus scheme-mix cost)")
+
+    saving, cost, net = items[3][2], items[0][2], items[4][2]
+    cover = 100 * saving.mean / cost.mean if cost.mean else math.nan
+    title = (
+        f"Modelled savings of {format_money(saving.mean)} a year ({format_interval(saving)}) "
+        f"offset {cover:.0f}% of the {format_money(cost.mean)} scheme cost"
+    )
+    alt_text = "Bar chart in pounds per year. " + "; ".join(
+        f"{row.item}: {format_money(row.mean)} (95% CI {format_money(row.ci_low)} to {format_money(row.ci_high)})"
+        for row in modelled.itertuples()
+    )
+    if claimed is not None:
+        axes.axhline(
+            float(claimed) / 1e6,
+            color=VERMILLION,
+            linestyle="--",
+            linewidth=1.2,
+            label=f"Plan's claimed benefit: {format_money(float(claimed))} a year (a claim, not modelled)",
+        )
+        axes.legend(loc="upper right")
+        title += f"; the plan claims {format_money(float(claimed))}"
+        alt_text += f"; dashed line: the plan's claimed benefit of {format_money(float(claimed))} a year"
+    top = max(tops.max(), 0 if claimed is None else float(claimed) / 1e6)
+    axes.set_ylim(min(0, (modelled["ci_low"].min() / 1e6) * 1.15), top * 1.3)
+    note = f"{CONFIDENCE_NOTE} Net cost = scheme cost minus NHS and council savings ({format_money(net.mean)})."
+    save_chart(figure, run, "money", title, alt_text + ".", f"{note} {assumption_note(run)}")
+    return data
+
+
+@styled
+def mixes_plane(run: RunData) -> pd.DataFrame:
+    """Cost-effectiveness plane of the compared mixes (comparison.csv), CIs in both directions."""
+    if run.comparison is None:
+        raise ValueError(f"{run.run_dir} has no comparison.csv")
+    wide = run.comparison.pivot(index="mix", columns="measure", values=["mean", "ci_low", "ci_high"])
+    data = pd.DataFrame(
+        {
+            "mix": wide.index,
+            "title": [run.title_of(mix) for mix in wide.index],
+            "admissions_avoided": wide[("mean", "emergency_admissions_avoided")].to_numpy(),
+            "admissions_ci_low": wide[("ci_low", "emergency_admissions_avoided")].to_numpy(),
+            "admissions_ci_high": wide[("ci_high", "emergency_admissions_avoided")].to_numpy(),
+            "net_cost": wide[("mean", NET_COST)].to_numpy(),
+            "net_cost_ci_low": wide[("ci_low", NET_COST)].to_numpy(),
+            "net_cost_ci_high": wide[("ci_high", NET_COST)].to_numpy(),
+        }
+    )
+
+    figure = new_figure(4.6)
+    axes = figure.add_subplot()
+    axes.grid(axis="x")
+    for row in data.itertuples():
+        colour = MIX_COLOUR if row.mix == run.mix_name else ORANGE
+        axes.errorbar(
+            row.admissions_avoided,
+            row.net_cost / 1e6,
+            xerr=[[row.admissions_avoided - row.admissions_ci_low], [row.admissions_ci_high - row.admissions_avoided]],
+            yerr=[[(row.net_cost - row.net_cost_ci_low) / 1e6], [(row.net_cost_ci_high - row.net_cost) / 1e6]],
+            fmt="o",
+            color=colour,
+            ecolor=colour,
+            elinewidth=1,
+            capsize=3,
+            markersize=6,
+        )
+        axes.annotate(
+            wrap(row.title, 30),
+            (row.admissions_avoided, row.net_cost / 1e6),
+            xytext=(6, 5),
+            textcoords="offset points",
+            fontsize=7.5,
+        )
+    axes.axhline(0, color=BLACK, linewidth=0.8)
+    axes.axvline(0, color=BLACK, linewidth=0.8)
+    axes.annotate(
+        "Below this line the mix saves money",
+        (0.01, 0),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, -10),
+        textcoords="offset points",
+        fontsize=7,
+        color="#444444",
+    )
+    axes.set_xlabel("Emergency admissions avoided per year")
+    axes.set_ylabel("Net cost (£ million per year)")
+    most = data.sort_values("admissions_avoided").iloc[-1]
+    cheapest = data.sort_values("net_cost").iloc[0]
+    if most["mix"] == cheapest["mix"]:
+        title = (
+            f"{most['title']} avoids the most admissions ({format_number(most['admissions_avoided'])} a year) "
+            f"at the lowest net cost ({format_money(most['net_cost'])} a year)"
+        )
+    else:
+        title = (
+            f"{most['title']} avoids the most admissions ({format_number(most['admissions_avoided'])} a year); "
+            f"{cheapest['title']} has the lowest net cost ({format_money(cheapest['net_cost'])} a year)"
+        )
+    alt_text = "Scatter plot of net cost against admissions avoided per year, one point per scheme mix. " + "; ".join(
+        f"{row.title}: {format_number(row.admissions_avoided)} admissions avoided "
+        f"(95% CI {format_number(row.admissions_ci_low)} to {format_number(row.admissions_ci_high)}), net cost "
+        f"{format_money(row.net_cost)} (95% CI {format_money(row.net_cost_ci_low)} to "
+        f"{format_money(row.net_cost_ci_high)})"
+        for row in data.itertuples()
+    )
+    note = f"Points are means; whiskers are 95% confidence intervals in both directions. {assumption_note(run)}"
+    save_chart(figure, run, "mixes_plane", title, alt_text + ".", note)
+    return data
+
+
+@styled
+def tornado(run: RunData) -> pd.DataFrame:
+    """Which scheme assumptions move the headline most (sensitivity.csv)."""
+    if run.sensitivity is None:
+        raise ValueError(f"{run.run_dir} has no sensitivity.csv")
+    data = run.sensitivity.copy()
+    data["swing"] = (data["headline_high"] - data["headline_low"]).abs()
+    data = data.sort_values("swing").reset_index(drop=True)
+    measure = str(data["headline_measure"].iloc[0])
+    central = run.estimate(DIFFERENCE, measure)
+    data["central"] = central.mean
+    assumed = {
+        parameter["path"]
+        for parameter in run.manifest.get("parameters_with_sources", [])
+        if parameter.get("flag") == "assumption"
+    }
+
+    figure = new_figure(1.4 + 0.42 * len(data))
+    axes = figure.add_subplot()
+    axes.grid(axis="x")
+    axes.grid(axis="y", visible=False)
+    positions = np.arange(len(data))
+    for end, colour in (("low", SKY_BLUE), ("high", BLUE)):
+        axes.barh(positions, data[f"headline_{end}"] - central.mean, left=central.mean, color=colour, height=0.6,
+                  label=f"Input at its {end} value")
+    axes.axvline(central.mean, color=BLACK, linewidth=0.9)
+    tick_labels = [
+        wrap(label(row.parameter), 34)
+        + f"\n({format_number(row.low_value)} to {format_number(row.high_value)}"
+        + ("; an assumption)" if row.parameter in assumed else ")")
+        for row in data.itertuples()
+    ]
+    axes.set_yticks(positions, tick_labels, fontsize=7)
+    axes.set_xlabel(f"{label(measure)} ({central.unit})")
+    axes.set_ylabel("Input varied (low to high value)")
+    axes.legend(loc="lower right", bbox_to_anchor=(1, 1), ncols=2)
+    top = data.iloc[-1]
+    title = (
+        f"The result is most sensitive to '{label(top['parameter']).lower()}': the change in "
+        f"{label(measure).lower()} ranges from {format_number(top['headline_low'])} "
+        f"to {format_number(top['headline_high'])} a year (central {format_number(central.mean)})"
+    )
+    alt_text = "Tornado chart, largest swing first. " + "; ".join(
+        f"{label(row.parameter)} from {format_number(row.low_value)} to {format_number(row.high_value)}: "
+        f"{format_number(row.headline_low)} to {format_number(row.headline_high)}"
+        + (" (an assumption)" if row.parameter in assumed else "")
+        for row in data[::-1].itertuples()
+    )
+    note = "Each bar varies one input, others held at their central values."
+    save_chart(figure, run, "tornado", title, alt_text + ".", note)
+    return data
+
+
