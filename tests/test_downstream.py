@@ -168,3 +168,16 @@ def test_downstream_measures_in_a_real_short_run(scarce):
         m["care_home_occupancy_end_percent"] - m["care_home_occupancy_start_percent"])
     assert 0 <= m["care_home_deaths_in_hospital_percent"] <= 100
     assert not any(math.isnan(m[f"{group}_wait_days"]) for group in WAITS)
+
+
+def test_more_downstream_capacity_means_fewer_delayed_days(skc):
+    """SKC's calibrated intermediate-care beds and reablement places bind: ten more of each, on the same
+    patients and draws, cut delayed days in every replication."""
+    tight = shortened(skc, days=120, warm_up_days=28)
+    ic, reablement = tight.services.intermediate_care_beds.capacity, tight.services.reablement.capacity
+    roomier = with_changes(tight, ("services.intermediate_care_beds.capacity", ic + 10),
+                           ("services.reablement.capacity", reablement + 10))
+    for replication in (0, 1):
+        before, after = baseline(tight, replication), baseline(roomier, replication)
+        assert after.measures["delayed_days"] < 0.8 * before.measures["delayed_days"], replication
+        assert after.measures["intermediate_care_wait_days"] < before.measures["intermediate_care_wait_days"]
