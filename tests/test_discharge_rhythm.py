@@ -179,9 +179,11 @@ def test_no_assessment_starts_at_weekends_when_there_is_no_weekend_capacity(shor
 
 
 def test_ample_assessment_capacity_leaves_only_the_assessment_itself(short_skc: Scenario):
+    tight = changed(short_skc, "discharge.assessments_per_weekday", 4)
+    tight = changed(tight, "discharge.assessments_per_weekend_day", 1)
     ample = changed(short_skc, "discharge.assessments_per_weekday", 1000)
     ample = changed(ample, "discharge.assessments_per_weekend_day", 1000)
-    queued, _, _ = run(short_skc)
+    queued, _, _ = run(tight)
     prompt, _, _ = run(ample)
     assert queued["assessment_wait_days"] > 0.1
     assert prompt["assessment_wait_days"] == 0
