@@ -72,6 +72,7 @@ def test_input_against_sampled_is_recorded_and_not_flagged(skc_run):
     assert not sampled["flag"].any(), sampled[sampled["flag"]]
 
 
+@pytest.mark.slow
 def test_compare_ranks_mixes_against_one_baseline(tmp_path):
     files = [short_file(tmp_path, base, base.removesuffix(".yaml"))
              for base in ("skc_2015.yaml", "skc_2015_high.yaml", "skc_2014_mix.yaml")]
@@ -134,6 +135,7 @@ def test_replications_needed_shrinks_with_looser_precision():
     assert replications_needed(values, 0.01) > replications_needed(values, 0.05) >= 2
 
 
+@pytest.mark.slow
 def test_replications_and_warmup_print_the_tables_their_workflows_compute(tmp_path):
     scenario = short_file(tmp_path, "skc_2015.yaml", "skc_short")
     table = replications_precision(load_scenario(scenario), 3, 0.1, ["emergency_admissions", "delayed_days_saved"],

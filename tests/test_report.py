@@ -104,6 +104,7 @@ def test_behaviour_section_sets_each_measure_against_its_target(report: Path, ru
     assert "_percent" not in section and "_days<" not in section
 
 
+@pytest.mark.slow
 def test_report_of_an_older_run_keeps_the_behaviour_it_has(tmp_path: Path) -> None:
     section = _behaviour_section(write_report(write_fake_run(tmp_path / "run", with_behaviour_measures=False)))
     assert "Acute occupancy" in section and "Delayed days attributed to social care (share)" in section

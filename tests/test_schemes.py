@@ -142,6 +142,7 @@ def test_effect_sizes_drawn_once_per_replication_and_collapse_to_the_point(short
     assert sizes == {0.77}
 
 
+@pytest.mark.slow
 def test_attribution_parts_and_remainder_add_up_in_every_replication(short):
     plan = make_plan(short, 2, attribution=True)
     results = [run_replication(plan, r) for r in range(2)]

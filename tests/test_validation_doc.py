@@ -54,12 +54,11 @@ def test_sources_doc_lists_a_number_without_a_comment(tmp_path: Path) -> None:
 # --- the validation document ---------------------------------------------------------------
 
 
-@pytest.fixture()
-def skc_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(scope="module")
+def skc_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic run folder, holding the SKC scenario as run, naming skc_2015.yaml as its file and
     recording its sources as a real run does."""
-    monkeypatch.chdir(ROOT)
-    run_dir = write_fake_run(tmp_path / "run")
+    run_dir = write_fake_run(tmp_path_factory.mktemp("skc") / "run")
     scenario = load_scenario(SKC)
     (run_dir / "scenario.yaml").write_text(
         yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
@@ -70,13 +69,19 @@ def skc_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return run_dir
 
 
+@pytest.fixture(scope="module")
+def skc_doc(skc_run: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The validation document of the synthetic SKC run, written once for the tests that only read it."""
+    return write_validation_doc(skc_run, tmp_path_factory.mktemp("doc") / "validation.md").read_text(encoding="utf-8")
+
+
 def summary_value(run_dir: Path, world: str, measure: str) -> float:
     summary = pd.read_csv(run_dir / "summary.csv")
     return float(summary[(summary["world"] == world) & (summary["measure"] == measure)]["mean"].iloc[0])
 
 
-def test_validation_doc_compares_the_baseline_with_every_target(skc_run: Path, tmp_path: Path) -> None:
-    text = write_validation_doc(skc_run, tmp_path / "validation.md").read_text(encoding="utf-8")
+def test_validation_doc_compares_the_baseline_with_every_target(skc_run: Path, skc_doc: str) -> None:
+    text = skc_doc
     calibration = pd.read_csv(skc_run / "calibration.csv")
     section = text.split("## 1.")[1].split("## 2.")[0]
     for row in calibration.itertuples():
@@ -86,8 +91,8 @@ def test_validation_doc_compares_the_baseline_with_every_target(skc_run: Path, t
     assert "16,500 to 19,500" in section
 
 
-def test_validation_doc_sets_each_effect_beside_its_evidence(skc_run: Path, tmp_path: Path) -> None:
-    text = write_validation_doc(skc_run, tmp_path / "validation.md").read_text(encoding="utf-8")
+def test_validation_doc_sets_each_effect_beside_its_evidence(skc_run: Path, skc_doc: str) -> None:
+    text = skc_doc
     section = text.split("## 2.")[1].split("## 3.")[0]
     scenario = load_scenario(SKC)
     for name, scheme in scenario.schemes.items():
@@ -112,8 +117,8 @@ def test_validation_doc_reads_the_run_folder_only_wherever_it_runs(skc_run: Path
     assert "| prevention |" in falls and "Sherrington" in falls
 
 
-def test_validation_doc_sets_the_mix_beside_the_plan_and_the_nation(skc_run: Path, tmp_path: Path) -> None:
-    text = write_validation_doc(skc_run, tmp_path / "validation.md").read_text(encoding="utf-8")
+def test_validation_doc_sets_the_mix_beside_the_plan_and_the_nation(skc_run: Path, skc_doc: str) -> None:
+    text = skc_doc
     section = text.split("## 3.")[1]
     savings = summary_value(skc_run, "difference", "activity_savings")
     avoided = summary_value(skc_run, "difference", "emergency_admissions_avoided")
