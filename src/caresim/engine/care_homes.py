@@ -55,7 +55,6 @@ class CareHomes(Pathway):
         homes = self.scenario.services.care_homes
         p.home_kind = home_kind = p.home_kind or (
             "nursing" if p.row[CARE_HOME_TYPE] < homes.nursing_share_of_admissions else "residential")
-        p.council_funded = p.row[COUNCIL_FUNDED] < homes.council_funded_share
         p.residence = 1
         p.resident = None
         p.away = False

@@ -56,7 +56,7 @@ class Patient:
     __slots__ = ("key", "row", "band", "residence", "tier", "locality", "crisis_type", "avoidable",
                  "gp_manageable", "depth", "location", "via", "ae_arrival", "admitted_ae", "pathway",
                  "destination", "delay_reason", "delay_setting", "delay_start", "resident", "home_kind",
-                 "council_funded", "away", "exit_due", "slot", "resident_index", "diverted_by",
+                 "away", "exit_due", "slot", "resident_index", "diverted_by",
                  "reablement_from_hospital", "readmission", "assessment_wait")
 
     location: str
@@ -70,7 +70,6 @@ class Patient:
     delay_start: float
     resident: Patient | None  # the care-home resident this episode belongs to, while away from the home
     home_kind: HomeKind | None
-    council_funded: bool
     away: bool  # a resident in hospital or another service
     exit_due: bool  # a resident whose residence ended while away
     slot: Pool | None  # the intermediate-care bed held while waiting downstream
