@@ -75,20 +75,22 @@ WEEKDAY_DISCHARGES = {"monday": 1480.0, "tuesday": 1440.0, "wednesday": 1420.0, 
                       "friday": 1560.0, "saturday": 820.0, "sunday": 640.0}
 OCCUPANCY = {"acute": 91.0, "intermediate_care": 88.0, "reablement": 84.0, "rapid_response": 71.0, "care_home": 93.0}
 WAITS = {"intermediate_care": 2.1, "reablement": 4.6, "home_care": 6.8, "care_home": 9.5}
-REASON_SHARES = dict(zip(DELAY_REASONS, (30.0, 25.0, 15.0, 12.0, 13.0, 5.0), strict=True))
+REASON_DAYS = {"awaiting_assessment": 700.0, "community_bed": 1200.0, "care_at_home": 900.0,
+               "care_home_placement": 500.0, "patient_choice": 600.0}
 AGENCY_SHARES = {"nhs": 55.0, "social_care": 35.0, "both": 10.0}
 NEW_BEHAVIOUR_MEASURES = (  # added for the behaviour chart; an older run folder has none of them
     *(f"discharges_{day}" for day in WEEKDAY_DISCHARGES), "weekend_discharge_percent",
-    *(f"{service}_wait_days" for service in WAITS), *(f"delayed_days_{reason}_percent" for reason in REASON_SHARES),
+    *(f"{service}_wait_days" for service in WAITS), *(f"delayed_days_{reason}" for reason in REASON_DAYS),
 )
 UNITS |= {f"discharges_{day}": "per year" for day in WEEKDAY_DISCHARGES} | {"weekend_discharge_percent": "percent"}
 UNITS |= {f"{group}_occupancy_percent": "percent" for group in OCCUPANCY} | {f"{s}_wait_days": "days" for s in WAITS}
-UNITS |= {f"delayed_days_{name}_percent": "percent" for name in (*REASON_SHARES, *AGENCY_SHARES)}
+UNITS |= {f"delayed_days_{name}": "delayed days per year" for name in REASON_DAYS}
+UNITS |= {f"delayed_days_{name}_percent": "percent" for name in AGENCY_SHARES}
 BEHAVIOUR_TARGETS = (  # measure, target, tolerance, kind, source; a few behaviour measures have a target
     ("weekend_discharge_percent", 20.0, 5.0, "absolute", "public: NHS England discharge sitrep, weekend share"),
     ("acute_occupancy_percent", 88.5, 3.5, "absolute", "assumption: 85-92 %"),
     ("reablement_wait_days", 3.0, 1.0, "absolute", "assumption: local reablement waiting list"),
-    ("delayed_days_home_care_package_percent", 28.0, 0.2, "relative", "public: NHS England DToC 2015/16"),
+    ("delayed_days_care_at_home", 1000.0, 0.2, "relative", "public: NHS England DToC 2015/16"),
     ("delayed_days_nhs_percent", 60.0, 0.15, "relative", "public: ADASS September 2015, NHS 62 %"),
 )
 
@@ -102,7 +104,7 @@ def _behaviour_measures(rng: np.random.Generator, relief: float) -> dict[str, fl
         "weekend_discharge_percent": 100 * weekend / sum(weekdays.values()),
         **{f"{g}_occupancy_percent": v - 3 * relief + rng.normal(0, 0.6) for g, v in OCCUPANCY.items()},
         **{f"{s}_wait_days": v * (1 - 0.3 * relief) * rng.normal(1, 0.05) for s, v in WAITS.items()},
-        **{f"delayed_days_{r}_percent": v + rng.normal(0, 0.4) for r, v in REASON_SHARES.items()},
+        **{f"delayed_days_{r}": v * (1 - 0.3 * relief) * rng.normal(1, 0.03) for r, v in REASON_DAYS.items()},
         **{f"delayed_days_{a}_percent": v + rng.normal(0, 0.5) for a, v in AGENCY_SHARES.items()},
     }
 

@@ -67,8 +67,8 @@ def test_behaviour_chart_draws_each_target_the_scenario_sets_and_no_other(run: R
     assert reablement["within"] is False and reablement["mean"] > reablement["high"]
     alt_text = (run.charts_dir / "behaviour.txt").read_text(encoding="utf-8")
     assert alt_text.startswith("The baseline meets 4 of 5 targets for how services behave; outside: ")
-    assert "Reablement 4.61 (95% CI 4.52 to 4.7), target 3 (2 to 4), outside" in alt_text
-    assert "Social care 35 (95% CI 34.6 to 35.3);" in alt_text
+    assert "Reablement 4.64 (95% CI 4.49 to 4.79), target 3 (2 to 4), outside" in alt_text
+    assert "Social care 35.1 (95% CI 34.8 to 35.5);" in alt_text
     assert len(re.findall(r", target \d", alt_text)) == len(targets)
     for identifier in ("_percent", "_days", "discharges_"):
         assert identifier not in alt_text

@@ -183,3 +183,49 @@ def test_more_downstream_capacity_means_fewer_delayed_days(skc):
         before, after = baseline(tight, replication), baseline(roomier, replication)
         assert after.measures["delayed_days"] < 0.8 * before.measures["delayed_days"], replication
         assert after.measures["intermediate_care_wait_days"] < before.measures["intermediate_care_wait_days"]
+
+
+class _Asked:
+    """A stand-in patient for the queue tests."""
+
+
+def test_a_pool_serves_people_waiting_in_beds_before_people_waiting_at_home():
+    import simpy
+
+    from caresim.engine.services import Pool, Starts
+
+    env = simpy.Environment()
+    pool, starts = Pool(env, "reablement", 1, 10), Starts(env, "packages", 1, 1, 1, 10)
+    holder, at_home, in_bed = _Asked(), _Asked(), _Asked()
+    served: list[object] = []
+    pool.request(holder, served.append)
+    pool.request(at_home, served.append, at_home=True)  # asked first, from home
+    pool.request(in_bed, served.append)
+    pool.release(holder)
+    assert served == [holder, in_bed]
+    pool.release(in_bed)
+    assert served == [holder, in_bed, at_home]
+    granted: list[object] = []
+    starts.request(at_home, granted.append, at_home=True)
+    starts.request(in_bed, granted.append)
+    starts.new_day(weekend=False)
+    assert granted == [in_bed]
+
+
+def test_referrals_from_home_start_reablement_at_the_declared_rate(short):
+    open_service = with_changes(short, ("services.reablement.capacity", "unlimited"),
+                                ("services.reablement.referrals_from_home_per_year", 3650))
+    world = baseline(open_service)
+    started = world.measures["moved_referred_from_home_to_reablement"]
+    assert started == pytest.approx(3650, rel=0.1)  # Poisson: sd about 2 % of the mean over a year
+    assert world.conservation["violations"] == 0
+    none = baseline(short).measures["moved_referred_from_home_to_reablement"]
+    assert none == pytest.approx(short.services.reablement.referrals_from_home_per_year, rel=0.3)
+
+
+def test_referrals_from_home_wait_behind_hospital_patients(short):
+    """Crowding reablement with referrals from home: the mean wait rises, hospital patients wait far less."""
+    crowded = baseline(with_changes(short, ("services.reablement.referrals_from_home_per_year", 1200))).measures
+    from_hospital = crowded["delayed_days_reablement"] / crowded["acute_to_reablement"]
+    assert crowded["reablement_wait_days"] > 5
+    assert from_hospital < crowded["reablement_wait_days"] / 3

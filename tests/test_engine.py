@@ -140,4 +140,4 @@ def test_demand_grows_by_band_in_each_later_year(skc):
     year = calendar.year[candidates.time.astype(int)]
     per_year = np.array([[np.sum(kept & (year == y) & (candidates.band == b)) for b in (0, 3)] for y in range(3)])
     assert per_year[:, 1] / per_year[0, 1] == pytest.approx([1.0, 1.5, 2.25], rel=0.06)
-    assert per_year[:, 0] / per_year[0, 0] == pytest.approx([1.0, 1.0, 1.0], rel=0.03)
+    assert per_year[:, 0] / per_year[0, 0] == pytest.approx([1.0, 1.0, 1.0], rel=0.05)  # about 11,000 a year: 5 sd

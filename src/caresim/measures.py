@@ -80,7 +80,7 @@ ROUTED = {(via, outcome): f"routed_{via}_to_{outcome}" for via, outcomes in (
 MOVED = {(origin, to): f"moved_{origin}_to_{to}" for origin, to in (
     ("at_home_before_readmission", "ae_waiting"), ("ae", "acute"), ("rapid_response", "waiting_acute"),
     ("rapid_response", "intermediate_care"), ("rapid_response", "reablement"), ("intermediate_care", "reablement"),
-    ("intermediate_care", "care_home"), ("reablement", "waiting_home_care"))}
+    ("intermediate_care", "care_home"), ("reablement", "waiting_home_care"), ("referred_from_home", "reablement"))}
 ENDED = {(location, how): f"ended_{location}_{how}" for location, how in (
     ("crisis", "home"), ("ae", "home"), ("ae", "elsewhere"), ("waiting_acute", "elsewhere"), ("rapid_response", "home"),
     ("acute", "home"), ("intermediate_care", "home"), ("intermediate_care", "readmitted"), ("reablement", "home"),
@@ -91,7 +91,8 @@ _PLACES = {"crisis": "first contact", "gp": "GP", "out_of_hours": "111 / out of 
            "admit": "acute admission", "at_home_before_readmission": "home (readmitted)", "ae_waiting": "A&E",
            "acute": "an acute bed", "waiting_acute": "acute admission", "intermediate_care": "intermediate care",
            "reablement": "reablement", "care_home": "a care home", "waiting_home_care": "home care",
-           "elsewhere": "another hospital (no bed)", "readmitted": "readmission"}
+           "elsewhere": "another hospital (no bed)", "readmitted": "readmission",
+           "referred_from_home": "a referral from home"}
 FLOW_LABELS = {name: f"{_PLACES[origin]} to {_PLACES[to]}"
                for table in (ROUTED, MOVED, ENDED) for (origin, to), name in table.items()}
 
@@ -197,6 +198,8 @@ WORLD_MEASURES: tuple[Measure, ...] = (
     *(_percent(f"{group}_occupancy_percent", f"{label} occupancy") for group, label in OCCUPANCY_GROUPS.items()),
     *(Measure(f"delayed_days_{reason}", f"Delayed days: {reason.replace('_', ' ')}", DELAYED_DAYS, "lower")
       for reason in DELAY_REASONS),
+    Measure("delayed_days_care_at_home", "Delayed days: a care package at home (home care or reablement)",
+            DELAYED_DAYS, "lower"),
     *(Measure(f"delayed_days_{setting}", f"Delayed days {SETTING_LABELS[setting]}", DELAYED_DAYS, "lower")
       for setting in SETTINGS),
     Measure("delayed_days", "Delayed discharge days", DELAYED_DAYS, "lower", reduction="delayed_days_saved"),

@@ -56,6 +56,7 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     by_reason = delayed.sum(axis=(1, 2))
     for r, reason in enumerate(DELAY_REASONS):
         out[f"delayed_days_{reason}"] = float(by_reason[r])
+    out["delayed_days_care_at_home"] = out["delayed_days_home_care_package"] + out["delayed_days_reablement"]
     for s_index, setting in enumerate(SETTINGS):
         out[f"delayed_days_{setting}"] = float(delayed[:, s_index, :].sum())
     total_delayed = float(by_reason.sum())

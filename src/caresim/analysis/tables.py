@@ -45,7 +45,7 @@ def monthly_frame(results: list[list[WorldResult]], worlds: tuple[str, ...], sta
     return pd.DataFrame(rows, columns=["world", "replication", "month", "measure", "value"])
 
 
-FLOW_SOURCES = ("crisis", "readmission")  # where patients enter the diagram
+FLOW_SOURCES = ("crisis", "readmission", "referral from home")  # where patients enter the diagram
 FLOW_ENDS = ("home", "care homes", "death", "turned away")  # where the diagram leaves them
 FLOWS = (  # (source, target, measures added; a leading "-" subtracts), every box's exits counted by the engine
     ("crisis", "GP", ("gp_urgent_contacts", "gp_no_appointment")),
@@ -56,6 +56,7 @@ FLOWS = (  # (source, target, measures added; a leading "-" subtracts), every bo
     ("crisis", "A&E", ("ae_attendances", "-ambulance_conveyances", "-routed_gp_to_ae", "-routed_out_of_hours_to_ae",
                        "-routed_minor_injury_to_ae", "-rapid_response_no_room")),  # self-presentation
     ("readmission", "ambulance", ("moved_at_home_before_readmission_to_ae_waiting",)),
+    ("referral from home", "reablement", ("moved_referred_from_home_to_reablement",)),
     ("GP", "111 / out of hours", ("gp_no_appointment",)),
     ("GP", "home", ("routed_gp_to_home",)), ("GP", "rapid response", ("routed_gp_to_rapid_response",)),
     ("GP", "A&E", ("routed_gp_to_ae",)), ("GP", "acute beds", ("routed_gp_to_admit",)),

@@ -6,21 +6,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from caresim.engine import counters as c
-from caresim.engine.demand import draw_rows
+from caresim.engine.home_referrals import COMMUNITY_PLACEMENT, referrals
 from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import CARE_HOME_TYPE, COUNCIL_FUNDED, KEEP, RESIDENCE_YEARS, Patient
-from caresim.engine.streams import stream
-from caresim.scenario.fields import AGE_BANDS
 from caresim.scenario.schemes import CareHomeAdmissionEffect
 
 if TYPE_CHECKING:
     from caresim.engine.model import Model
-
-COMMUNITY_PLACEMENT = 2  # Patient.key[0] of people placed from the community (0 and 1: crisis candidates)
 
 
 class CareHomes(Pathway):
@@ -95,23 +89,17 @@ class CareHomes(Pathway):
 
     def start_community_placements(self) -> None:
         """Schedule the year's placements of people from their own homes, as a Poisson process."""
-        s = self.scenario
-        homes = s.services.care_homes
+        homes = self.scenario.services.care_homes
         if not homes.enabled or homes.community_admissions_per_year <= 0:
             return
-        end = self.calendar.end
-        rng = stream(s.run.seed, "care_home_community_admissions", self.model.replication)
-        n = rng.poisson(homes.community_admissions_per_year / 365.25 * end)
-        times = np.sort(rng.random(n) * end)
-        shares = np.array([homes.resident_age_shares.get(b, 0.0) for b in AGE_BANDS])
-        bands = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum())
-        rows = draw_rows(s, rng, bands)
-        for i in range(n):
-            p = Patient((COMMUNITY_PLACEMENT, i), rows[i].tolist(), int(bands[i]), 0, -1, -1, -1, False, False)
-            self.kernel.after(times[i], self._community_placement, p)
+        for time, p in referrals(self.scenario, "care_home_community_admissions", self.model.replication,
+                                 homes.community_admissions_per_year, self.calendar.end, homes.resident_age_shares,
+                                 COMMUNITY_PLACEMENT):
+            self.kernel.after(time, self._community_placement, p)
 
     def _community_placement(self, event: Call[Patient]) -> None:
-        """A placement from the person's own home; with no bed free they wait at home, first come first served."""
+        """A placement from the person's own home; with no bed free they wait at home, behind anyone waiting in
+        a hospital or intermediate-care bed."""
         p = event.value
         multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.kernel.now)
         if p.row[KEEP] >= multiplier:
@@ -119,4 +107,4 @@ class CareHomes(Pathway):
         homes = self.scenario.services.care_homes
         p.home_kind = "nursing" if p.row[CARE_HOME_TYPE] < homes.nursing_share_of_admissions else "residential"
         self.kernel.enter(p, "community")
-        self.services.care_home(p.home_kind).request(p, self.become_resident)
+        self.services.care_home(p.home_kind).request(p, self.become_resident, at_home=True)

@@ -85,7 +85,7 @@ class CommunityServices(Pathway):
             self.counts[c.STILL_HOME_91D_65PLUS] += float(at_home)
         if p.row[HOME_CARE_AFTER_REABLEMENT] < reablement.needs_home_care_share:
             self.kernel.move(p, "waiting_home_care")
-            self.services.home_care.request(p, self.start_home_care)
+            self.services.home_care.request(p, self.start_home_care, at_home=True)
         else:
             self.go_home(p)
 

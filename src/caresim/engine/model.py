@@ -21,6 +21,7 @@ from caresim.engine.discharge import Discharge
 from caresim.engine.diversions import Diversions
 from caresim.engine.effects import EffectKey, WorldEffects
 from caresim.engine.front_door import FrontDoor
+from caresim.engine.home_referrals import HomeReferrals
 from caresim.engine.kernel import Kernel
 from caresim.engine.record import replication_record
 from caresim.engine.services import UnstableSystemError
@@ -56,6 +57,7 @@ class Model:
         self.discharge = Discharge(self)
         self.community = CommunityServices(self)
         self.care_homes = CareHomes(self)
+        self.home_referrals = HomeReferrals(self)
 
     def run(self) -> ReplicationRecord:
         warm_start(self)
@@ -63,6 +65,7 @@ class Model:
         self.arrivals.start(community, 0)
         self.arrivals.start(care_home, 1)
         self.care_homes.start_community_placements()
+        self.home_referrals.start()
         try:
             self.kernel.run()
         except UnstableSystemError as error:

@@ -2,6 +2,7 @@
 
 A patient granted a place keeps whatever they hold until they move, so a full downstream service
 holds them in the upstream one: blocking after service, which is how delayed transfers arise.
+A pool may also take referrals from people waiting at home; they queue behind everyone waiting in a bed.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class RunawayError(RuntimeError):
 class Pool:
     """Places (beds, cubicles, caseload slots) held for a stay, with a FIFO queue and occupancy records."""
 
-    __slots__ = ("name", "env", "capacity", "occupied", "queue", "area", "last", "window_start",
+    __slots__ = ("name", "env", "capacity", "occupied", "queue", "from_home", "area", "last", "window_start",
                  "arrivals", "stay_total", "stays", "max_queue", "entered", "waits")
 
     def __init__(self, env: simpy.Environment, name: str, capacity: float, max_queue: int) -> None:
@@ -62,7 +63,8 @@ class Pool:
         self.env = env
         self.capacity = capacity
         self.occupied = 0
-        self.queue: deque[Waiting] = deque()
+        self.queue: deque[Waiting] = deque()  # people waiting in a bed: served first
+        self.from_home: deque[Waiting] = deque()  # people waiting at home: served when no one waits in a bed
         self.area = 0.0
         self.last = 0.0
         self.window_start = 0.0
@@ -74,7 +76,10 @@ class Pool:
         self.waits = Waits()
 
     def has_room(self) -> bool:
-        return self.occupied < self.capacity and not self.queue
+        return self.occupied < self.capacity and not self.queue and not self.from_home
+
+    def waiting(self) -> int:
+        return len(self.queue) + len(self.from_home)
 
     def _change(self, delta: int) -> None:
         now = self.env.now
@@ -94,19 +99,19 @@ class Pool:
 
     def try_admit(self, patient: Patient) -> bool:
         """Admit now if there is room, without queueing."""
-        if self.occupied < self.capacity and not self.queue:
+        if self.has_room():
             self._admit(patient, self.env.now)
             return True
         return False
 
-    def request(self, patient: Patient, granted: Granted) -> None:
-        """Admit now, or queue and call ``granted(patient)`` when a place frees."""
-        if self.occupied < self.capacity and not self.queue:
+    def request(self, patient: Patient, granted: Granted, at_home: bool = False) -> None:
+        """Admit now, or queue and call ``granted(patient)`` when a place frees; ``at_home``: behind those in beds."""
+        if self.has_room():
             self._admit(patient, self.env.now)
             granted(patient)
             return
-        self.queue.append((patient, granted, self.env.now))
-        if len(self.queue) > self.max_queue:
+        (self.from_home if at_home else self.queue).append((patient, granted, self.env.now))
+        if self.waiting() > self.max_queue:
             raise UnstableSystemError(
                 f"the queue for {self.name} passed {self.max_queue} patients on day {self.env.now:.0f}: "
                 f"demand is beyond its capacity of {self.capacity:g}; add capacity or lower demand"
@@ -121,12 +126,12 @@ class Pool:
         self.area += self.occupied * (now - self.last)  # _change(-1), inlined: this runs on every release
         self.last = now
         self.occupied -= 1
-        if self.queue:
+        if self.queue or self.from_home:
             self.serve()
 
     def serve(self) -> None:
-        while self.queue and self.occupied < self.capacity:
-            patient, granted, requested = self.queue.popleft()
+        while (self.queue or self.from_home) and self.occupied < self.capacity:
+            patient, granted, requested = (self.queue or self.from_home).popleft()
             self._admit(patient, requested)
             granted(patient)
 
@@ -151,10 +156,11 @@ class Pool:
 
 class Starts:
     """Starts (care packages, assessments) released each morning, a number per weekday and per weekend day,
-    taken first come first served; unused starts carry over up to ``carry_days`` days' worth."""
+    taken first come first served by those waiting in a bed, then by those waiting at home; unused starts
+    carry over up to ``carry_days`` days' worth."""
 
-    __slots__ = ("env", "name", "per_weekday", "per_weekend_day", "carry_days", "tokens", "queue", "max_queue",
-                 "waits")
+    __slots__ = ("env", "name", "per_weekday", "per_weekend_day", "carry_days", "tokens", "queue", "from_home",
+                 "max_queue", "waits")
 
     def __init__(self, env: simpy.Environment, name: str, per_weekday: float, per_weekend_day: float,
                  carry_days: float, max_queue: int) -> None:
@@ -165,6 +171,7 @@ class Starts:
         self.carry_days = carry_days
         self.tokens = 0.0
         self.queue: deque[Waiting] = deque()
+        self.from_home: deque[Waiting] = deque()
         self.max_queue = max_queue
         self.waits = Waits()
 
@@ -178,15 +185,15 @@ class Starts:
     def set_weekly(self, per_week: float) -> None:
         self.per_weekday = self.per_weekend_day = per_week / 7
 
-    def request(self, patient: Patient, granted: Granted) -> None:
+    def request(self, patient: Patient, granted: Granted, at_home: bool = False) -> None:
         now = self.env.now
-        if self.tokens >= 1 and not self.queue:
+        if self.tokens >= 1 and not self.queue and not self.from_home:
             self.tokens -= 1
             self.waits.grant(now, now)
             granted(patient)
             return
-        self.queue.append((patient, granted, now))
-        if len(self.queue) > self.max_queue:
+        (self.from_home if at_home else self.queue).append((patient, granted, now))
+        if len(self.queue) + len(self.from_home) > self.max_queue:
             raise UnstableSystemError(
                 f"more than {self.max_queue} people are waiting for {self.name}: {self.per_weekday:g} starts a "
                 f"weekday and {self.per_weekend_day:g} a weekend day cannot keep up with demand"
@@ -196,9 +203,9 @@ class Starts:
         today = self.per_weekend_day if weekend else self.per_weekday
         limit = max(today * self.carry_days, 1.0) if today > 0 else 0.0
         self.tokens = min(self.tokens + today, limit)
-        while self.queue and self.tokens >= 1:
+        while (self.queue or self.from_home) and self.tokens >= 1:
             self.tokens -= 1
-            patient, granted, requested = self.queue.popleft()
+            patient, granted, requested = (self.queue or self.from_home).popleft()
             self.waits.grant(requested, self.env.now)
             granted(patient)
 

@@ -30,7 +30,6 @@ from caresim.outputs.chart_style import (
     wrap,
 )
 from caresim.outputs.run_data import RunData
-from caresim.scenario.fields import DELAY_REASONS
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKEND = ("saturday", "sunday")
@@ -39,7 +38,9 @@ WEEKEND_SHARE = "weekend_discharge_percent"
 OCCUPANCY = tuple(f"{group}_occupancy_percent" for group in OCCUPANCY_GROUPS)
 WAITED_SERVICES = ("intermediate_care", "reablement", "home_care", "care_home")
 WAITS = tuple(f"{service}_wait_days" for service in WAITED_SERVICES)
-REASON_SHARES = tuple(f"delayed_days_{reason}_percent" for reason in DELAY_REASONS)
+REASONS = ("awaiting_assessment", "community_bed", "care_at_home", "care_home_placement", "patient_choice")  # as the
+# national statistics group them: waits for home care and for reablement are both "a care package in own home"
+REASON_DAYS = tuple(f"delayed_days_{reason}" for reason in REASONS)
 AGENCY_SHARES = tuple(f"delayed_days_{agency}_percent" for agency in AGENCIES)
 BY_WEEKDAY = "Discharges by day of the week"
 BY_SERVICE = "Occupancy by service"
@@ -50,7 +51,7 @@ GROUPS = {  # heading → measures, in reading order
     BY_WEEKDAY: (*WEEKDAY_DISCHARGES, WEEKEND_SHARE),
     BY_SERVICE: OCCUPANCY,
     WAIT_BY_SERVICE: WAITS,
-    BY_REASON: REASON_SHARES,
+    BY_REASON: REASON_DAYS,
     BY_AGENCY: AGENCY_SHARES,
 }
 PARTS = {  # measure → the short name of its part within its group (a day, a service, a reason, an agency)
@@ -58,7 +59,7 @@ PARTS = {  # measure → the short name of its part within its group (a day, a s
     WEEKEND_SHARE: "Weekend share",
     **{measure: name for measure, name in zip(OCCUPANCY, OCCUPANCY_GROUPS.values(), strict=True)},
     **{measure: label(service) for measure, service in zip(WAITS, WAITED_SERVICES, strict=True)},
-    **{measure: label(reason) for measure, reason in zip(REASON_SHARES, DELAY_REASONS, strict=True)},
+    **{measure: label(reason) for measure, reason in zip(REASON_DAYS, REASONS, strict=True)},
     **{measure: AGENCY_LABELS[agency][:1].upper() + AGENCY_LABELS[agency][1:]
        for measure, agency in zip(AGENCY_SHARES, AGENCIES, strict=True)},
 }
@@ -134,7 +135,7 @@ BEHAVIOUR_AXES = {  # group → panel heading and axis label
     BY_WEEKDAY: ("Acute discharges by day of the week", "Discharges a year on that day"),
     BY_SERVICE: ("Occupancy by service", "Share of capacity in use (%)"),
     WAIT_BY_SERVICE: ("Mean wait by service", "Days waited for a place (mean)"),
-    BY_REASON: ("Delayed days by reason", "Share of all delayed days (%)"),
+    BY_REASON: ("Delayed days by reason", "Delayed days a year"),
     BY_AGENCY: ("Delayed days by agency", "Share of all delayed days (%)"),
 }
 

@@ -41,6 +41,7 @@ LABELS = {  # services, delay reasons, flow nodes; measures take their labels fr
     "awaiting_assessment": "Awaiting assessment",
     "home_care_package": "Home care package",
     "community_bed": "Community bed",
+    "care_at_home": "Care package at home",
     "care_home_placement": "Care home placement",
     "patient_choice": "Patient or family choice",
     "crisis": "Crisis",

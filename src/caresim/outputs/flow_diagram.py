@@ -33,6 +33,7 @@ from caresim.outputs.run_data import RunData
 FLOW_RANKS = {
     "crisis": 0,
     "readmission": 0,
+    "referral_from_home": 0,
     "gp": 1,
     "nhs_111": 1,
     "111_out_of_hours": 1,

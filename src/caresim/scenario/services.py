@@ -102,6 +102,8 @@ class Reablement(Frozen):
     initial_queue: int = Field(default=0, ge=0, description=INITIAL_QUEUE)
     needs_home_care_share: Share
     at_home_91_days_probability: dict[AgeBand, Share]
+    referrals_from_home_per_year: NonNegativeFloat = Field(
+        default=0.0, description="referrals of people at home (not from a bed); they wait behind those in beds")
 
     @model_validator(mode="after")
     def _check(self) -> Reablement:
