@@ -181,7 +181,10 @@ def test_more_downstream_capacity_means_fewer_delayed_days(skc):
                            ("services.reablement.capacity", reablement + 10))
     for replication in (0, 1):
         before, after = baseline(tight, replication), baseline(roomier, replication)
-        assert after.measures["delayed_days"] < 0.8 * before.measures["delayed_days"], replication
+        capacity_driven = [sum(world.measures[f"delayed_days_{reason}"] for reason in ("community_bed", "care_at_home"))
+                           for world in (before, after)]
+        assert capacity_driven[1] < 0.5 * capacity_driven[0], replication
+        assert after.measures["delayed_days"] < before.measures["delayed_days"], replication
         assert after.measures["intermediate_care_wait_days"] < before.measures["intermediate_care_wait_days"]
 
 

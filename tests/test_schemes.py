@@ -8,6 +8,7 @@ import pytest
 
 from caresim.analysis.summary import ATTRIBUTED, attribution_frame, replications_frame, wide
 from caresim.engine.calendar import Calendar
+from caresim.engine.demand import WIDTH
 from caresim.engine.effects import WorldEffects
 from caresim.experiment.plan import Plan, make_plan
 from caresim.experiment.replication import run_replication
@@ -103,6 +104,7 @@ def test_a_diversion_to_gp_removes_attendances_never_admissions(short):
 
 class Person:
     band, residence, crisis_type, tier, locality = 2, 0, 0, 0, 0
+    row = [0.0] * WIDTH  # acuity 0: any diversion may take them
 
 
 def test_diversions_at_one_point_combine_as_independent_chances(short):

@@ -40,6 +40,10 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
     for suffix in BAND_SUFFIX:
         out[f"mean_length_of_stay_{suffix}"] = _ratio(c.get(f"acute_stay_days_{suffix}", 0),
                                                       c.get(f"acute_stays_{suffix}", 0))
+    stays = sum(c.get(f"acute_stays_{suffix}", 0) for suffix in BAND_SUFFIX)
+    out["short_stay_under_1d_percent"] = _ratio(c.get("acute_stays_under_1d", 0), stays, 100)
+    out["short_stay_under_2d_percent"] = _ratio(c.get("acute_stays_under_2d", 0), stays, 100)
+    out["diverted_own_stay_days"] = c.get("diverted_own_stay_days", 0) * per_year
     out["readmission_30d_percent"] = _ratio(c.get("readmissions_30d", 0), c.get("discharges_home_alive", 0), 100)
 
     services = record.services

@@ -70,6 +70,10 @@ class AcuteStay(Pathway):
         if p.via != "warm_start":
             self.counts[c.ACUTE_STAYS_BY_BAND[p.band]] += 1
             self.counts[c.ACUTE_STAY_DAYS_BY_BAND[p.band]] += stay
+            if stay < 2:
+                self.counts[c.ACUTE_STAYS_UNDER_2D] += 1
+                if stay < 1:
+                    self.counts[c.ACUTE_STAYS_UNDER_1D] += 1
 
     def die(self, p: Patient) -> None:
         self.release(p)
@@ -108,7 +112,7 @@ class AcuteStay(Pathway):
             self.rescale_stay(row, int(candidates.band[p.key[1]]), p.band)  # a resident's band is their own
         else:
             rng = stream(self.scenario.run.seed, "readmission", self.model.replication, *p.key, p.depth + 1)
-            row = draw_rows(self.scenario, rng, np.array([p.band]))[0].tolist()
+            row = draw_rows(self.scenario, rng, np.array([p.band]), p.residence)[0].tolist()
         again = Patient((*p.key, p.depth + 1), row, p.band, p.residence, p.tier, p.locality, p.crisis_type,
                         p.avoidable, False, p.depth + 1)
         again.resident = p.resident

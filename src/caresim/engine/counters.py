@@ -41,6 +41,8 @@ READMISSIONS_30D = "readmissions_30d"
 ACUTE_TURNED_AWAY = "acute_turned_away"
 DEATHS_HOSPITAL = "deaths_hospital"
 DISCHARGES_HOME_ALIVE = "discharges_home_alive"
+ACUTE_STAYS_UNDER_1D = "acute_stays_under_1d"  # completed stays shorter than a day, warm start excluded
+ACUTE_STAYS_UNDER_2D = "acute_stays_under_2d"  # … shorter than two days
 # community services
 STEP_UP_ADMISSIONS = "step_up_admissions"
 STEP_DOWN_ADMISSIONS = "step_down_admissions"
@@ -62,6 +64,8 @@ CARE_HOME_RESIDENT_DEATHS_IN_HOSPITAL = "care_home_resident_deaths_in_hospital"
 # diversions
 DIVERSIONS = "diversions"
 FAILED_DIVERSIONS = "failed_diversions"
+DIVERTED_OWN_STAY_DAYS = "diverted_own_stay_days"  # the acute stays the diverted patients had drawn
+DIVERTED_THEN_ADMITTED = "diverted_then_admitted"  # diverted patients admitted after the diverted episode
 
 # discharge rhythm: live acute discharges by when they left, and the discharge assessment queue
 DISCHARGES_ON = tuple(f"discharges_{day}" for day in WEEKDAY_NAMES)  # by weekday, Monday first

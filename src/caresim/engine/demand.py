@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from caresim.engine.calendar import Calendar, RateProfile
 from caresim.engine.services import RunawayError
@@ -29,21 +30,30 @@ DURATION_COLUMNS = (
     "acute_stay", "ae_discharged", "ae_admitted", "rapid_response_episode", "intermediate_care_stay",
     "reablement", "assessment_time", "patient_choice_time", "readmit_time", "residence_years", "leave_hazard",
 )
-COLUMN = {name: i for i, name in enumerate(UNIFORM_COLUMNS + DURATION_COLUMNS)}
+# Columns appended after the durations, each drawn from its own child stream so that adding it changed
+# no other draw: acuity is the crisis's clinical need as a quantile of all crises (0 least, 1 most acute).
+APPENDED_COLUMNS = ("acuity",)
+COLUMN = {name: i for i, name in enumerate(UNIFORM_COLUMNS + DURATION_COLUMNS + APPENDED_COLUMNS)}
 WIDTH = len(COLUMN)
-LEAVE = COLUMN["leave_hazard"]  # the last column
+LEAVE = COLUMN["leave_hazard"]  # the last duration column
+ACUITY = COLUMN["acuity"]
 HOURS_PER_DAY = 24.0
+TINY = 1e-12  # keeps uniforms off 0 and 1 before the normal quantile function
 
 
-def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -> np.ndarray:
-    """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands."""
+def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray, residence: int = 0) -> np.ndarray:
+    """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands living at
+    ``residence`` (0 own home, 1 care home)."""
     n = len(bands)
     rows = np.empty((n, WIDTH))
     # Uniform columns stay as drawn; duration columns are overwritten below, each from the uniform in its
-    # own column, read before it is written. The last column comes from a child stream, so adding it
-    # left every other draw of ``rng`` as it was.
+    # own column, read before it is written. leave_hazard and the appended columns come from child
+    # streams (spawning leaves the parent's state alone), so adding them left every other draw as it was.
     rows[:, :LEAVE] = rng.random((n, LEAVE))
-    rows[:, LEAVE] = rng.spawn(1)[0].random(n)
+    children = rng.spawn(1 + len(APPENDED_COLUMNS))
+    rows[:, LEAVE] = children[0].random(n)
+    rows[:, ACUITY] = children[1].random(n)
+    correlate_with_acuity(scenario, rows, bands, residence)
     u = rows[:, len(UNIFORM_COLUMNS):]
     services, discharge = scenario.services, scenario.discharge
 
@@ -67,6 +77,37 @@ def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray) -
     put("residence_years", -np.log1p(-u[:, 9]))
     put("leave_hazard", -np.log1p(-u[:, 10]))  # Exp(1): the hazard to accumulate before leaving when ready
     return rows
+
+
+def correlate_with_acuity(scenario: Scenario, rows: np.ndarray, bands: np.ndarray, residence: int) -> None:
+    """Make the A&E admission decision and the acute stay depend on acuity, keeping both marginals.
+
+    A Gaussian copula with correlation rho (``demand.acuity.correlation``; 0 leaves the rows as drawn):
+    the A&E decision's uniform becomes Phi(-rho z_acuity + s z_admit), s = sqrt(1 - rho^2), so the more
+    acute are admitted first and the admitted share is unchanged. The stay's uniform is correlated the
+    same way with the patient's rank of need within their A&E outcome (admitted or not), a rank that is
+    uniform in each outcome and independent of every other route to admission: every admitted group
+    keeps the calibrated stay distribution, and its less acute patients have the shorter stays.
+    """
+    rho = scenario.demand.acuity.correlation
+    if rho == 0 or len(rows) == 0:
+        return
+    spread = np.sqrt(1 - rho * rho)
+
+    def normal(u: np.ndarray) -> np.ndarray:
+        return np.asarray(ndtri(np.clip(u, TINY, 1 - TINY)))
+
+    ae = scenario.services.ae
+    if residence:
+        admit = np.full(len(rows), ae.admit_probability_care_home)
+    else:
+        admit = np.array([ae.admit_probability[band] for band in AGE_BANDS])[bands]
+    decision = ndtr(-rho * normal(rows[:, ACUITY]) + spread * normal(rows[:, COLUMN["ae_admit"]]))
+    admitted = decision < admit
+    rank = np.where(admitted, (admit - decision) / np.maximum(admit, TINY),
+                    (1 - decision) / np.maximum(1 - admit, TINY))
+    rows[:, COLUMN["ae_admit"]] = decision
+    rows[:, COLUMN["acute_stay"]] = ndtr(rho * normal(rank) + spread * normal(rows[:, COLUMN["acute_stay"]]))
 
 
 @dataclass
@@ -193,8 +234,9 @@ def _candidates(scenario: Scenario, rng: np.random.Generator, residence: str, re
     possible = keep < accept * scenario.demand.thinning_headroom
     band = band[possible]
     crisis_type, avoidable, gp_manageable = _attributes(scenario, rng, band)
-    rows = draw_rows(scenario, rng, band)
+    lives = int(residence == "care_home")
+    rows = draw_rows(scenario, rng, band, lives)
     rows[:, COLUMN["keep"]] = keep[possible]
-    next_rows = draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band)
+    next_rows = draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band, lives)
     return Candidates(times[possible], accept[possible], band, tier[possible], locality[possible], crisis_type,
                       avoidable, gp_manageable, rows, next_rows)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from caresim.engine import counters as c
 from caresim.engine.pathway import Pathway
-from caresim.engine.patient import DIVERT, THEN_ADMITTED, Patient
+from caresim.engine.patient import ACUTE_STAY, DIVERT, THEN_ADMITTED, Patient
 
 
 class Diversions(Pathway):
@@ -51,6 +51,9 @@ class Diversions(Pathway):
             return False
         self.counts[c.DIVERSIONS] += 1
         self.counts[c.DIVERSIONS_AT[point]] += 1
+        self.counts[c.DIVERTED_OWN_STAY_DAYS] += p.row[ACUTE_STAY]
+        if then_admitted and target != "intermediate_care_beds":
+            self.counts[c.DIVERTED_THEN_ADMITTED] += 1
         if target in ("gp", "home"):
             if then_admitted:
                 self.model.acute.admit(p, "gp")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import numpy as np
 
 from caresim.engine.calendar import Calendar
-from caresim.engine.demand import COLUMN, Candidates
+from caresim.engine.demand import ACUITY, COLUMN, Candidates
 from caresim.engine.streams import stream
 from caresim.scenario.fields import AGE_BANDS, CRISIS_TYPES
 from caresim.scenario.schema import Scenario
@@ -220,11 +220,13 @@ class WorldEffects:
         return shares
 
     def divert(self, point: str, patient: Patient, t: float, u: float) -> Active[DiversionEffect] | None:
-        """The scheme that would divert this patient at this decision point, if any."""
+        """The scheme that would divert this patient at this decision point, if any; a scheme never takes a
+        patient more acute than its ``max_acuity``, and its share is of the patients it can take."""
         lower = 0.0
         remaining = 1.0
+        acuity = patient.row[ACUITY]
         for active in self.diversions.get(point, ()):
-            if not active.target.applies(patient):
+            if acuity > active.effect.max_acuity or not active.target.applies(patient):
                 continue
             share = active.size * active.strength(t)
             slice_ = remaining * share

@@ -42,6 +42,7 @@ PATIENT_CHOICE_TIME = COLUMN["patient_choice_time"]
 READMIT_TIME = COLUMN["readmit_time"]
 RESIDENCE_YEARS = COLUMN["residence_years"]
 LEAVE_HAZARD = COLUMN["leave_hazard"]
+ACUITY = COLUMN["acuity"]
 
 HomeKind = Literal["residential", "nursing"]
 

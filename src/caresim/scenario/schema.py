@@ -96,6 +96,15 @@ class Profile(Frozen):
         return self
 
 
+class Acuity(Frozen):
+    """How each crisis's clinical need (its acuity, a quantile of all crises) drives its care."""
+
+    correlation: float = Field(
+        default=0.0, ge=0, lt=1,
+        description="Gaussian-copula correlation of acuity with the A&E admission decision and with the acute "
+                    "stay (within the A&E outcome); 0: independent. Either marginal is unchanged.")
+
+
 class Demand(Frozen):
     crisis_rate_per_person_year: dict[AgeBand, NonNegativeFloat]
     care_home_crisis_rate_per_resident_year: NonNegativeFloat = 0.0
@@ -106,6 +115,7 @@ class Demand(Frozen):
         description="Share of A&E self-presenters whom A&E would not admit who could be seen in primary care.")
     profile: Profile = Profile()
     thinning_headroom: float = Field(default=1.25, ge=1, le=10)
+    acuity: Acuity = Acuity()
 
     @model_validator(mode="after")
     def _check(self) -> Demand:

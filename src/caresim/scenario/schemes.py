@@ -82,6 +82,10 @@ class DiversionEffect(Effect):
     to: Literal["gp", "rapid_response", "intermediate_care_beds", "home"]
     share: Uncertain
     then_admitted: Uncertain = Uncertain(value=0.0)
+    max_acuity: float = Field(
+        default=1.0, ge=0, le=1,
+        description="The highest acuity (a quantile of all crises) the scheme can treat; 1: any. A more acute "
+                    "patient is never diverted, and the share applies to the patients it can treat.")
 
 
 class LengthOfStayEffect(Effect):
