@@ -50,6 +50,8 @@ class Diversions(Pathway):
             self.counts[c.FAILED_DIVERSIONS_AT[point]] += 1
             return False
         self.counts[c.DIVERSIONS] += 1
+        if point == "admission":
+            p.receive("admission_avoided")
         self.counts[c.DIVERSIONS_AT[point]] += 1
         if target in ("gp", "home"):
             if then_admitted:
