@@ -115,6 +115,7 @@ class AcuteStay(Pathway):
             row = draw_rows(self.scenario, rng, np.array([p.band]), p.residence)[0].tolist()
         again = Patient((*p.key, p.depth + 1), row, p.band, p.residence, p.tier, p.locality, p.crisis_type,
                         p.avoidable, False, p.depth + 1)
+        again.carry_over(p)
         again.resident = p.resident
         p.resident = None
         self.kernel.enter(again, location)

@@ -6,12 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from caresim.engine import counters as c
-from caresim.engine.demand import Candidates, community_segments
-from caresim.engine.effects import Target
+from caresim.engine.demand import Candidates
 from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
-from caresim.scenario.fields import AGE_BANDS
 
 Attributes = tuple[int, int, int, int, bool, bool]  # band, tier, locality, crisis type, avoidable, GP-manageable
 
@@ -19,24 +17,8 @@ Attributes = tuple[int, int, int, int, bool, bool]  # band, tier, locality, cris
 class Arrivals(Pathway):
     """The kept candidates of one residence (0: own home, 1: care home), in time order."""
 
-    def eligible_people(self, target: Target) -> float:
-        """People in the community a prevention scheme's target covers (its enrolment denominator)."""
-        localities, bands, tiers, rates = community_segments(self.scenario)
-        s = self.scenario
-        people = 0.0
-        for li, b, ti, rate in zip(localities, bands, tiers, rates, strict=True):
-            per_person = s.demand.crisis_rate_per_person_year[AGE_BANDS[b]] / 365.25
-            if per_person <= 0:
-                continue
-            if ((target.bands is None or b in target.bands) and (target.tiers is None or ti in target.tiers)
-                    and (target.localities is None or li in target.localities)):
-                relative = s.population.risk_tiers[ti].relative_rate or 1.0
-                norm = sum(t.share * t.relative_rate for t in s.population.risk_tiers) or 1.0
-                people += rate / per_person / relative * norm
-        return people
-
     def _kept(self, candidates: Candidates, residence: int) -> np.ndarray:
-        multiplier = self.effects.prevention_multiplier(candidates, residence, self.eligible_people)
+        multiplier = self.effects.prevention_multiplier(candidates, residence)
         return np.nonzero(candidates.rows[:, KEEP] < candidates.accept * multiplier)[0]
 
     def start(self, candidates: Candidates, residence: int) -> None:

@@ -50,6 +50,7 @@ class CareHomes(Pathway):
         p.home_kind = home_kind = p.home_kind or (
             "nursing" if p.row[CARE_HOME_TYPE] < homes.nursing_share_of_admissions else "residential")
         p.residence = 1
+        p.receive("supported_care_home")
         p.resident = None
         p.away = False
         self.kernel.move(p, "care_home")

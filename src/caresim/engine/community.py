@@ -34,6 +34,7 @@ class CommunityServices(Pathway):
             return False
         self.counts[c.RAPID_RESPONSE_EPISODES] += 1
         self.kernel.move(p, "rapid_response")
+        p.receive("rapid_response")
         p.diverted_by = "admit" if then_admitted else "route"
         self.kernel.after(self.kernel.sample("rapid_response.episode", p.row[RAPID_RESPONSE_EPISODE]),
                           self._rapid_response_done, p)
@@ -72,7 +73,10 @@ class CommunityServices(Pathway):
         """A reablement episode in the place already granted."""
         self.counts[c.REABLEMENT_EPISODES] += 1
         self.kernel.move(p, "reablement")
+        p.receive("reablement")
         p.reablement_from_hospital = from_hospital
+        if from_hospital:
+            p.waited = self.kernel.now - p.fit_at
         self.kernel.after(self.kernel.sample("reablement.duration", p.row[REABLEMENT]), self.reablement_done, p)
 
     def reablement_done(self, event: Call[Patient]) -> None:
@@ -80,7 +84,7 @@ class CommunityServices(Pathway):
         self.services.reablement.release(p)
         reablement = self.scenario.services.reablement
         if p.reablement_from_hospital and p.band > 0:
-            at_home = p.row[AT_HOME_91] < reablement.at_home_91_days_probability[AGE_BANDS[p.band]]
+            at_home = p.row[AT_HOME_91] < self.at_home_91_days_probability(p)
             self.counts[c.REHABILITATION_65PLUS_FOLLOWED] += 1
             self.counts[c.STILL_HOME_91D_65PLUS] += float(at_home)
         if p.row[HOME_CARE_AFTER_REABLEMENT] < reablement.needs_home_care_share:
@@ -89,6 +93,19 @@ class CommunityServices(Pathway):
         else:
             self.go_home(p)
 
+    def at_home_91_days_probability(self, p: Patient) -> float:
+        """The chance that a patient discharged from hospital to reablement or rehabilitation is still at home
+        91 days later: the band's probability at the reference wait, its odds moved by the odds ratio per
+        week for each week waited from medically fit to the start of the service, beyond the reference."""
+        reablement = self.scenario.services.reablement
+        probability = reablement.at_home_91_days_probability[AGE_BANDS[p.band]]
+        ratio = reablement.at_home_91_days_odds_ratio_per_week_waited
+        if ratio == 1.0 or probability in (0.0, 1.0):
+            return probability
+        weeks = (p.waited - reablement.at_home_91_days_reference_wait_days) / 7
+        odds = probability / (1 - probability) * ratio ** weeks
+        return odds / (1 + odds)
+
     # ----------------------------------------------------------------- intermediate care
     def intermediate_care(self, p: Patient, step_up: bool) -> None:
         """A stay in the intermediate-care bed already taken (step up) or granted (step down)."""
@@ -96,6 +113,9 @@ class CommunityServices(Pathway):
             self.counts[c.STEP_UP_ADMISSIONS] += 1
         self.kernel.move(p, "intermediate_care")
         p.destination = "step_up" if step_up else "step_down"
+        p.receive(p.destination)
+        if not step_up:
+            p.waited = self.kernel.now - p.fit_at
         stay = self.kernel.sample("intermediate_care_beds.length_of_stay", p.row[INTERMEDIATE_CARE_STAY])
         stay *= self.effects.stay_multiplier("intermediate_care_beds", p, self.kernel.now)
         self.kernel.after(stay, self.intermediate_care_done, p)
@@ -115,8 +135,7 @@ class CommunityServices(Pathway):
         from_hospital = p.destination == "step_down"
         if from_hospital and p.band > 0:
             self.counts[c.REHABILITATION_65PLUS_FOLLOWED] += 1
-            at_home = outcome in ("home", "reablement") and (
-                p.row[AT_HOME_91] < self.scenario.services.reablement.at_home_91_days_probability[AGE_BANDS[p.band]])
+            at_home = outcome in ("home", "reablement") and p.row[AT_HOME_91] < self.at_home_91_days_probability(p)
             self.counts[c.STILL_HOME_91D_65PLUS] += float(at_home)
         bed = self._bed_of(p)
         if outcome == "death":

@@ -45,6 +45,7 @@ class Discharge(Pathway):
     def medically_fit(self, event: Call[Patient]) -> None:
         p = event.value
         now = self.kernel.now
+        p.fit_at = now
         d = self.scenario.discharge
         if p.residence:
             if p.row[PATHWAY] < d.care_home_resident_death:

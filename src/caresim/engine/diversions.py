@@ -50,6 +50,8 @@ class Diversions(Pathway):
             self.counts[c.FAILED_DIVERSIONS_AT[point]] += 1
             return False
         self.counts[c.DIVERSIONS] += 1
+        if point == "admission":
+            p.receive("admission_avoided")
         self.counts[c.DIVERSIONS_AT[point]] += 1
         self.counts[c.DIVERTED_OWN_STAY_DAYS] += p.row[ACUTE_STAY]
         if then_admitted and target != "intermediate_care_beds":

@@ -9,21 +9,26 @@ Combination rule when several schemes touch the same patient:
 - opening hours combine as their union; discharge profiles as the element-wise maximum with the base,
   reached in proportion to each scheme's strength.
 A scheme acts from its start date, its strength rising linearly over ``ramp_up_days``.
+An effect whose eligibility names what a patient must have ``received`` (a service, an avoided admission,
+a care home's support, enrolment in the scheme's own programme) acts only on the people who received it.
+A prevention programme enrols people by their own draw, shifted by an offset keyed by the effect, so a
+scheme enrols the same people alone and in any mix.
 Effect sizes are drawn once per replication from each effect's own stream, so every world of a
 replication shares them and adding a scheme changes no other draw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import numpy as np
 
 from caresim.engine.calendar import Calendar
-from caresim.engine.demand import ACUITY, COLUMN, Candidates
-from caresim.engine.streams import stream
+from caresim.engine.demand import ACUITY, COLUMN, Candidates, community_segments
+from caresim.engine.patient import RECEIVED_BIT
+from caresim.engine.streams import stable_hash, stream
 from caresim.scenario.fields import AGE_BANDS, CRISIS_TYPES
 from caresim.scenario.schema import Scenario
 from caresim.scenario.schemes import (
@@ -36,6 +41,7 @@ from caresim.scenario.schemes import (
     LengthOfStayEffect,
     PathwayShiftEffect,
     PreventionEffect,
+    PreventionProgramme,
     Uncertain,
 )
 from caresim.scenario.services import Hours
@@ -62,43 +68,111 @@ def draw_uncertain(value: Uncertain, u: float) -> float:
 
 @dataclass(frozen=True)
 class Target:
-    """Who an effect applies to, as sets of codes (None: everyone)."""
+    """Who an effect applies to, as sets of codes (None: everyone), and what they must have received.
+
+    ``received`` holds the patient.RECEIVED_BIT of the services that qualify (None: no requirement);
+    ``programmes`` the scheme's own prevention programmes, enrolment in any of which also qualifies.
+    """
 
     bands: frozenset[int] | None
     residences: frozenset[int] | None
     crisis_types: frozenset[int] | None
     tiers: frozenset[int] | None
     localities: frozenset[int] | None
+    received: int | None = None
+    wants_programme: bool = False
+    programmes: tuple[Enrolment, ...] = ()
 
     @classmethod
     def of(cls, eligible: Eligible, scenario: Scenario) -> Target:
         def codes(values: Sequence[str] | None, universe: Sequence[str]) -> frozenset[int] | None:
             return None if values is None else frozenset(list(universe).index(v) for v in values)
 
+        received = None if eligible.received is None else sum(
+            RECEIVED_BIT[name] for name in set(eligible.received) if name != "programme")
         return cls(
             codes(eligible.age_bands, AGE_BANDS),
             codes(eligible.residence, ("home", "care_home")),
             codes(eligible.crisis_types, CRISIS_TYPES),
             codes(eligible.risk_tiers, [t.name for t in scenario.population.risk_tiers]),
             codes(eligible.localities, list(scenario.population.localities)),
+            received,
+            "programme" in (eligible.received or ()),
         )
 
-    def applies(self, patient: Patient) -> bool:
+    def covers(self, patient: Patient) -> bool:
+        """The person is in the target population (whatever their crisis and whatever they received)."""
         return ((self.bands is None or patient.band in self.bands)
                 and (self.residences is None or patient.residence in self.residences)
-                and (self.crisis_types is None or patient.crisis_type in self.crisis_types)
                 and (self.tiers is None or patient.tier in self.tiers)
                 and (self.localities is None or patient.locality in self.localities))
 
+    def applies(self, patient: Patient, t: float) -> bool:
+        return (self.covers(patient)
+                and (self.crisis_types is None or patient.crisis_type in self.crisis_types)
+                and (self.received is None or bool(patient.received & self.received)
+                     or any(enrolment.enrolled(patient, t) for enrolment in self.programmes)))
+
     def mask(self, candidates: Candidates, residence: int) -> np.ndarray:
+        """The candidate crises the target covers; before their crisis, candidates have received nothing
+        but a care home's support (a prevention effect's own programme is applied by the caller)."""
         mask = np.ones(len(candidates), dtype=bool)
         if self.residences is not None and residence not in self.residences:
+            return ~mask
+        if self.received is not None and not (residence and self.received & RECEIVED_BIT["supported_care_home"]):
             return ~mask
         for codes, values in ((self.bands, candidates.band), (self.crisis_types, candidates.crisis_type),
                               (self.tiers, candidates.tier), (self.localities, candidates.locality)):
             if codes is not None:
                 mask &= np.isin(values, list(codes))
         return mask
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """Who a prevention programme has enrolled by time ``t``: a share of its eligible people that grows as
+    places turn over, each person in or out by their own draw (Patient.enrolment, the candidate's
+    ``enrolled`` column) shifted by an offset from the effect's key, so that the same people are enrolled
+    whichever other schemes share the world."""
+
+    target: Target
+    offset: float
+    start: float
+    share_per_day: float  # people enrolled a day, as a share of the eligible people
+    lasts_days: float
+
+    @classmethod
+    def of(cls, active: Active[PreventionEffect], programme: PreventionProgramme, people: float) -> Enrolment:
+        offset = stable_hash(f"{active.key[0]}/{active.key[1]}") / 2.0 ** 64
+        return cls(active.target, offset, active.start, programme.places / programme.duration_days / max(people, 1.0),
+                   programme.effect_lasts_days)
+
+    def share(self, t: np.ndarray) -> np.ndarray:
+        return np.minimum(self.share_per_day * np.clip(t - self.start, 0.0, self.lasts_days), 1.0)
+
+    def draws(self, u: np.ndarray) -> np.ndarray:
+        return (u + self.offset) % 1.0
+
+    def enrolled(self, patient: Patient, t: float) -> bool:
+        """The person is enrolled at time ``t`` (once enrolled, they stay: the share never falls)."""
+        share = min(self.share_per_day * min(max(t - self.start, 0.0), self.lasts_days), 1.0)
+        return self.target.covers(patient) and (patient.enrolment + self.offset) % 1.0 < share
+
+
+def eligible_people(scenario: Scenario, target: Target) -> float:
+    """People in the community a prevention programme's target covers (its enrolment denominator)."""
+    localities, bands, tiers, rates = community_segments(scenario)
+    tier_rates = scenario.population.risk_tiers
+    norm = sum(t.share * t.relative_rate for t in tier_rates) or 1.0
+    people = 0.0
+    for li, b, ti, rate in zip(localities, bands, tiers, rates, strict=True):
+        per_person = scenario.demand.crisis_rate_per_person_year[AGE_BANDS[b]] / 365.25
+        if per_person <= 0:
+            continue
+        if ((target.bands is None or b in target.bands) and (target.tiers is None or ti in target.tiers)
+                and (target.localities is None or li in target.localities)):
+            people += rate / per_person / (tier_rates[ti].relative_rate or 1.0) * norm
+    return people
 
 
 @dataclass(frozen=True)
@@ -156,6 +230,7 @@ class WorldEffects:
                     then_admitted = float(draw_uncertain(effect.then_admitted, u))
                 self.active.append(Active(key, effect, Target.of(effect.eligible, scenario), size, start,
                                           scheme.ramp_up_days, then_admitted))
+        self._enrol(scenario)
         self.by_kind: dict[type, list[Active[Any]]] = {}
         for active in self.active:
             self.by_kind.setdefault(type(active.effect), []).append(active)
@@ -167,25 +242,45 @@ class WorldEffects:
         """The active effects of one kind, in declared order."""
         return cast("list[Active[E]]", self.by_kind.get(kind, []))  # by_kind is keyed by each effect's own type
 
-    def prevention_multiplier(self, candidates: Candidates, residence: int,
-                              eligible_people: Callable[[Target], float]) -> np.ndarray:
+    def _enrol(self, scenario: Scenario) -> None:
+        """The enrolment of each prevention programme, and each target that asks for its scheme's programmes."""
+        self.enrolments: dict[EffectKey, Enrolment] = {}
+        for active in self.active:
+            if isinstance(active.effect, PreventionEffect) and active.effect.programme is not None:
+                people = eligible_people(scenario, active.target)
+                self.enrolments[active.key] = Enrolment.of(cast("Active[PreventionEffect]", active),
+                                                           active.effect.programme, people)
+        for i, active in enumerate(self.active):
+            if active.target.wants_programme:
+                own = tuple(e for key, e in self.enrolments.items() if key[0] == active.key[0])
+                self.active[i] = replace(active, target=replace(active.target, programmes=own))
+
+    def enrolled_candidates(self, key: EffectKey, candidates: Candidates, residence: int) -> np.ndarray:
+        """Which candidates the programme of effect ``key`` has enrolled by their crisis (the same in every world)."""
+        enrolment = self.enrolments[key]
+        mask = enrolment.target.mask(candidates, residence)
+        enrolled = np.zeros(len(candidates), dtype=bool)
+        enrolled[mask] = (enrolment.draws(candidates.rows[mask, COLUMN["enrolled"]])
+                          < enrolment.share(candidates.time[mask]))
+        return enrolled
+
+    def enrolled(self, key: EffectKey, patient: Patient, t: float) -> bool:
+        """Whether the programme of effect ``key`` has enrolled this person by time ``t``."""
+        return self.enrolments[key].enrolled(patient, t)
+
+    def prevention_multiplier(self, candidates: Candidates, residence: int) -> np.ndarray:
         """Per-candidate crisis-rate multiplier; a programme protects only the people it has enrolled."""
         multiplier = np.ones(len(candidates))
-        golden = 0.6180339887498949
-        for k, active in enumerate(self.of(PreventionEffect)):
+        for active in self.of(PreventionEffect):
             mask = active.target.mask(candidates, residence)
             if not mask.any():
                 continue
-            t = candidates.time[mask]
-            strength = active.strengths(t)
-            programme = active.effect.programme
-            if programme is not None:
-                people = max(eligible_people(active.target), 1.0)
-                enrolled_per_day = programme.places / programme.duration_days
-                protected = enrolled_per_day * np.clip(t - active.start, 0.0, programme.effect_lasts_days)
-                share = np.minimum(protected / people, 1.0)
-                draw = (candidates.rows[mask, COLUMN["enrolled"]] + golden * (k + 1)) % 1.0
-                strength = np.where(draw < share, 1.0, 0.0)
+            enrolment = self.enrolments.get(active.key)
+            if enrolment is None:
+                strength = active.strengths(candidates.time[mask])
+            else:
+                drawn = enrolment.draws(candidates.rows[mask, COLUMN["enrolled"]])
+                strength = np.where(drawn < enrolment.share(candidates.time[mask]), 1.0, 0.0)
             multiplier[mask] *= 1.0 + (active.size - 1.0) * strength
         return multiplier
 
@@ -193,7 +288,7 @@ class WorldEffects:
         """The product of the multipliers of this kind that apply to the patient at time ``t``."""
         value = 1.0
         for active in self.of(kind):
-            if active.target.applies(patient):
+            if active.target.applies(patient, t):
                 value *= active.multiplier(t)
         return value
 
@@ -201,14 +296,14 @@ class WorldEffects:
         """The product of the length-of-stay multipliers for this service that apply to the patient."""
         value = 1.0
         for active in self.of(LengthOfStayEffect):
-            if active.effect.service == service and active.target.applies(patient):
+            if active.effect.service == service and active.target.applies(patient, t):
                 value *= active.multiplier(t)
         return value
 
     def pathway_shares(self, base: dict[str, float], patient: Patient, t: float) -> dict[str, float]:
         shares = dict(base)
         for active in self.of(PathwayShiftEffect):
-            if active.target.applies(patient):
+            if active.target.applies(patient, t):
                 moved = shares[active.effect.from_pathway] * active.size * active.strength(t)
                 shares[active.effect.from_pathway] -= moved
                 shares[active.effect.to_pathway] += moved
@@ -226,7 +321,7 @@ class WorldEffects:
         remaining = 1.0
         acuity = patient.row[ACUITY]
         for active in self.diversions.get(point, ()):
-            if acuity > active.effect.max_acuity or not active.target.applies(patient):
+            if acuity > active.effect.max_acuity or not active.target.applies(patient, t):
                 continue
             share = active.size * active.strength(t)
             slice_ = remaining * share

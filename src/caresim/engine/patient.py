@@ -43,8 +43,14 @@ READMIT_TIME = COLUMN["readmit_time"]
 RESIDENCE_YEARS = COLUMN["residence_years"]
 LEAVE_HAZARD = COLUMN["leave_hazard"]
 ACUITY = COLUMN["acuity"]
+ENROLLED = COLUMN["enrolled"]
 
 HomeKind = Literal["residential", "nursing"]
+
+# What a person has received (Patient.received, one bit each), for effects on the people a scheme treats.
+# Enrolment in a prevention programme is not a bit: it is asked of effects.Enrolment at the time it matters.
+RECEIVED_BIT = {name: 1 << i for i, name in enumerate(
+    ("rapid_response", "step_up", "step_down", "reablement", "admission_avoided", "supported_care_home"))}
 
 
 class Patient:
@@ -58,7 +64,8 @@ class Patient:
                  "gp_manageable", "depth", "location", "via", "ae_arrival", "admitted_ae", "pathway",
                  "destination", "delay_reason", "delay_setting", "delay_start", "resident", "home_kind",
                  "away", "exit_due", "slot", "resident_index", "diverted_by",
-                 "reablement_from_hospital", "readmission", "assessment_wait")
+                 "reablement_from_hospital", "readmission", "assessment_wait", "received", "enrolment",
+                 "fit_at", "waited")
 
     location: str
     via: str | None  # how they reached the acute ward ("ae", "gp", "warm_start", …)
@@ -79,6 +86,10 @@ class Patient:
     reablement_from_hospital: bool
     readmission: bool
     assessment_wait: float  # days from asking for a discharge assessment to its start
+    received: int  # RECEIVED_BIT of every service this person has received, carried across their episodes
+    enrolment: float  # the person's own draw for enrolment in prevention programmes (effects.Enrolment)
+    fit_at: float  # days, when last medically fit in an acute bed (0 for those fit at the start)
+    waited: float  # days from medically fit to the start of reablement or a step-down bed
 
     def __init__(self, key: tuple[int, ...], row: list[float], band: int, residence: int, tier: int,
                  locality: int, crisis_type: int, avoidable: bool, gp_manageable: bool, depth: int = 0) -> None:
@@ -102,3 +113,15 @@ class Patient:
         self.diverted_by = None
         self.reablement_from_hospital = False
         self.readmission = False
+        self.received = RECEIVED_BIT["supported_care_home"] if residence else 0
+        self.enrolment = row[ENROLLED]
+        self.fit_at = self.waited = 0.0
+
+    def receive(self, service: str) -> None:
+        """Record that this person received ``service`` (a key of RECEIVED_BIT)."""
+        self.received |= RECEIVED_BIT[service]
+
+    def carry_over(self, previous: Patient) -> None:
+        """This episode is the same person's as ``previous``: keep what they received and their enrolment."""
+        self.received |= previous.received
+        self.enrolment = previous.enrolment

@@ -36,14 +36,22 @@ class Uncertain(Frozen):
         return self
 
 
+Received = Literal["rapid_response", "step_up", "step_down", "reablement", "admission_avoided", "programme",
+                   "supported_care_home"]
+
+
 class Eligible(Frozen):
     age_bands: list[AgeBand] | None = None
     residence: list[Residence] | None = None
     crisis_types: list[CrisisType] | None = None
     risk_tiers: list[str] | None = None
     localities: list[str] | None = None
-
-
+    received: list[Received] | None = Field(
+        default=None,
+        description="The effect acts only on people who received one of these (None: on everyone eligible): "
+                    "rapid_response, a step_up or step_down bed, reablement; admission_avoided (diverted at the "
+                    "admission decision by any scheme); programme (enrolled in this scheme's prevention programme); "
+                    "supported_care_home (a care-home resident). Carried across a person's episodes.")
 
 
 class Effect(Frozen):
@@ -152,6 +160,14 @@ class Scheme(Frozen):
     claimed_benefit_per_year: NonNegativeFloat = 0.0
     effects: list[AnyEffect] = []
     source: str = ""
+
+    @model_validator(mode="after")
+    def _programme_given(self) -> Scheme:
+        wants = any("programme" in (e.eligible.received or ()) for e in self.effects)
+        if wants and not any(isinstance(e, PreventionEffect) and e.programme is not None for e in self.effects):
+            raise ValueError("an effect is for people enrolled in this scheme's programme (received: [programme]), "
+                             "but the scheme has no prevention effect with a programme")
+        return self
 
 
 class Variant(Frozen):

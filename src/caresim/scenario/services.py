@@ -101,7 +101,13 @@ class Reablement(Frozen):
     initial_occupancy: int = Field(default=0, ge=0)
     initial_queue: int = Field(default=0, ge=0, description=INITIAL_QUEUE)
     needs_home_care_share: Share
-    at_home_91_days_probability: dict[AgeBand, Share]
+    at_home_91_days_probability: dict[AgeBand, Share] = Field(
+        description="Still at home 91 days after discharge from hospital to reablement or a step-down bed, "
+                    "for a patient who waited at_home_91_days_reference_wait_days from medically fit to its start")
+    at_home_91_days_reference_wait_days: NonNegativeFloat = 0.0
+    at_home_91_days_odds_ratio_per_week_waited: float = Field(
+        default=1.0, gt=0, description="Odds of still being at home at 91 days, multiplied for each week waited "
+                                       "beyond the reference wait (1: the wait makes no difference)")
     referrals_from_home_per_year: NonNegativeFloat = Field(
         default=0.0, description="referrals of people at home (not from a bed); they wait behind those in beds")
 

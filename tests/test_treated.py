@@ -1,0 +1,169 @@
+"""Effects on the people a scheme treats: what a patient received, programme enrolment that is the same
+alone and in any mix, and a 91-day reablement outcome that the wait to start moves."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from caresim.engine.calendar import Calendar
+from caresim.engine.demand import WIDTH, community_candidates
+from caresim.engine.discharge import Discharge
+from caresim.engine.effects import WorldEffects
+from caresim.engine.model import Model
+from caresim.engine.patient import RECEIVED_BIT, Patient
+from caresim.scenario.schema import Scenario
+from caresim.scenario.schemes import CareHomeAdmissionEffect, PreventionEffect, ReadmissionEffect
+from conftest import changed, shortened
+from test_schemes import with_schemes
+
+PROGRAMME = {"places": 400, "duration_days": 84, "effect_lasts_days": 180}
+
+
+def calendar_of(scenario: Scenario) -> Calendar:
+    return Calendar(scenario.run.start, scenario.run.warm_up_days, scenario.run.days)
+
+
+def person(row: list[float], band: int = 2, tier: int = 0, residence: int = 0) -> Patient:
+    return Patient((0, 0), row, band, residence, tier, 0, 0, False, False)
+
+
+def programme_keys(effects: WorldEffects, scheme: str) -> list[tuple]:
+    return [a.key for a in effects.of(PreventionEffect) if a.key[0] == scheme and a.effect.programme is not None]
+
+
+def test_a_schemes_enrolled_people_are_the_same_alone_and_in_any_mix(skc):
+    scenario = shortened(skc, days=200, warm_up_days=7)
+    calendar = calendar_of(scenario)
+    candidates = community_candidates(scenario, calendar, 3)
+    every = tuple(scenario.schemes)
+    programmes = [name for name in every if programme_keys(WorldEffects(scenario, (name,), 3, calendar), name)]
+    assert len(programmes) >= 2, "the SKC mix should have at least two prevention programmes"
+    for name in programmes:
+        alone = WorldEffects(scenario, (name,), 3, calendar)
+        (key,) = programme_keys(alone, name)
+        enrolled = alone.enrolled_candidates(key, candidates, 0)
+        assert enrolled.any()
+        others = [n for n in every if n != name]
+        mixes = [every, tuple(reversed(every))] + [(other, name) for other in others]
+        for mix in mixes:
+            world = WorldEffects(scenario, mix, 3, calendar)
+            (same_key,) = programme_keys(world, name)
+            assert np.array_equal(world.enrolled_candidates(same_key, candidates, 0), enrolled), mix
+        # each enrolled candidate, as a patient, knows they are enrolled at their crisis and stay enrolled later
+        for i in itertools.islice(np.nonzero(enrolled)[0], 200):
+            patient = Patient((0, int(i)), candidates.rows[i].tolist(), int(candidates.band[i]), 0,
+                              int(candidates.tier[i]), int(candidates.locality[i]), int(candidates.crisis_type[i]),
+                              False, False)
+            assert alone.enrolled(key, patient, float(candidates.time[i]))
+            assert alone.enrolled(key, patient, float(candidates.time[i]) + 30)
+
+
+def treated_only(scenario: Scenario) -> Scenario:
+    return with_schemes(scenario, {"treated": {
+        "title": "Effects on the treated only",
+        "effects": [
+            {"kind": "prevention", "multiplier": {"value": 1.0}, "programme": PROGRAMME,
+             "eligible": {"risk_tiers": ["top_0_5", "next_1_5"], "residence": ["home"]}},
+            {"kind": "readmission", "multiplier": {"value": 0.5}, "eligible": {"received": ["programme"]}},
+            {"kind": "care_home_admission", "multiplier": {"value": 0.0},
+             "eligible": {"received": ["admission_avoided", "step_up"]}},
+            {"kind": "diversion", "at": "admission", "to": "rapid_response", "share": {"value": 1.0},
+             "then_admitted": {"value": 1.0}, "eligible": {"age_bands": ["85+"]}},
+        ]}})
+
+
+def test_outcome_effects_act_only_on_patients_who_received_the_service(skc):
+    scenario = treated_only(skc)
+    effects = WorldEffects(scenario, ("treated",), 0, calendar_of(scenario))
+    row = [0.5] * WIDTH
+    untreated, treated, stepped_up = person(row), person(row), person(row)
+    treated.receive("admission_avoided")
+    stepped_up.receive("step_up")
+    assert effects.multiplier(CareHomeAdmissionEffect, untreated, 100.0) == 1.0
+    assert effects.multiplier(CareHomeAdmissionEffect, treated, 100.0) == 0.0
+    assert effects.multiplier(CareHomeAdmissionEffect, stepped_up, 100.0) == 0.0
+    readmitted_later = person(row)
+    readmitted_later.carry_over(treated)
+    assert effects.multiplier(CareHomeAdmissionEffect, readmitted_later, 100.0) == 0.0
+
+
+def test_a_programme_effect_acts_on_the_enrolled_only(skc):
+    scenario = treated_only(skc)
+    effects = WorldEffects(scenario, ("treated",), 0, calendar_of(scenario))
+    (key,) = programme_keys(effects, "treated")
+    late = 10_000.0  # long after the start: the programme is full
+    share = float(effects.enrolments[key].share(np.array(late)))
+    assert 0 < share < 1
+    draws = np.linspace(0, 1, 101, endpoint=False)
+    enrolled = [person([u] * WIDTH) for u in draws]
+    outcomes = [effects.multiplier(ReadmissionEffect, p, late) for p in enrolled]
+    assert set(outcomes) == {0.5, 1.0}
+    assert np.mean([o == 0.5 for o in outcomes]) == pytest.approx(share, abs=0.02)
+    outside = person([0.0] * WIDTH, tier=2)  # not in the programme's risk tiers: never enrolled
+    assert not effects.enrolled(key, outside, late)
+    assert effects.multiplier(ReadmissionEffect, outside, late) == 1.0
+
+
+def test_received_programme_needs_a_programme_in_the_scheme(skc):
+    with pytest.raises(ValidationError, match="programme"):
+        with_schemes(skc, {"lonely": {"title": "No programme", "effects": [
+            {"kind": "readmission", "multiplier": {"value": 0.9}, "eligible": {"received": ["programme"]}}]}})
+
+
+def test_an_avoided_admission_is_carried_into_the_admission_after_rapid_response(short, monkeypatch):
+    scenario = treated_only(short)
+    seen: list[tuple[bool, str | None]] = []
+    medically_fit = Discharge.medically_fit
+
+    def record(self: Discharge, event: object) -> None:
+        medically_fit(self, event)
+        p = event.value  # type: ignore[attr-defined]
+        if p.residence == 0 and p.band == 3:
+            seen.append((bool(p.received & RECEIVED_BIT["admission_avoided"]), p.pathway))
+
+    monkeypatch.setattr(Discharge, "medically_fit", record)
+    Model(scenario, "treated", ("treated",), 0).run()
+    treated = [pathway for avoided, pathway in seen if avoided]
+    untreated = [pathway for avoided, pathway in seen if not avoided]
+    assert len(treated) > 20 and untreated
+    assert "P3" not in treated
+    assert "P3" in untreated
+
+
+def followed_share(scenario: Scenario, replications: int = 1) -> tuple[float, float]:
+    """The share still at home at 91 days and the number followed, over a few replications."""
+    home = followed = 0.0
+    for replication in range(replications):
+        model = Model(scenario, "baseline", (), replication)
+        model.run()
+        home += model.kernel.counts["still_home_91d_65plus"]
+        followed += model.kernel.counts["rehabilitation_65plus_followed"]
+    return home / followed, followed
+
+
+def test_more_reablement_capacity_raises_the_91_day_share_when_reablement_queues(skc):
+    base = shortened(skc, days=100, warm_up_days=14)
+    gaps = {}
+    for ratio in (0.5, 1.0):
+        scenario = changed(base, "services.reablement.at_home_91_days_odds_ratio_per_week_waited", ratio)
+        tight, _ = followed_share(changed(scenario, "services.reablement.capacity", 20))
+        ample, _ = followed_share(changed(scenario, "services.reablement.capacity", 120))
+        gaps[ratio] = ample - tight
+    assert gaps[0.5] > gaps[1.0] + 0.03  # beyond any change in who is followed, shorter waits keep more at home
+
+
+def test_the_band_probability_holds_at_the_reference_wait(skc, short):
+    model = Model(changed(short, "services.reablement.at_home_91_days_odds_ratio_per_week_waited", 0.8), "b", (), 0)
+    reablement = model.scenario.services.reablement
+    p = person([0.5] * WIDTH, band=3)
+    p.waited = reablement.at_home_91_days_reference_wait_days
+    at_reference = reablement.at_home_91_days_probability["85+"]
+    assert model.community.at_home_91_days_probability(p) == pytest.approx(at_reference)
+    p.waited += 14
+    lower = model.community.at_home_91_days_probability(p)
+    odds = reablement.at_home_91_days_probability["85+"] / (1 - reablement.at_home_91_days_probability["85+"])
+    assert lower / (1 - lower) == pytest.approx(odds * 0.8 ** 2)
