@@ -22,7 +22,8 @@ def skc_text() -> str:
 
 TIERS = {  # every test module's tier (markers in pyproject.toml); a new module must be given one here
     "test_loading": "unit", "test_bad_input": "unit", "test_run_folder": "unit", "test_engine": "unit",
-    "test_schemes": "unit", "test_charts": "unit", "test_validation_doc": "unit", "test_library": "unit",
+    "test_schemes": "unit", "test_evidence": "unit", "test_charts": "unit", "test_validation_doc": "unit",
+    "test_library": "unit",
     "test_simpy_contract": "unit", "test_counters": "unit", "test_discharge_rhythm": "unit", "test_downstream": "unit",
     "test_verify": "theory",
     "test_fuzz": "property",
