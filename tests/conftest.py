@@ -12,9 +12,18 @@ from caresim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SKC = ROOT / "scenarios" / "skc_2015.yaml"
+
+
+def skc_text() -> str:
+    """The SKC scenario's text with its evidence ledger named by full path, so that a copy loads from anywhere."""
+    ledger = SKC.parent / "library" / "evidence.yaml"
+    return SKC.read_text(encoding="utf-8").replace("evidence: library/evidence.yaml", f"evidence: {ledger}")
+
+
 TIERS = {  # every test module's tier (markers in pyproject.toml); a new module must be given one here
     "test_loading": "unit", "test_bad_input": "unit", "test_run_folder": "unit", "test_engine": "unit",
-    "test_schemes": "unit", "test_charts": "unit", "test_validation_doc": "unit", "test_library": "unit",
+    "test_schemes": "unit", "test_evidence": "unit", "test_charts": "unit", "test_validation_doc": "unit",
+    "test_library": "unit",
     "test_simpy_contract": "unit", "test_counters": "unit", "test_discharge_rhythm": "unit", "test_downstream": "unit",
     "test_acuity": "unit",
     "test_treated": "unit",

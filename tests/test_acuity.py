@@ -61,7 +61,7 @@ def person(acuity: float) -> Patient:
 
 
 def divert_scheme(max_acuity: float, to: str = "home") -> dict:
-    return {"title": "Divert", "effects": [{"kind": "diversion", "at": "admission", "to": to,
+    return {"title": "Divert", "effects": [{"kind": "diversion", "name": "diverted", "at": "admission", "to": to,
                                             "share": {"value": 1.0}, "max_acuity": max_acuity}]}
 
 

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from caresim.cli import app
-from conftest import SKC
+from conftest import SKC, skc_text
 
 FILE = "skc.yaml"
 Edit = Callable[[str], str | bytes]
@@ -133,7 +133,7 @@ CASES = {
     "effect at an unknown decision point": Case(swap(r"(at:) self_presentation", r"\g<1> self_referral"),
                                                 r"schemes.enhance_primary_care.effects[N].at", "self_referral",
                                                 ("found 'self_referral'", "did you mean 'self_presentation'?")),
-    "effect on an unknown service": Case(swap(r"(kind: capacity, service:) reablement", r"\g<1> social_work"),
+    "effect on an unknown service": Case(swap(r"(name: reablement_places, service:) reablement", r"\g<1> social_work"),
                                          "schemes.integrated_teams_reablement.effects[N].service", "social_work",
                                          ("found 'social_work'", "allowed: 'rapid_response'")),
     "diversion to an unknown target": Case(swap(r"^(\s+to:) gp$", r"\g<1> pharmacy"),
@@ -149,9 +149,9 @@ CASES = {
                                   r"\g<1>, localities: [Dovr], age_bands"),
                              "schemes.falls_prevention.effects[N].eligible.localities[0]", "Dovr",
                              ("names locality 'Dovr'", "did you mean 'Dover'?")),
-    "scheme start outside the run": Case(swap(r"^(  housing:\n    title: .*\n)", r"\g<1>    start: 2017-01-01\n"),
-                                         "schemes.housing.start", "2017-01-01",
-                                         ("starts on 2017-01-01, outside the run",)),
+    "scheme start before the run": Case(swap(r"^(  housing:\n    title: .*\n)", r"\g<1>    start: 2014-01-01\n"),
+                                         "schemes.housing.start", "2014-01-01",
+                                         ("starts on 2014-01-01, before the run",)),
     "variant naming an unknown scheme": Case(lambda text: text + "\nvariants:\n  no_falls:\n    schemes: [housng]\n",
                                              "variants.no_falls.schemes[0]", "housng",
                                              ("names scheme 'housng', which is not defined",
@@ -160,7 +160,7 @@ CASES = {
                                          "falls_prevension", ("names scheme 'falls_prevension', which is not defined",
                                                               "did you mean 'falls_prevention'?")),
     "scheme cutting more places than exist": Case(
-        swap(r"(kind: capacity, service: reablement, add:) \d+", r"\g<1> -1000"),
+        swap(r"(kind: capacity, name: reablement_places, service: reablement, add:) \d+", r"\g<1> -1000"),
         "schemes.integrated_teams_reablement.effects[N].add", "add: -1000",
         ("removes 1000 places from reablement, which has",)),
     "extends a missing file": Case(lambda text: "extends: base_missing.yaml\n" + text, "extends", "extends:",
@@ -189,7 +189,7 @@ CASES = {
                                     ("end in '.partial'",)),
 }
 RUN_TOO = ("misspelt key", "capacity lots", "routing shares not summing to 1", "python tag on a value",
-           "name escaping the output folder", "name that is '..'", "scheme start outside the run")
+           "name escaping the output folder", "name that is '..'", "scheme start before the run")
 runner = CliRunner()
 
 
@@ -199,7 +199,7 @@ def flat(text: str) -> str:
 
 
 def write_case(case: Case, folder: Path) -> Path:
-    edited = case.edit(SKC.read_text(encoding="utf-8"))
+    edited = case.edit(skc_text())
     path = folder / FILE
     if isinstance(edited, bytes):
         path.write_bytes(edited)
@@ -276,7 +276,7 @@ def test_a_wrong_file_name_is_explained(given: str, says: str, tmp_path: Path, m
 
 def test_line_100_is_printed_as_a_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    lines = SKC.read_text(encoding="utf-8").splitlines()
+    lines = skc_text().splitlines()
     lines[99] = "budget: 1"
     (tmp_path / FILE).write_text("\n".join(lines[:100]) + "\n", encoding="utf-8")
     result = runner.invoke(app, ["validate", FILE])
@@ -297,7 +297,7 @@ def run_cli(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], fl
 
 
 def test_demand_far_beyond_capacity_stops_promptly_naming_the_service(tmp_path: Path) -> None:
-    text = in_section("acute_beds", "capacity", "5")(SKC.read_text(encoding="utf-8"))
+    text = in_section("acute_beds", "capacity", "5")(skc_text())
     text = in_section("acute_beds", "initial_occupancy", "5")(text)
     (tmp_path / FILE).write_text(text, encoding="utf-8")
     result, seconds, peak_mb = run_cli("run", FILE, "-n", "1", "--no-report", "--no-attribution", "--quiet",
@@ -316,7 +316,7 @@ def test_demand_far_beyond_capacity_stops_promptly_naming_the_service(tmp_path: 
 
 def test_a_runaway_scenario_stops_at_max_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    text = swap(r"^(  seed: .*\n)", r"\g<1>  max_events: 1000\n")(SKC.read_text(encoding="utf-8"))
+    text = swap(r"^(  seed: .*\n)", r"\g<1>  max_events: 1000\n")(skc_text())
     (tmp_path / FILE).write_text(text, encoding="utf-8")
     result = runner.invoke(app, ["run", FILE, "-n", "1", "--no-report", "--no-attribution", "--quiet", "--serial",
                                  "--out", "out"])
@@ -332,7 +332,7 @@ def test_a_runaway_scenario_stops_at_max_events(tmp_path: Path, monkeypatch: pyt
 
 def short_skc(folder: Path) -> Path:
     path = folder / FILE
-    path.write_text(swap(r"^  days: \d+", "  days: 20")(SKC.read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text(swap(r"^  days: \d+", "  days: 20")(skc_text()), encoding="utf-8")
     return path
 
 

@@ -113,7 +113,8 @@ def test_old_discharge_hours_are_refused_with_a_pointer_to_the_profile(tmp_path:
 
 def test_a_discharge_profile_effect_needs_hourly_or_weekday(skc: Scenario):
     data = skc.model_dump(by_alias=True)
-    data["schemes"]["integrated_teams_reablement"]["effects"].append({"kind": "discharge_profile"})
+    data["schemes"]["integrated_teams_reablement"]["effects"].append(
+        {"kind": "discharge_profile", "name": "discharge_profile"})
     with pytest.raises(ValidationError, match="hourly"):
         Scenario.model_validate(data)
 

@@ -91,6 +91,7 @@ def _care_homes_only(short: Scenario, admissions_per_year: float) -> Scenario:
         ("services.care_homes.initial_occupancy_share", 0.9),
         ("services.care_homes.mean_residence_years", {"residential": 0.3, "nursing": 0.3}),
         ("services.care_homes.community_admissions_per_year", admissions_per_year),
+        ("services.care_homes.nursing_share_of_admissions", 0.35),  # in the beds' proportion: both kinds balance
         ("demand.care_home_crisis_rate_per_resident_year", 0.0))
 
 

@@ -28,10 +28,10 @@ from caresim.metrics import DAYS_PER_YEAR
 from caresim.scenario.loading import load_scenario, resolve, validate
 from caresim.scenario.problems import ScenarioError
 from caresim.scenario.schema import CAPACITY_FIELDS, Scenario
-from conftest import SKC
+from conftest import SKC, skc_text
 
 BASE, SOURCE_MAP = resolve(SKC)
-BASE_TEXT = SKC.read_text(encoding="utf-8")
+BASE_TEXT = skc_text()
 
 
 def texts(value: Any) -> list[str]:
@@ -278,8 +278,10 @@ def runnable(draw: st.DrawFn) -> dict[str, Any]:
     data["schemes"] = {name: scheme for name, scheme in data["schemes"].items() if draw(st.booleans())}
     if draw(st.booleans()):
         data["schemes"]["fuzz_capacity"] = {"title": "places added and removed", "effects": [
-            {"kind": "capacity", "service": service, "add": draw(st.integers(-cuttable(services, service), 50))}
-            for service in draw(st.lists(st.sampled_from(sorted(CAPACITY_FIELDS)), min_size=1, max_size=3))]}
+            {"kind": "capacity", "name": f"places_{index}", "service": service,
+             "add": draw(st.integers(-cuttable(services, service), 50))}
+            for index, service in enumerate(draw(st.lists(st.sampled_from(sorted(CAPACITY_FIELDS)),
+                                                          min_size=1, max_size=3)))]}
     return data
 
 
@@ -391,7 +393,7 @@ def test_cutting_every_intermediate_care_bed_leaves_none_not_minus_one() -> None
     data["population"]["localities"] = {name: people // 20 for name, people in BASE["population"]["localities"].items()}
     data["services"]["intermediate_care_beds"].update(capacity=3, step_down_share=0.5, initial_occupancy=0)
     data["schemes"] = {"cut": {"title": "cut", "effects": [
-        {"kind": "capacity", "service": "intermediate_care_beds", "add": -3}]}}
+        {"kind": "capacity", "name": "capacity", "service": "intermediate_care_beds", "add": -3}]}}
     for result in run_replication(make_plan(validate(Scenario, data, SOURCE_MAP)), 0):
         assert min(result.daily_capacity["step_up_beds"]) >= 0, result.world
 

@@ -102,11 +102,12 @@ LIBRARY_TEXT = """
         cost: {recurrent_per_year: 100}
         effects:
           - kind: prevention
+            name: fewer_falls
             multiplier: {value: 0.8, low: 0.7, high: 0.9}
       shared_beds:
         title: Step-up beds
         effects:
-          - {kind: capacity, service: intermediate_care_beds, add: 5}
+          - {kind: capacity, name: beds, service: intermediate_care_beds, add: 5}
 """
 
 
@@ -162,6 +163,7 @@ def test_problems_in_included_schemes_point_into_the_library(tmp_path: Path) -> 
                 at: nowhere
                 to: home
                 share: {value: 0.1}
+                name: divert
     """)
     child = write(tmp_path, "child.yaml", f"""
         extends: {skc_reference(tmp_path)}

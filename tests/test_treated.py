@@ -66,13 +66,14 @@ def treated_only(scenario: Scenario) -> Scenario:
     return with_schemes(scenario, {"treated": {
         "title": "Effects on the treated only",
         "effects": [
-            {"kind": "prevention", "multiplier": {"value": 1.0}, "programme": PROGRAMME,
+            {"kind": "prevention", "name": "enrolled", "multiplier": {"value": 1.0}, "programme": PROGRAMME,
              "eligible": {"risk_tiers": ["top_0_5", "next_1_5"], "residence": ["home"]}},
-            {"kind": "readmission", "multiplier": {"value": 0.5}, "eligible": {"received": ["programme"]}},
-            {"kind": "care_home_admission", "multiplier": {"value": 0.0},
+            {"kind": "readmission", "name": "readmissions", "multiplier": {"value": 0.5},
+             "eligible": {"received": ["programme"]}},
+            {"kind": "care_home_admission", "name": "care_homes", "multiplier": {"value": 0.0},
              "eligible": {"received": ["admission_avoided", "step_up"]}},
-            {"kind": "diversion", "at": "admission", "to": "rapid_response", "share": {"value": 1.0},
-             "then_admitted": {"value": 1.0}, "eligible": {"age_bands": ["85+"]}},
+            {"kind": "diversion", "name": "diverted", "at": "admission", "to": "rapid_response",
+             "share": {"value": 1.0}, "then_admitted": {"value": 1.0}, "eligible": {"age_bands": ["85+"]}},
         ]}})
 
 
@@ -111,7 +112,8 @@ def test_a_programme_effect_acts_on_the_enrolled_only(skc):
 def test_received_programme_needs_a_programme_in_the_scheme(skc):
     with pytest.raises(ValidationError, match="programme"):
         with_schemes(skc, {"lonely": {"title": "No programme", "effects": [
-            {"kind": "readmission", "multiplier": {"value": 0.9}, "eligible": {"received": ["programme"]}}]}})
+            {"kind": "readmission", "name": "readmissions", "multiplier": {"value": 0.9},
+             "eligible": {"received": ["programme"]}}]}})
 
 
 def test_an_avoided_admission_is_carried_into_the_admission_after_rapid_response(short, monkeypatch):

@@ -98,9 +98,11 @@ def test_validation_doc_sets_each_effect_beside_its_evidence(skc_run: Path, skc_
     for name, scheme in scenario.schemes.items():
         assert section.count(f"| {name} |") == max(len(scheme.effects), 1)
     assert "the comments in `skc_2015.yaml`, as recorded in the run's manifest" in section
-    falls = next(line for line in section.splitlines() if line.startswith("| falls_prevention | 0 |"))
-    assert "| 0.77 | 0.71 to 0.83 |" in falls and "Sherrington" in falls and falls.endswith("| falls exercise |")
-    care_homes = next(line for line in section.splitlines() if line.startswith("| care_homes_support | 0 |"))
+    falls = next(line for line in section.splitlines()
+                 if line.startswith("| falls_prevention | fewer_falls_enrolled |"))
+    assert "| 0.85 | 0.7 to 1.03 |" in falls and "Sherrington" in falls and falls.endswith("| falls exercise |")
+    care_homes = next(line for line in section.splitlines()
+                      if line.startswith("| care_homes_support | fewer_resident_crises |"))
     assert care_homes.endswith("| care-home support |")
     for family, phrase in (("Case management", "no significant change"), ("Falls exercise", "0.77"),
                            ("Care-home support", "Rushcliffe"), ("Hospital at home", "0.53")):
@@ -113,7 +115,8 @@ def test_validation_doc_reads_the_run_folder_only_wherever_it_runs(skc_run: Path
     monkeypatch.chdir(tmp_path)
     text = write_validation_doc(skc_run, tmp_path / "validation.md").read_text(encoding="utf-8")
     assert "as recorded in the run's manifest" in text
-    falls = next(line for line in text.splitlines() if line.startswith("| falls_prevention | 0 |"))
+    falls = next(line for line in text.splitlines()
+                 if line.startswith("| falls_prevention | fewer_falls_enrolled |"))
     assert "| prevention |" in falls and "Sherrington" in falls
 
 

@@ -361,6 +361,9 @@ def validate(scenario_file: ScenarioFile) -> None:
     if unsourced:
         console.print(f"[yellow]{len(unsourced)} numbers have no source comment[/yellow] (add '# assumption: …' "
                       f"beside them): {', '.join(unsourced[:8])}{' …' if len(unsourced) > 8 else ''}")
+    for scheme, effect in scenario.effects_without_evidence:
+        console.print(f"[yellow]warning:[/yellow] scheme {scheme}, effect {effect}: its size has no entry in an "
+                      "evidence ledger (add `evidence: <id>`, see scenarios/library/evidence.yaml)")
 
 
 @app.command()

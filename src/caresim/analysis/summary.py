@@ -96,16 +96,15 @@ def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ..
     return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "n"])
 
 
-def sensitivity_frame(frame: pd.DataFrame, plan_ends: dict[str, tuple[str, int, str]], scenario) -> pd.DataFrame:
+def sensitivity_frame(frame: pd.DataFrame, plan_ends: dict[str, tuple[str, str, str]], scenario) -> pd.DataFrame:
     """Admissions avoided with each uncertain effect at its low and its high end, the others at their point values."""
     base = wide(frame, BASELINE)["emergency_admissions"]
-    rows: dict[tuple[str, int], dict] = {}
-    for world, (scheme, index, end) in plan_ends.items():
-        effect = scenario.scheme(scheme).effects[index]
+    rows: dict[tuple[str, str], dict] = {}
+    for world, (scheme, effect_name, end) in plan_ends.items():
+        effect = next(e for e in scenario.scheme(scheme).effects if e.name == effect_name)
         value = uncertain_of(effect)
-        row = rows.setdefault((scheme, index), {
-            "parameter": (f"{scheme}: {effect.kind} "
-                          f"{getattr(effect, 'at', '') or getattr(effect, 'service', '')}").strip(),
+        row = rows.setdefault((scheme, effect_name), {
+            "parameter": f"{scheme}: {effect_name}",
             "low_value": value.low, "high_value": value.high, "headline_measure": "emergency_admissions_avoided"})
         row[f"headline_{end}"] = float((base - wide(frame, world)["emergency_admissions"]).mean())
     columns = ["parameter", "low_value", "high_value", "headline_low", "headline_high", "headline_measure"]

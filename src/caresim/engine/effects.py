@@ -8,13 +8,14 @@ Combination rule when several schemes touch the same patient:
 - pathway shifts apply one after another in declared order; capacity additions add;
 - opening hours combine as their union; discharge profiles as the element-wise maximum with the base,
   reached in proportion to each scheme's strength.
-A scheme acts from its start date, its strength rising linearly over ``ramp_up_days``.
+A scheme acts from its start date (an effect may have its own), its strength rising linearly over
+``ramp_up_days``. Effect sizes are drawn once per replication from each effect's own stream, named by
+scheme and effect name, so every world of a replication shares them and adding, removing or reordering
+effects changes no other draw.
 An effect whose eligibility names what a patient must have ``received`` (a service, an avoided admission,
 a care home's support, enrolment in the scheme's own programme) acts only on the people who received it.
 A prevention programme enrols people by their own draw, shifted by an offset keyed by the effect, so a
 scheme enrols the same people alone and in any mix.
-Effect sizes are drawn once per replication from each effect's own stream, so every world of a
-replication shares them and adding a scheme changes no other draw.
 """
 
 from __future__ import annotations
@@ -49,21 +50,8 @@ from caresim.scenario.services import Hours
 if TYPE_CHECKING:
     from caresim.engine.patient import Patient
 
-EffectKey = tuple[str, int]
+EffectKey = tuple[str, str]  # (scheme, effect name)
 E = TypeVar("E")  # one kind of effect (a schema class)
-
-
-def draw_uncertain(value: Uncertain, u: float) -> float:
-    """The effect size for uniform ``u``: triangular or uniform over [low, high] around the point value."""
-    low, mode, high = value.low, value.value, value.high
-    if low is None or high is None or high == low:
-        return mode
-    if value.distribution == "uniform":
-        return low + (high - low) * u
-    split = (mode - low) / (high - low)
-    if u < split:
-        return low + np.sqrt(u * (high - low) * (mode - low))
-    return high - np.sqrt((1 - u) * (high - low) * (high - mode))
 
 
 @dataclass(frozen=True)
@@ -210,24 +198,24 @@ class WorldEffects:
                  fixed_sizes: dict[EffectKey, float] | None = None) -> None:
         self.active: list[Active[AnyEffect]] = []
         fixed_sizes = fixed_sizes or {}
-        for name in scheme_names:
-            scheme = scenario.scheme(name)
-            start_date = scheme.start or scenario.run.start
-            start = float((start_date - calendar.origin).days)
-            for index, effect in enumerate(scheme.effects):
-                key = (name, index)
+        for scheme_name in scheme_names:
+            scheme = scenario.scheme(scheme_name)
+            for effect in scheme.effects:
+                key = (scheme_name, effect.name)
+                start_date = effect.start or scheme.start or scenario.run.start
+                start = float((start_date - calendar.origin).days)
                 uncertain = uncertain_of(effect)
                 if key in fixed_sizes:
                     size = fixed_sizes[key]
                 elif uncertain is not None:
-                    u = stream(scenario.run.seed, f"effect/{name}/{index}", replication).random()
-                    size = float(draw_uncertain(uncertain, u))
+                    u = stream(scenario.run.seed, draw_name(key), replication).random()
+                    size = uncertain.quantile(u)
                 else:
                     size = float(getattr(effect, "add", 0))
                 then_admitted = 0.0
                 if isinstance(effect, DiversionEffect):
-                    u = stream(scenario.run.seed, f"effect/{name}/{index}/then_admitted", replication).random()
-                    then_admitted = float(draw_uncertain(effect.then_admitted, u))
+                    u = stream(scenario.run.seed, f"{draw_name(key)}/then_admitted", replication).random()
+                    then_admitted = effect.then_admitted.quantile(u)
                 self.active.append(Active(key, effect, Target.of(effect.eligible, scenario), size, start,
                                           scheme.ramp_up_days, then_admitted))
         self._enrol(scenario)
@@ -358,6 +346,12 @@ class WorldEffects:
                 if raised is not None:
                     current[:] = [r + strength * max(0.0, x - r) for r, x in zip(current, raised, strict=True)]
         return rates
+
+
+def draw_name(key: EffectKey) -> str:
+    """The name of the stream an effect's size is drawn from: by scheme and effect name, never position."""
+    scheme, effect = key
+    return f"effect/{scheme}/{effect}"
 
 
 def uncertain_of(effect: AnyEffect) -> Uncertain | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from caresim.engine.effects import uncertain_of
+from caresim.engine.effects import EffectKey, uncertain_of
 from caresim.scenario.schema import Scenario
 
 BASELINE = "baseline"
@@ -19,8 +19,8 @@ class Plan:
     replications: int
     mixes: tuple[str, ...]
     attribution: bool = False
-    fixed_sizes: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
-    sensitivity: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    fixed_sizes: dict[str, dict[EffectKey, float]] = field(default_factory=dict)
+    sensitivity: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # world: scheme, effect, end
     titles: dict[str, str] = field(default_factory=dict)  # a reader's title for each mix
 
     @property
@@ -43,21 +43,21 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
         for scheme in main:
             worlds[f"only:{scheme}"] = (scheme,)
             worlds[f"without:{scheme}"] = tuple(s for s in main if s != scheme)
-    fixed: dict[str, dict[tuple[str, int], float]] = {}
-    ends: dict[str, tuple[str, int, str]] = {}
+    fixed: dict[str, dict[EffectKey, float]] = {}
+    ends: dict[str, tuple[str, str, str]] = {}
     if sensitivity and scenario.mix_schemes:
         main = scenario.mix_schemes
-        uncertain = {(name, i): value for name in main for i, effect in enumerate(scenario.scheme(name).effects)
+        uncertain = {(name, effect.name): value for name in main for effect in scenario.scheme(name).effects
                      if (value := uncertain_of(effect)) is not None
                      and value.low is not None and value.low != value.high}
         points = {key: value.value for key, value in uncertain.items()}
         worlds["point"], fixed["point"] = main, points
-        for (name, index), value in uncertain.items():
+        for (name, effect_name), value in uncertain.items():
             for end in ("low", "high"):
-                world = f"{end}:{name}/{index}"
+                world = f"{end}:{name}/{effect_name}"
                 worlds[world] = main
-                fixed[world] = {**points, (name, index): getattr(value, end)}
-                ends[world] = (name, index, end)
+                fixed[world] = {**points, (name, effect_name): getattr(value, end)}
+                ends[world] = (name, effect_name, end)
     titles = {scenario.mix_name: scenario.title, **{name: v.title or name for name, v in scenario.variants.items()}}
     return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends,
                 {mix: titles.get(mix, mix) for mix in mixes})

@@ -93,6 +93,7 @@ SECTION_TITLES = {
     "routing": "Routing", "services": "Services", "discharge": "Discharge", "costs": "Unit costs",
     "targets": "Calibration targets", "bcf_targets": "BCF plan targets", "calibration": "Calibration settings",
     "schemes": "Schemes", "variants": "Variants", "claimed_cost_per_admission": "The plan's claims",
+    "evidence": "Evidence ledger",
 }
 
 

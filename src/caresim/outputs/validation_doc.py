@@ -237,7 +237,8 @@ def _effect_row(name: str, index: int, effect: dict[str, Any], sources: dict[str
     candidates = [sources.get(path) for path in (size_path, base, *inside)]
     source = next((text for text in candidates if text and text != scheme_source), scheme_source)
     family = _family(source)
-    cells = [name, str(index), kind, what, size, interval, _eligible(effect.get("eligible")), source, family]
+    cells = [name, effect.get("name", str(index)), kind, what, size, interval, _eligible(effect.get("eligible")),
+             source, family]
     return cells, family
 
 
@@ -273,7 +274,7 @@ def _effects_section(manifest: dict[str, Any], scenario: dict[str, Any]) -> list
             cells, family = _effect_row(name, index, effect, sources, scheme.get("source", ""))
             lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
             if family:
-                used.setdefault(family, []).append(f"{name}[{index}]")
+                used.setdefault(family, []).append(f"{name}.{effect.get('name', index)}")
             else:
                 unmatched += 1
     lines += ["", "### What the evidence says", ""]

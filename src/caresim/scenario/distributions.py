@@ -112,14 +112,19 @@ class Triangular(_Distribution):
         return f"triangular {self.low:g}/{self.mode:g}/{self.high:g}"
 
 
+SAME_DAY = 0.5  # days: a same-day stay lasts a uniform part of the first 12 hours
+
+
 class Lognormal(_Distribution):
-    """Long-tailed stays, given as mean and coefficient of variation, or as median and sigma."""
+    """Long-tailed stays, given as mean and coefficient of variation, or as median and sigma; optionally a
+    share of them ending the same day (the lowest uniforms), the rest lognormal with that mean or median."""
 
     distribution: Literal["lognormal"]
     mean_value: PositiveFloat | None = Field(default=None, alias="mean")
     cv: PositiveFloat | None = None
     median: PositiveFloat | None = None
     sigma: PositiveFloat | None = None
+    same_day_share: float = Field(default=0.0, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _one_form(self) -> Lognormal:
@@ -138,20 +143,28 @@ class Lognormal(_Distribution):
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         mu, sigma = self.mu_sigma
-        return np.exp(mu + sigma * ndtri(np.asarray(u)))
+        u, short = np.asarray(u), self.same_day_share
+        if not short:
+            return np.exp(mu + sigma * ndtri(u))
+        same_day = u < short
+        rest = np.exp(mu + sigma * ndtri(np.where(same_day, 0.5, (u - short) / (1 - short))))
+        return np.where(same_day, SAME_DAY * u / short, rest)
 
     def length_biased(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.same_day_share:
+            return super().length_biased(rng, n)
         mu, sigma = self.mu_sigma  # length-biased lognormal is lognormal(mu + sigma², sigma)
         return np.exp(mu + sigma**2 + sigma * rng.standard_normal(n))
 
     @property
     def mean(self) -> float:
         mu, sigma = self.mu_sigma
-        return math.exp(mu + sigma**2 / 2)
+        return self.same_day_share * SAME_DAY / 2 + (1 - self.same_day_share) * math.exp(mu + sigma**2 / 2)
 
     def __str__(self) -> str:
         mu, sigma = self.mu_sigma
-        return f"lognormal, mean {self.mean:.3g}, median {math.exp(mu):.3g}"
+        same_day = f", {self.same_day_share:.0%} the same day" if self.same_day_share else ""
+        return f"lognormal, mean {self.mean:.3g}, median {math.exp(mu):.3g}{same_day}"
 
 
 Distribution = Annotated[

@@ -1,4 +1,4 @@
-"""Loading scenario files: `extends:` and `include:` followed, then validated with errors for people.
+"""Loading scenario files: `extends:`, `include:` and `evidence:` followed, then validated with errors for people.
 
 `read_yaml` turns one file into plain data and a `SourceMap` (where every value came from),
 `resolve` follows `extends:` and merges, `validate` turns pydantic errors into `Problem`s, and
@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 from caresim.scenario.error_location import ABSENT, best_branches, walk_error
 from caresim.scenario.explain import describe_value, joined_drafts, problem_draft
 from caresim.scenario.problems import Problem, ScenarioError
+from caresim.scenario.schemes import size_field
 from caresim.scenario.yaml_source import FieldPath, SourceMap, read_yaml, render_path
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ def resolve(path: Path) -> tuple[dict[str, Any], SourceMap]:
 
     Included schemes join no mix by themselves: when any file is included and no `mix` is given,
     `mix` is set to the scenario's own schemes (those written in a scenario file, not a library).
+    An `evidence:` ledger file is read, relative to the file that names it, into its entries, and
+    each effect that names an entry and gives no size takes the entry's.
     """
     libraries: set[str] = set()
     data, source_map = _resolve(path, (), libraries)
@@ -39,7 +42,7 @@ def resolve(path: Path) -> tuple[dict[str, Any], SourceMap]:
     if libraries and "mix" not in data and isinstance(schemes, dict):
         data["mix"] = [name for name in schemes
                        if source_map.locate(("schemes", name), at_key=True).file not in libraries]
-    return data, source_map
+    return data, _sized_from_evidence(data, source_map)
 
 
 def _resolve(path: Path, chain: tuple[Path, ...], libraries: set[str]) -> tuple[dict[str, Any], SourceMap]:
@@ -47,6 +50,12 @@ def _resolve(path: Path, chain: tuple[Path, ...], libraries: set[str]) -> tuple[
     chain = (*chain, path)
     own_map = source_map
     includes = data.pop("include", ABSENT)
+    if isinstance(data.get("evidence"), str):
+        ledger = _linked_file(path, data["evidence"], own_map, ("evidence",), chain)
+        ledger_data, ledger_map = read_yaml(ledger)
+        data["evidence"] = ledger_data
+        own_map = SourceMap.covering(data, [own_map, _moved(ledger_map, ("evidence",))])
+        source_map = own_map
     if "extends" in data:
         parent = _linked_file(path, data.pop("extends"), own_map, ("extends",), chain)
         parent_data, parent_map = _resolve(parent, chain, libraries)
@@ -61,6 +70,43 @@ def _resolve(path: Path, chain: tuple[Path, ...], libraries: set[str]) -> tuple[
     merged = _deep_merge(included, own)
     data = {**data, "schemes": {name: merged[name] for name in dict.fromkeys([*own, *included])}}
     return data, SourceMap.covering(data, [source_map, *maps])
+
+
+def _moved(source_map: SourceMap, prefix: FieldPath) -> SourceMap:
+    """The same map with every path placed under `prefix` (a file read into one section of another)."""
+    return SourceMap(source_map.file, {(*prefix, *path): where for path, where in source_map.keys.items()},
+                     {(*prefix, *path): where for path, where in source_map.values.items()})
+
+
+def _sized_from_evidence(data: dict[str, Any], source_map: SourceMap) -> SourceMap:
+    """Each effect that names a ledger entry and gives no size of its own takes the entry's, written
+    into `data`; the map points the size at the entry in the ledger (whose source comment is on its id line)."""
+    ledger, schemes = data.get("evidence"), data.get("schemes")
+    if not isinstance(schemes, dict):
+        return source_map
+    ledger = ledger if isinstance(ledger, dict) else {}
+    places = {"value": "estimate", "low": "ci_low", "high": "ci_high", "distribution": "distribution"}
+    for name, scheme in schemes.items():
+        effects = scheme.get("effects") if isinstance(scheme, dict) else None
+        for index, effect in enumerate(effects if isinstance(effects, list) else []):
+            field = size_field(effect.get("kind")) if isinstance(effect, dict) else None
+            reference = effect.get("evidence") if field else None
+            if reference is None or field in effect:
+                continue
+            where = ("schemes", name, "effects", index)
+            entry = ledger.get(reference) if isinstance(reference, str) else None
+            if not isinstance(entry, dict):
+                message = (f"names evidence {reference!r}, which the evidence ledger does not hold" if ledger else
+                           "names evidence but the scenario names no evidence ledger")
+                raise _link_error(source_map, (*where, "evidence"), f"{message}, and the effect gives no {field}",
+                                  hint=f"add the entry, or give the effect its own {field} (an assumption)")
+            effect[field] = {key: entry.get(column) for key, column in places.items()}
+            written = {(): (), **{(key,): (column,) for key, column in places.items()}}
+            for table in (source_map.values, source_map.keys):
+                for inside, column in written.items():
+                    if ("evidence", reference, *column) in table:
+                        table[(*where, field, *inside)] = table[("evidence", reference, *column)]
+    return source_map
 
 
 def _included_schemes(path: Path, includes: Any, own_map: SourceMap, chain: tuple[Path, ...],
@@ -99,7 +145,7 @@ def _linked_file(path: Path, name: Any, source_map: SourceMap, where: FieldPath,
     """The file an `extends` or `include` entry names, relative to `path`, checked to exist and not loop."""
     key = where[0]
     if not isinstance(name, str) or not name.strip():
-        kind = "library" if key == "include" else "scenario"
+        kind = {"include": "library", "evidence": "evidence ledger"}.get(key, "scenario")
         raise _link_error(source_map, where, f"must be the name of another {kind} file",
                           found=describe_value(name), hint=f"for example: {key}: base.yaml")
     linked = Path(os.path.normpath(path.parent / name))

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator, model_validator
 
 from caresim.scenario.distributions import Distribution
+from caresim.scenario.evidence import Ledger
 from caresim.scenario.fields import (
     AGE_BANDS,
     CRISIS_TYPES,
@@ -32,11 +33,13 @@ from caresim.scenario.fields import (
 from caresim.scenario.problems import FieldError
 from caresim.scenario.schemes import (
     CAPACITY_FIELDS,
+    AnyEffect,
     CapacityEffect,
     Eligible,
     PreventionEffect,
     Scheme,
     Variant,
+    size_field,
 )
 from caresim.scenario.services import Services
 
@@ -318,6 +321,8 @@ class Scenario(Frozen):
         default=None, description="Pounds per emergency admission, to read the plan's claimed savings as admissions "
                                   "avoided in the validation document; the model does not use it.")
     variants: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Variant] = {}
+    evidence: Ledger = Field(default={}, description="The evidence ledger: in a scenario file the name of a "
+                             "ledger file (relative to it), read into its entries at load.")
 
     @field_validator("name")
     @classmethod
@@ -332,19 +337,31 @@ class Scenario(Frozen):
         names = list(self.schemes)
         tiers = [t.name for t in self.population.risk_tiers]
         for name, scheme in self.schemes.items():
+            seen: set[str] = set()
             for index, effect in enumerate(scheme.effects):
                 where = ("schemes", name, "effects", index)
+                if effect.name in seen:
+                    raise FieldError(f"scheme {name} has two effects named {effect.name!r}; an effect's name keys "
+                                     "its random draws, so it must be unique within the scheme", *where, "name")
+                seen.add(effect.name)
                 self._check_eligible(name, effect.eligible, tiers, (*where, "eligible"))
+                self._check_evidence(name, effect, where)
                 if isinstance(effect, PreventionEffect) and effect.multiplier.high is not None:
-                    if effect.multiplier.high > self.demand.thinning_headroom:
+                    largest = (effect.multiplier.high if effect.multiplier.distribution in ("triangular", "uniform")
+                               else effect.multiplier.quantile(0.9999))
+                    if largest > self.demand.thinning_headroom:
                         raise FieldError(
-                            f"scheme {name}: a prevention multiplier up to {effect.multiplier.high:g} needs "
+                            f"scheme {name}: a prevention multiplier up to {largest:g} needs "
                             f"demand.thinning_headroom of at least that (it is {self.demand.thinning_headroom:g})",
                             *where, "multiplier", "high",
                         )
-            if scheme.start and not self.run.start <= scheme.start < self.run_end:
-                raise FieldError(f"scheme {name} starts on {scheme.start}, outside the run ({self.run.start} to "
-                                 f"{self.run_end - dt.timedelta(days=1)})", "schemes", name, "start")
+                if effect.start and effect.start < self.run.start:
+                    raise FieldError(f"effect {effect.name} of scheme {name} starts on {effect.start}, before the "
+                                     f"run (from {self.run.start}); a start after the run's end is allowed",
+                                     *where, "start")
+            if scheme.start and scheme.start < self.run.start:
+                raise FieldError(f"scheme {name} starts on {scheme.start}, before the run (from {self.run.start}); "
+                                 "a start after the run's end is allowed", "schemes", name, "start")
         for index, scheme_name in enumerate(self.mix or []):
             if scheme_name not in self.schemes:
                 raise FieldError(f"mix names scheme {scheme_name!r}, which is not defined", "mix", index,
@@ -373,6 +390,22 @@ class Scenario(Frozen):
                                      f"{base:g}; with every scheme's cuts that leaves {left:g}",
                                      "schemes", name, "effects", index, "add")
 
+    def _check_evidence(self, scheme: str, effect: AnyEffect, where: tuple[str | int, ...]) -> None:
+        """The ledger entry an effect names exists; one for a mechanism never evaluated includes no effect."""
+        if effect.evidence is None:
+            return
+        entry = self.evidence.get(effect.evidence)
+        if entry is None:
+            raise FieldError(f"effect {effect.name} of scheme {scheme} names evidence {effect.evidence!r}, which the "
+                             "scenario's evidence ledger does not hold", *where, "evidence",
+                             choices=list(self.evidence))
+        field = size_field(effect.kind)
+        no_effect = {"multiplier": 1.0, "share": 0.0}.get(field or "")
+        if entry.kind == "none" and no_effect is not None and not entry.ci_low <= no_effect <= entry.ci_high:
+            raise FieldError(f"evidence {effect.evidence!r} found no evaluation of the mechanism, so its range "
+                             f"({entry.ci_low:g} to {entry.ci_high:g}) must include no effect ({no_effect:g})",
+                             *where, "evidence")
+
     def _check_eligible(self, scheme: str, eligible: Eligible, tiers: list[str], where: tuple[str | int, ...]) -> None:
         for index, tier in enumerate(eligible.risk_tiers or []):
             if tier not in tiers:
@@ -394,3 +427,9 @@ class Scenario(Frozen):
 
     def scheme(self, name: str) -> Scheme:
         return self.schemes[name]
+
+    @property
+    def effects_without_evidence(self) -> list[tuple[str, str]]:
+        """(scheme, effect name) of every effect with a size that names no evidence ledger entry."""
+        return [(name, effect.name) for name, scheme in self.schemes.items() for effect in scheme.effects
+                if effect.evidence is None and size_field(effect.kind) is not None]

@@ -4,9 +4,15 @@ variants (named mixes)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+from functools import cache
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, NonNegativeFloat, model_validator
+from scipy import optimize
+from scipy.special import logit, ndtri
+from scipy.stats import beta
 
 from caresim.scenario.fields import (
     AgeBand,
@@ -20,12 +26,18 @@ from caresim.scenario.services import Hours
 
 
 class Uncertain(Frozen):
-    """An effect size: a point value and an interval drawn once per replication."""
+    """An effect size: a point value and an interval, drawn once per replication.
+
+    ``triangular`` and ``uniform`` (an assumption) draw within [low, high], the triangle peaking at the
+    value. ``lognormal`` (a ratio) and ``beta`` (a share) are fitted to a published estimate and its
+    95 % CI [low, high]: the log-normal has median ``value`` and log-scale sd (ln high − ln low) / 3.92;
+    the beta is the one whose 2.5 % and 97.5 % quantiles are low and high.
+    """
 
     value: float
     low: float | None = None
     high: float | None = None
-    distribution: Literal["triangular", "uniform"] = "triangular"
+    distribution: Literal["triangular", "uniform", "lognormal", "beta"] = "triangular"
 
     @model_validator(mode="after")
     def _ordered(self) -> Uncertain:
@@ -33,7 +45,52 @@ class Uncertain(Frozen):
             raise ValueError("give both low and high, or neither")
         if self.low is not None and not self.low <= self.value <= self.high:
             raise ValueError(f"value {self.value:g} must lie between low {self.low:g} and high {self.high:g}")
+        fitted = self.distribution in ("lognormal", "beta")
+        if fitted and (self.low is None or self.high is None or self.low >= self.high):
+            raise ValueError(f"a {self.distribution} is fitted to a 95 % CI: give low and high, low below high")
+        if self.distribution == "lognormal" and self.low is not None and self.low <= 0:
+            raise ValueError("a lognormal ratio needs low above 0")
+        if self.distribution == "beta" and self.low is not None and not 0 < self.low < self.high < 1:
+            raise ValueError("a beta share needs 0 < low < high < 1; for an interval reaching 0 or 1 use "
+                             "triangular (an assumption)")
+        if self.distribution == "beta" and self.low is not None and self.high is not None:
+            beta_shape(self.low, self.high)
         return self
+
+    def quantile(self, u: float) -> float:
+        """The effect size at uniform ``u`` (the inverse of the distribution's CDF)."""
+        low, mode, high = self.low, self.value, self.high
+        if low is None or high is None or high == low:
+            return mode
+        if self.distribution == "uniform":
+            return low + (high - low) * u
+        if self.distribution == "lognormal":
+            sigma = (math.log(high) - math.log(low)) / (2 * Z_975)
+            return math.exp(math.log(mode) + sigma * float(ndtri(u)))
+        if self.distribution == "beta":
+            return float(beta.ppf(u, *beta_shape(low, high)))
+        split = (mode - low) / (high - low)
+        if u < split:
+            return low + math.sqrt(u * (high - low) * (mode - low))
+        return high - math.sqrt((1 - u) * (high - low) * (high - mode))
+
+
+Z_975 = float(ndtri(0.975))  # 1.95996…: a 95 % interval is ± this many standard deviations
+
+
+@cache
+def beta_shape(low: float, high: float) -> tuple[float, float]:
+    """The Beta(a, b) whose 2.5 % and 97.5 % quantiles are ``low`` and ``high`` (0 < low < high < 1)."""
+    target = logit(np.array([low, high]))
+
+    def missed(log_shape: np.ndarray) -> np.ndarray:
+        return logit(beta.ppf([0.025, 0.975], *np.exp(log_shape))) - target
+
+    found = optimize.root(missed, np.zeros(2), tol=1e-14)  # from Beta(1, 1), on the logit scale
+    if np.max(np.abs(beta.ppf([0.025, 0.975], *np.exp(found.x)) - [low, high])) > 1e-9:
+        raise ValueError(f"no beta distribution has the 95 % interval {low:g} to {high:g}")
+    a, b = np.exp(found.x)
+    return float(a), float(b)
 
 
 Received = Literal["rapid_response", "step_up", "step_down", "reablement", "admission_avoided", "programme",
@@ -54,8 +111,18 @@ class Eligible(Frozen):
                     "supported_care_home (a care-home resident). Carried across a person's episodes.")
 
 
+EffectName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
 class Effect(Frozen):
+    """What every effect has: a name (unique within its scheme; the key of its random draws), who it
+    applies to, the evidence ledger entry behind its size, and a start date that overrides the scheme's."""
+
+    name: EffectName
     eligible: Eligible = Eligible()
+    evidence: str | None = Field(default=None, description="Id of the entry in the scenario's evidence ledger; "
+                                 "with no size given, the size is the entry's.")
+    start: dt.date | None = Field(default=None, description="When this effect starts, if not with its scheme.")
 
 
 class CapacityEffect(Effect):
@@ -138,11 +205,24 @@ class CareHomeAdmissionEffect(Effect):
     multiplier: Uncertain
 
 
+SIZE_FIELDS = ("multiplier", "share")  # the uncertain size of an effect, by kind one of these
+
+
+def size_field(kind: str) -> str | None:
+    """The field holding the uncertain size of effects of this kind, if they have one."""
+    for effect in EFFECT_KINDS:
+        if effect.model_fields["kind"].annotation == Literal[kind]:
+            return next((f for f in SIZE_FIELDS if f in effect.model_fields), None)
+    return None
+
+
 AnyEffect = Annotated[
     CapacityEffect | PreventionEffect | DiversionEffect | LengthOfStayEffect | AssessmentDelayEffect
     | DischargeProfileEffect | PathwayShiftEffect | ReadmissionEffect | CareHomeAdmissionEffect,
     Field(discriminator="kind"),
 ]
+EFFECT_KINDS = (CapacityEffect, PreventionEffect, DiversionEffect, LengthOfStayEffect, AssessmentDelayEffect,
+                DischargeProfileEffect, PathwayShiftEffect, ReadmissionEffect, CareHomeAdmissionEffect)
 
 
 class SchemeCost(Frozen):
