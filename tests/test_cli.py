@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from caresim.analysis.diagnostics import mser5, replications_needed
 from caresim.cli import app
+from caresim.experiment.executors import execute
+from caresim.experiment.plan import BASELINE, Plan
 from caresim.scenario.loading import load_scenario
-from caresim.workflows.diagnostics import replications_precision
-from conftest import ROOT
+from caresim.workflows.diagnostics import flat_demand, replications_precision, warm_up_cuts
+from conftest import ROOT, changed
 
 runner = CliRunner()
 SHORT_RUN = "run: {days: 30, warm_up_days: 5, replications: 2}\n"
@@ -130,6 +132,22 @@ def test_mser5_cuts_an_initial_transient():
     series = np.concatenate([np.linspace(0, 100, 40), 100 + rng.normal(0, 2, 400)])
     assert 30 <= mser5(series) <= 60
     assert mser5(100 + rng.normal(0, 2, 400)) <= 40
+
+
+def test_warmup_check_sees_the_start_not_the_seasons():
+    """A steady start on strongly seasonal demand: the check's cut is within a short warm-up, the same
+    run judged on its seasonal occupancy is cut far longer, and the empty start is cut longer too."""
+    scenario = load_scenario(ROOT / "src" / "caresim" / "workflows" / "verification" / "infinite_server.yaml")
+    scenario = changed(scenario, "demand.crisis_rate_per_person_year.18-64", 1.0)  # 100 crises a day
+    scenario = changed(scenario, "services.acute_beds.length_of_stay.18-64", {"distribution": "lognormal",
+                                                                               "mean": 3, "cv": 1})
+    scenario = changed(scenario, "services.acute_beds.initial_occupancy", 300)  # Little's law: 100 × 3
+    scenario = changed(scenario, "demand.profile.monthly", [1.5, 1.4, 1.2, 1, 0.8, 0.6, 0.5, 0.6, 0.8, 1, 1.2, 1.4])
+    cuts = warm_up_cuts(scenario, 2, "serial", days=360).set_index("service").loc["acute_beds"]
+    assert cuts["warm start"] <= 5 < cuts["empty start"]
+    seasonal = changed(flat_demand(scenario, 360), "demand.profile.monthly", scenario.demand.profile.monthly)
+    occupancy = execute(Plan(seasonal, {BASELINE: ()}, 1, ()), "serial", progress=False)[0][0].daily["acute_beds"]
+    assert mser5(occupancy[:360]) > 60
 
 
 def test_replications_needed_shrinks_with_looser_precision():

@@ -148,7 +148,7 @@ def followed_share(scenario: Scenario, replications: int = 1) -> tuple[float, fl
 
 
 def test_more_reablement_capacity_raises_the_91_day_share_when_reablement_queues(skc):
-    base = shortened(skc, days=100, warm_up_days=14)
+    base = changed(shortened(skc, days=100, warm_up_days=14), "services.reablement.initial_occupancy", 20)
     gaps = {}
     for ratio in (0.5, 1.0):
         scenario = changed(base, "services.reablement.at_home_91_days_odds_ratio_per_week_waited", ratio)

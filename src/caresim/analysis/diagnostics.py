@@ -42,7 +42,7 @@ def replications_needed(values: np.ndarray, precision: float) -> int | None:
 
 
 def mser5(series: np.ndarray) -> int:
-    """The warm-up, in days, that MSER-5 would cut from a daily series."""
+    """The warm-up, in days, that MSER-5 would cut from a daily series (at most ``mser5_limit`` days)."""
     batches = len(series) // 5
     means = series[: batches * 5].reshape(batches, 5).mean(axis=1)
     best, cut = np.inf, 0
@@ -52,3 +52,8 @@ def mser5(series: np.ndarray) -> int:
         if score < best:
             best, cut = score, d
     return cut * 5
+
+
+def mser5_limit(days: int) -> int:
+    """The longest cut MSER-5 considers in a daily series of ``days`` values: a cut this long means unsettled."""
+    return (days // 5 // 2 - 1) * 5

@@ -1,6 +1,9 @@
 """The warm start: beds and caseloads occupied at time 0, so the run need not fill them from empty.
 
-Remaining stays are drawn length-biased (a bed occupied at a random moment holds a longer stay than
+Seeded patients' age bands follow the occupants of each service, not the crises: emergency admissions
+by band (community crises times A&E's admission probability) weighted by the mean acute stay for the
+acute ward, by the P2 or P1 discharge share for intermediate care or reablement. Remaining stays are
+drawn length-biased (a bed occupied at a random moment holds a longer stay than
 average), then cut uniformly (the moment falls anywhere in that stay). A care-home residence is
 exponential, whose remaining part at a random moment is exponential with the same mean: a resident
 seeded at the start settles as a new one would. Each downstream service's ``initial_queue`` holds
@@ -10,7 +13,7 @@ patients in acute beds, medically fit and waiting for it, as a steady state with
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -34,19 +37,18 @@ def warm_start(model: Model) -> None:
     kernel, services = model.kernel, model.kernel.services
     rng = stream(s.run.seed, "warm_start", model.replication)
     configured = s.services
-    _, bands, _, rates = community_segments(s)
-    band_rates = np.bincount(bands, weights=rates, minlength=len(AGE_BANDS))
-    mix = band_rates / band_rates.sum() if band_rates.sum() > 0 else np.full(len(AGE_BANDS), 0.25)
+    admitted = _admissions_by_band(model)
 
-    def seeded(n: int, first_index: int) -> list[Patient]:
-        chosen = rng.choice(len(AGE_BANDS), size=n, p=mix)
+    def seeded(n: int, first_index: int, weights: np.ndarray) -> list[Patient]:
+        chosen = rng.choice(len(AGE_BANDS), size=n, p=_mix(weights))
         rows = draw_rows(s, rng, chosen)
         return [Patient((SEEDED, first_index + i), rows[i].tolist(), int(chosen[i]), 0, 0, 0, 0, False, False)
                 for i in range(n)]
 
     beds = configured.acute_beds
     queue = [destination for destination, n in configured.initial_queues().items() for _ in range(n)]
-    in_acute = seeded(min(beds.initial_occupancy, int(min(services.acute.capacity, 1e9))), 0)
+    stays = np.array([beds.length_of_stay[band].mean for band in AGE_BANDS])
+    in_acute = seeded(min(beds.initial_occupancy, int(min(services.acute.capacity, 1e9))), 0, admitted * stays)
     for k, p in enumerate(in_acute):
         kernel.enter(p, "acute")
         services.acute.try_admit(p)
@@ -57,7 +59,7 @@ def warm_start(model: Model) -> None:
         kernel.after(float(rng.random() * dist.length_biased(rng, 1)[0]), model.discharge.medically_fit, p)
     ic = configured.intermediate_care_beds
     if ic.enabled:
-        for k, p in enumerate(seeded(ic.initial_occupancy, 100_000)):
+        for k, p in enumerate(seeded(ic.initial_occupancy, 100_000, admitted * _pathway_shares(model, "P2"))):
             step_up = k % 2 == 1 and services.step_up is not services.step_down
             pool = services.step_up if step_up else services.step_down
             if not pool.try_admit(p):
@@ -68,7 +70,7 @@ def warm_start(model: Model) -> None:
             kernel.after(stay, model.community.intermediate_care_done, p)
     reablement = configured.reablement
     if reablement.enabled:
-        for p in seeded(reablement.initial_occupancy, 200_000):
+        for p in seeded(reablement.initial_occupancy, 200_000, admitted * _pathway_shares(model, "P1")):
             if not services.reablement.try_admit(p):
                 continue
             kernel.enter(p, "reablement")
@@ -97,3 +99,21 @@ def warm_start(model: Model) -> None:
             destination = "home_care"  # as a P1 discharge would go
         p.pathway, p.destination = PATHWAY_OF_DESTINATION[destination], destination
         model.discharge.request_downstream(p, ACUTE)
+
+
+def _admissions_by_band(model: Model) -> np.ndarray:
+    """Relative emergency admissions by age band: community crises times A&E's admission probability."""
+    s = model.scenario
+    _, bands, _, rates = community_segments(s)
+    crises = np.bincount(bands, weights=rates, minlength=len(AGE_BANDS))
+    return crises * np.array([s.services.ae.admit_probability[band] for band in AGE_BANDS])
+
+
+def _pathway_shares(model: Model, pathway: Literal["P1", "P2"]) -> np.ndarray:
+    return np.array([model.scenario.discharge.pathways[band][pathway] for band in AGE_BANDS])
+
+
+def _mix(weights: np.ndarray) -> np.ndarray:
+    """Weights as the shares of a draw; equal shares when they are all zero."""
+    total = weights.sum()
+    return weights / total if total > 0 else np.full(len(weights), 1 / len(weights))

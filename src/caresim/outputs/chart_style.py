@@ -36,8 +36,13 @@ BASELINE_COLOUR = ORANGE
 MIX_COLOUR = BLUE
 
 LABELS = {  # services, delay reasons, flow nodes; measures take their labels from caresim.measures
+    "ae_cubicles": "A&E cubicles",
     "acute_beds": "Acute beds",
     "intermediate_care_beds": "Intermediate care beds",
+    "step_down_beds": "Step-down beds",
+    "step_up_beds": "Step-up beds",
+    "residential_care": "Residential care homes",
+    "nursing_care": "Nursing care homes",
     "awaiting_assessment": "Awaiting assessment",
     "home_care_package": "Home care package",
     "community_bed": "Community bed",
