@@ -15,7 +15,15 @@ from scipy import stats
 from caresim.engine.effects import uncertain_of
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
-from caresim.measures import ATTRIBUTED, REDUCTIONS, SHARE_OF_REPLICATIONS, meets_target, reduction, unit_of
+from caresim.measures import (
+    ATTRIBUTED,
+    REDUCTIONS,
+    SHARE_OF_REPLICATIONS,
+    TARGETED,
+    meets_target,
+    reduction,
+    unit_of,
+)
 
 STABLE_DRAWS = 200  # replications below which the range of likely outcomes is indicative
 BOOTSTRAP_RESAMPLES = 400  # resamples for the Monte-Carlo standard error of a range's ends
@@ -88,13 +96,14 @@ def paired_differences(frame: pd.DataFrame, world: str, reference: str = BASELIN
 
 
 def target_probabilities(mix: pd.DataFrame, targets: dict[str, float]) -> pd.DataFrame:
-    """Per replication, 1 where the mix's metric meets its plan target (in the metric's good direction), else 0."""
+    """Per replication, 1 where the mix's BCF metric meets its plan target (in the metric's good direction), else
+    0; NaN for a metric the scenario sets no target for."""
     met = pd.DataFrame(index=mix.index)
-    for metric, target in targets.items():
-        if metric in mix.columns:
-            name, higher = meets_target(metric)
-            met[name] = (mix[metric] >= target if higher else mix[metric] <= target).astype(float)
-    return met
+    for metric in TARGETED:
+        name, higher = meets_target(metric)
+        target = targets.get(metric)
+        met[name] = np.nan if target is None else (mix[metric] >= target if higher else mix[metric] <= target)
+    return met.astype(float)
 
 
 def summary_frame(frame: pd.DataFrame, scenario: str, main_mix: str | None, mixes: tuple[str, ...],
