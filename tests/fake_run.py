@@ -189,11 +189,15 @@ def _summary(replications: pd.DataFrame) -> pd.DataFrame:
     for world in ("baseline", MIX, "difference"):
         for measure, values in tables[world].items():
             mean, low, high = _estimate(values.to_numpy())
+            outcome_low, outcome_high = np.percentile(values.to_numpy(), [2.5, 97.5])
             unit = units.get(measure, units.get(measure.rsplit("_", 1)[0], "per year"))
-            rows.append((SCENARIO, world, measure, unit, mean, low, high, REPLICATIONS))
+            rows.append((SCENARIO, world, measure, unit, mean, low, high, outcome_low, outcome_high, 1.5,
+                         REPLICATIONS))
     for world, mean in ((OTHER_MIX, 9010.0), (f"difference:{OTHER_MIX}", -110.0)):
-        rows.append((SCENARIO, world, "emergency_admissions", "per year", mean, mean - 40, mean + 40, REPLICATIONS))
-    return pd.DataFrame(rows, columns=["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
+        rows.append((SCENARIO, world, "emergency_admissions", "per year", mean, mean - 40, mean + 40, mean - 120,
+                     mean + 120, 1.5, REPLICATIONS))
+    return pd.DataFrame(rows, columns=["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high",
+                                       "outcome_low", "outcome_high", "outcome_standard_error", "n"])
 
 
 def _attribution() -> pd.DataFrame:
@@ -409,4 +413,16 @@ def write_fake_run(
             ],
             columns=["parameter", "low_value", "high_value", "headline_low", "headline_high", "headline_measure"],
         ).to_csv(run_dir / "sensitivity.csv", index=False)
+        pd.DataFrame(
+            [
+                (scheme, effect, measure, correlation, "partial rank correlation", REPLICATIONS)
+                for scheme, effect, admissions, cost in (
+                    ("rapid_response", "admissions_avoided_share", 0.82, -0.55),
+                    ("care_home_support", "effect", 0.31, -0.12),
+                    ("reablement", "fewer_care_home_admissions", -0.04, 0.02),
+                )
+                for measure, correlation in (("emergency_admissions_avoided", admissions), ("net_cost", cost))
+            ],
+            columns=["scheme", "effect", "measure", "correlation", "method", "n"],
+        ).to_csv(run_dir / "tornado.csv", index=False)
     return run_dir

@@ -37,6 +37,7 @@ def test_every_chart_is_written_as_png_svg_and_alt_text(written: list[Path]) -> 
         "delays_by_month",
         "mixes_plane",
         "tornado",
+        "sensitivity_tornado",
         "flow_diagram",
         "behaviour",
     ]
@@ -192,12 +193,20 @@ def test_mixes_plane_plots_every_compared_mix(run: RunData) -> None:
         assert data.loc[mix, "net_cost_ci_high"] == comparison.loc[(mix, "net_cost"), "ci_high"]
 
 
-def test_tornado_orders_inputs_by_swing_and_marks_assumptions(run: RunData) -> None:
-    data = charts.tornado(run)
+def test_sensitivity_tornado_orders_inputs_by_swing_and_marks_assumptions(run: RunData) -> None:
+    data = charts.sensitivity_tornado(run)
     assert data["swing"].is_monotonic_increasing
     assert data.iloc[-1]["parameter"] == "schemes.rapid_response.admissions_avoided_share"
     assert data["central"].iloc[0] == pytest.approx(run.estimate("difference", "emergency_admissions").mean)
-    assert "(an assumption)" in (run.charts_dir / "tornado.txt").read_text(encoding="utf-8")
+    assert "(an assumption)" in (run.charts_dir / "sensitivity_tornado.txt").read_text(encoding="utf-8")
+
+
+def test_tornado_shows_signed_rank_correlations_strongest_on_admissions_at_the_top(run: RunData) -> None:
+    data = charts.tornado(run)
+    assert data["emergency_admissions_avoided"].abs().is_monotonic_increasing
+    assert data.iloc[-1]["net_cost"] == pytest.approx(-0.55)
+    text = (run.charts_dir / "tornado.txt").read_text(encoding="utf-8")
+    assert "admissions avoided +0.82, net cost -0.55" in text
 
 
 def test_flow_diagram_lays_nodes_out_left_to_right_with_unknown_nodes_last(run: RunData) -> None:

@@ -52,7 +52,8 @@ def test_run_writes_a_complete_tidy_run_folder(skc_run):
     assert manifest["status"] == "complete"
     assert manifest["replications"] == 2 and manifest["conservation"]["violations"] == 0
     summary = pd.read_csv(folder / "summary.csv")
-    assert list(summary.columns) == ["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"]
+    assert list(summary.columns) == ["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "outcome_low",
+                                     "outcome_high", "outcome_standard_error", "n"]
     assert set(summary["world"]) == {"baseline", "skc_mix_2015_low", "difference"}
     difference = summary[summary["world"] == "difference"].set_index("measure")
     nct_after_the_run = 5_633_624  # neighbourhood care teams start on 1 September 2015, after this short run

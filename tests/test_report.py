@@ -40,7 +40,7 @@ def test_report_is_one_self_contained_file(report: Path) -> None:
     for forbidden in ("http://", "https://", 'src="//', "<link", "<script", "@import", "url("):
         assert forbidden not in text, forbidden
     sources = re.findall(r'<img src="([^"]+)"', text)
-    assert len(sources) == 9
+    assert len(sources) == 10
     assert all(source.startswith("data:image/png;base64,") for source in sources)
 
 
@@ -89,7 +89,7 @@ def _behaviour_section(report: Path) -> str:
 
 def test_behaviour_section_sets_each_measure_against_its_target(report: Path, run_dir: Path) -> None:
     section = _behaviour_section(report)
-    assert "Figure 9. The baseline's services against their targets" in section
+    assert "Figure 10. The baseline's services against their targets" in section
     assert 'alt="The baseline meets 4 of 5 targets for how services behave' in section
     rows = re.findall(r"<tr(?: class=\"(\w+)\")?><td>([^<]+)</td>(.*?)</tr>", section)
     assert len(rows) == len(behaviour.behaviour_table(pd.read_csv(run_dir / "summary.csv"), None)) == 25
@@ -109,7 +109,7 @@ def test_report_of_an_older_run_keeps_the_behaviour_it_has(tmp_path: Path) -> No
     section = _behaviour_section(write_report(write_fake_run(tmp_path / "run", with_behaviour_measures=False)))
     assert "Acute occupancy" in section and "Delayed days attributed to social care (share)" in section
     assert "Monday" not in section and "Mean wait" not in section
-    assert "Figure 9." in section
+    assert "Figure 10." in section
 
 
 def test_report_refuses_a_failed_run(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +39,13 @@ Scheduler = Annotated[str | None, typer.Option(
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
 Serial = Annotated[bool, typer.Option("--serial", help="Run replications one after another in this process.")]
+
+
+class Effects(StrEnum):
+    """How effect sizes are set in a run: drawn per replication from the evidence, or at their point values."""
+
+    drawn = "drawn"
+    central = "central"
 
 
 def friendly(command: Callable) -> Callable:
@@ -110,22 +118,30 @@ def _label(name: str) -> str:
     return label_or_name(name)
 
 
-def _table(summary, world: str, measures: tuple[str, ...], title: str) -> Table:
-    """Mean and 95% CI of each measure, labelled for readers, within 80 columns."""
+def _interval(row, low: str, high: str) -> str:
+    return "" if row[low] != row[low] else f"{_fmt(row[low], row['unit'])} to {_fmt(row[high], row['unit'])}"
+
+
+def _table(summary, world: str, measures: tuple[str, ...], title: str, stable_draws: int) -> Table:
+    """Mean, range of likely outcomes and precision of the mean of each measure, labelled for readers."""
     rows = summary[summary["world"] == world].set_index("measure")
     replications = int(rows["n"].max()) if len(rows) else 0
-    table = Table(title=title, title_justify="left", caption=f"Means over {replications} replications.",
-                  caption_justify="left")
+    caption = (f"Means over {replications} replications. Likely range: 2.5 to 97.5 percentiles across "
+               "replications, each drawing its own effect sizes (the uncertainty a decision faces); precision: 95% "
+               "CI of the mean.")
+    if replications < stable_draws:
+        caption += f" Below {stable_draws} replications the likely range is indicative."
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("Measure", justify="left", ratio=3)
     table.add_column("Unit", justify="left", ratio=2)
     table.add_column("Mean", justify="right", no_wrap=True)
-    table.add_column("95% CI", justify="right", ratio=2)
+    table.add_column("Likely range (95%)", justify="right", ratio=2)
+    table.add_column("Precision (95% CI)", justify="right", ratio=2)
     for measure in measures:
         if measure in rows.index:
             row = rows.loc[measure]
-            ci = ("" if row["ci_low"] != row["ci_low"]
-                  else f"{_fmt(row['ci_low'], row['unit'])} to {_fmt(row['ci_high'], row['unit'])}")
-            table.add_row(_label(measure), row["unit"], _fmt(row["mean"], row["unit"]), ci)
+            table.add_row(_label(measure), row["unit"], _fmt(row["mean"], row["unit"]),
+                          _interval(row, "outcome_low", "outcome_high"), _interval(row, "ci_low", "ci_high"))
     return table
 
 
@@ -173,7 +189,11 @@ def run(
         help="Also run each scheme alone and each left out, for the per-scheme table.")] = True,
     sensitivity: Annotated[bool, typer.Option(
         "--sensitivity",
-        help="Also run each uncertain effect at its low and high end, for the tornado chart.")] = False,
+        help="Also run each uncertain effect at its low and high end, for a one-at-a-time tornado chart.")] = False,
+    effects: Annotated[Effects, typer.Option(
+        "--effects",
+        help="drawn: each replication draws its effect sizes from the evidence; central: every effect at its "
+             "point value, so the spread is chance alone.")] = Effects.drawn,
     report: Report = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -184,25 +204,31 @@ def run(
 
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
+    from caresim.analysis.summary import STABLE_DRAWS
     from caresim.experiment.plan import make_plan
     from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
 
     origin = _load(scenario_file, seed)
     scenario = origin.scenario
-    plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity)
+    plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity,
+                     effects="central" if effects is Effects.central else "drawn")
     experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)
     if quiet:
         console.print(str(experiment.folder))
         return
-    console.print(_table(experiment.summary, "baseline", HEADLINE, f"{scenario.title}: baseline (do nothing)"))
+    console.print(_table(experiment.summary, "baseline", HEADLINE, f"{scenario.title}: baseline (do nothing)",
+                         STABLE_DRAWS))
     if plan.mixes:
         main = scenario.mix_name
-        console.print(_table(experiment.summary, main, HEADLINE, f"With the scheme mix: {plan.titles[main]}"))
+        console.print(_table(experiment.summary, main, HEADLINE, f"With the scheme mix: {plan.titles[main]}",
+                             STABLE_DRAWS))
         console.print(_table(experiment.summary, "difference", HEADLINE_DIFFERENCES,
-                             "Paired difference, scheme mix against baseline (same patients)"))
+                             "Paired difference, scheme mix against baseline (same patients)"
+                             + (", every effect at its point value" if plan.effects == "central" else ""),
+                             STABLE_DRAWS))
     if experiment.attribution is not None:
         titles = {name: scheme.title for name, scheme in scenario.schemes.items()}
         console.print(_attribution_table(experiment.attribution, titles))
@@ -258,16 +284,20 @@ def _comparison_table(comparison, titles: dict[str, str]) -> Table:
 
     table = Table(title="Scheme mixes ranked by emergency admissions avoided (paired against one baseline)",
                   title_justify="left")
-    for column in ("Rank", "Mix", "Admissions avoided (95% CI)", "Scheme cost", "Net cost (95% CI)",
+    table.caption = ("Likely range: 2.5 to 97.5 percentiles across replications (each drawing its own effect "
+                     "sizes); the CI of the mean is in comparison.csv.")
+    table.caption_justify = "left"
+    for column in ("Rank", "Mix", "Admissions avoided (likely range)", "Scheme cost", "Net cost (likely range)",
                    "Chance it saves money"):
         table.add_column(column, justify="left" if column == "Mix" else "right")
     for mix, rows in comparison.groupby("mix", sort=False):
         by = rows.set_index("measure")
         avoided, net = by.loc["emergency_admissions_avoided"], by.loc["net_cost"]
         table.add_row(str(int(rows["rank"].iloc[0])), titles.get(mix, mix),
-                      f"{avoided['mean']:,.0f} ({avoided['ci_low']:,.0f} to {avoided['ci_high']:,.0f})",
+                      f"{avoided['mean']:,.0f} ({avoided['outcome_low']:,.0f} to {avoided['outcome_high']:,.0f})",
                       format_money(by.loc["scheme_cost", "mean"]),
-                      f"{format_money(net['mean'])} ({format_money(net['ci_low'])} to {format_money(net['ci_high'])})",
+                      f"{format_money(net['mean'])} ({format_money(net['outcome_low'])} to "
+                      f"{format_money(net['outcome_high'])})",
                       f"{by.loc['probability_saves_money', 'mean']:.2f}")
     return table
 

@@ -28,6 +28,7 @@ PERCENT = "percent"
 POINTS = "percentage points"  # a change of a percentage: may be negative
 BED_DAYS = "bed days per year"
 DELAYED_DAYS = "delayed days per year"
+SHARE_OF_REPLICATIONS = "share of replications"  # a chance: the share of replications in which something holds
 
 
 @dataclass(frozen=True)
@@ -248,10 +249,24 @@ def _reduction_measure(measure: Measure) -> Measure:
     return Measure(measure.reduction, label, measure.unit, "higher", measure.aggregation, difference_only=True)
 
 
+TARGETED = tuple(m.name for m in WORLD_MEASURES if m.name.startswith("bcf_"))  # metrics a BCF plan may target
+
+
+def meets_target(metric: str) -> tuple[str, bool]:
+    """The measure 'chance the mix meets the plan target' of a BCF metric, and whether higher meets it."""
+    return f"probability_meets_target_{metric}", REGISTRY[metric].good == "higher"
+
+
+def _meets_target_measure(measure: Measure) -> Measure:
+    return Measure(f"probability_meets_target_{measure.name}", f"Chance the mix meets its plan target: "
+                   f"{measure.label}", SHARE_OF_REPLICATIONS, "higher", "ratio", difference_only=True)
+
+
 DIFFERENCE_MEASURES: tuple[Measure, ...] = (
     *(_reduction_measure(m) for m in WORLD_MEASURES if m.reduction),
-    Measure("probability_saves_money", "Chance the mix saves money", "share of replications", "higher", "ratio",
+    Measure("probability_saves_money", "Chance the mix saves money", SHARE_OF_REPLICATIONS, "higher", "ratio",
             difference_only=True),
+    *(_meets_target_measure(m) for m in WORLD_MEASURES if m.name in TARGETED),
     Measure("return_on_investment", "Savings per pound spent on schemes", "pounds saved per pound spent", "higher",
             "ratio", difference_only=True),
     Measure("cost_per_admission_avoided", "Net cost per admission avoided", "pounds per admission", "lower", "ratio",

@@ -1,4 +1,10 @@
-"""Tidy tables from replication results: per replication, means with 95 % CIs, paired differences, attribution."""
+"""Tidy tables from replication results: per replication, means with two 95 % intervals, paired differences,
+attribution.
+
+Each replication draws its own effect sizes, so a measure has two intervals that answer different questions:
+the range of likely outcomes (the 2.5 and 97.5 percentiles across replications: chance and the evidence on
+effects together, what a board faces) and the precision of the mean (the t confidence interval of the mean:
+how well the simulation has pinned down its own average)."""
 
 from __future__ import annotations
 
@@ -9,7 +15,20 @@ from scipy import stats
 from caresim.engine.effects import uncertain_of
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
-from caresim.measures import ATTRIBUTED, REDUCTIONS, reduction, unit_of
+from caresim.measures import (
+    ATTRIBUTED,
+    REDUCTIONS,
+    SHARE_OF_REPLICATIONS,
+    TARGETED,
+    meets_target,
+    reduction,
+    unit_of,
+)
+
+STABLE_DRAWS = 200  # replications below which the range of likely outcomes is indicative
+BOOTSTRAP_RESAMPLES = 400  # resamples for the Monte-Carlo standard error of a range's ends
+SUMMARY_COLUMNS = ["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "outcome_low",
+                   "outcome_high", "outcome_standard_error", "n"]
 
 
 def replications_frame(results: list[list[WorldResult]], scenario: str, seed: int) -> pd.DataFrame:
@@ -33,11 +52,27 @@ def confidence_interval(values: np.ndarray) -> tuple[float, float, float, int]:
     return mean, mean - half, mean + half, n
 
 
+def outcome_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """The range of likely outcomes: 2.5 and 97.5 percentiles of replication values (NaNs dropped), and the
+    Monte-Carlo standard error of its ends (the larger of the two, from a seeded bootstrap of the replications)."""
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return float("nan"), float("nan"), float("nan")
+    low, high = np.percentile(values, [2.5, 97.5])
+    rng = np.random.default_rng(len(values))
+    resampled = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))]
+    ends = np.percentile(resampled, [2.5, 97.5], axis=1)
+    return float(low), float(high), float(ends.std(axis=1, ddof=1).max())
+
+
 def _summarise(wide: pd.DataFrame, scenario: str, world: str) -> list[tuple]:
     rows = []
     for measure in wide.columns:
-        mean, low, high, n = confidence_interval(wide[measure].to_numpy(dtype=float))
-        rows.append((scenario, world, measure, unit_of(measure), mean, low, high, n))
+        values = wide[measure].to_numpy(dtype=float)
+        mean, low, high, n = confidence_interval(values)
+        unit = unit_of(measure)
+        outcome = (float("nan"),) * 3 if unit == SHARE_OF_REPLICATIONS else outcome_interval(values)
+        rows.append((scenario, world, measure, unit, mean, low, high, *outcome, n))
     return rows
 
 
@@ -60,19 +95,39 @@ def paired_differences(frame: pd.DataFrame, world: str, reference: str = BASELIN
     return difference
 
 
-def summary_frame(frame: pd.DataFrame, scenario: str, main_mix: str | None, mixes: tuple[str, ...]) -> pd.DataFrame:
-    """Mean and 95 % CI of every measure for the baseline and each mix, and paired differences."""
+def target_probabilities(mix: pd.DataFrame, targets: dict[str, float]) -> pd.DataFrame:
+    """Per replication, 1 where the mix's BCF metric meets its plan target (in the metric's good direction), else
+    0; NaN for a metric the scenario sets no target for."""
+    met = pd.DataFrame(index=mix.index)
+    for metric in TARGETED:
+        name, higher = meets_target(metric)
+        target = targets.get(metric)
+        met[name] = np.nan if target is None else (mix[metric] >= target if higher else mix[metric] <= target)
+    return met.astype(float)
+
+
+def summary_frame(frame: pd.DataFrame, scenario: str, main_mix: str | None, mixes: tuple[str, ...],
+                  targets: dict[str, float] | None = None) -> pd.DataFrame:
+    """Mean, CI of the mean and range of likely outcomes of every measure for the baseline and each mix, and
+    paired differences with the chance of saving money and of meeting each plan target."""
     rows = _summarise(wide(frame, BASELINE), scenario, BASELINE)
     for mix in mixes:
         rows += _summarise(wide(frame, mix), scenario, mix)
-        difference = paired_differences(frame, mix)
+        difference = paired_differences(frame, mix).join(target_probabilities(wide(frame, mix), targets or {}))
         label = "difference" if mix == main_mix else f"difference:{mix}"
         rows += _summarise(difference, scenario, label)
         avoided = difference["emergency_admissions_avoided"].mean()
         ratio = difference["net_cost"].mean() / avoided if avoided else float("nan")
         rows.append((scenario, label, "cost_per_admission_avoided", unit_of("cost_per_admission_avoided"), ratio,
-                     np.nan, np.nan, len(difference)))
-    return pd.DataFrame(rows, columns=["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "n"])
+                     np.nan, np.nan, np.nan, np.nan, np.nan, len(difference)))
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def effect_draws_frame(results: list[list[WorldResult]], world: str) -> pd.DataFrame:
+    """The effect sizes one world drew, replication by replication: replication, scheme, effect, size."""
+    rows = [(w.replication, scheme, effect, size) for replication in results for w in replication
+            if w.world == world for (scheme, effect), size in w.effect_sizes.items()]
+    return pd.DataFrame(rows, columns=["replication", "scheme", "effect", "size"])
 
 
 def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ...]) -> pd.DataFrame:

@@ -197,6 +197,7 @@ class WorldEffects:
     def __init__(self, scenario: Scenario, scheme_names: tuple[str, ...], replication: int, calendar: Calendar,
                  fixed_sizes: dict[EffectKey, float] | None = None) -> None:
         self.active: list[Active[AnyEffect]] = []
+        self.sizes: dict[EffectKey, float] = {}  # every uncertain size as drawn (or pinned) in this world
         fixed_sizes = fixed_sizes or {}
         for scheme_name in scheme_names:
             scheme = scenario.scheme(scheme_name)
@@ -212,10 +213,17 @@ class WorldEffects:
                     size = uncertain.quantile(u)
                 else:
                     size = float(getattr(effect, "add", 0))
+                if uncertain is not None:
+                    self.sizes[key] = size
                 then_admitted = 0.0
                 if isinstance(effect, DiversionEffect):
-                    u = stream(scenario.run.seed, f"{draw_name(key)}/then_admitted", replication).random()
-                    then_admitted = effect.then_admitted.quantile(u)
+                    admitted_key = then_admitted_key(key)
+                    if admitted_key in fixed_sizes:
+                        then_admitted = fixed_sizes[admitted_key]
+                    else:
+                        u = stream(scenario.run.seed, draw_name(admitted_key), replication).random()
+                        then_admitted = effect.then_admitted.quantile(u)
+                    self.sizes[admitted_key] = then_admitted
                 self.active.append(Active(key, effect, Target.of(effect.eligible, scenario), size, start,
                                           scheme.ramp_up_days, then_admitted))
         self._enrol(scenario)
@@ -352,6 +360,12 @@ def draw_name(key: EffectKey) -> str:
     """The name of the stream an effect's size is drawn from: by scheme and effect name, never position."""
     scheme, effect = key
     return f"effect/{scheme}/{effect}"
+
+
+def then_admitted_key(key: EffectKey) -> EffectKey:
+    """The key of a diversion's share then admitted, drawn from its own stream beside the effect's size."""
+    scheme, effect = key
+    return scheme, f"{effect}/then_admitted"
 
 
 def uncertain_of(effect: AnyEffect) -> Uncertain | None:

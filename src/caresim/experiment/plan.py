@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from caresim.engine.effects import EffectKey, uncertain_of
+from caresim.engine.effects import EffectKey, then_admitted_key, uncertain_of
 from caresim.scenario.schema import Scenario
+from caresim.scenario.schemes import DiversionEffect
 
 BASELINE = "baseline"
+EffectsMode = Literal["drawn", "central"]  # sizes drawn per replication, or every effect at its point value
 
 
 @dataclass(frozen=True)
@@ -22,17 +25,32 @@ class Plan:
     fixed_sizes: dict[str, dict[EffectKey, float]] = field(default_factory=dict)
     sensitivity: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # world: scheme, effect, end
     titles: dict[str, str] = field(default_factory=dict)  # a reader's title for each mix
+    effects: EffectsMode = "drawn"
 
     @property
     def seed(self) -> int:
         return self.scenario.run.seed
 
 
+def central_sizes(scenario: Scenario, schemes: tuple[str, ...]) -> dict[EffectKey, float]:
+    """Every uncertain size of these schemes (a diversion's share then admitted too) at its point value."""
+    sizes: dict[EffectKey, float] = {}
+    for name in schemes:
+        for effect in scenario.scheme(name).effects:
+            if (value := uncertain_of(effect)) is not None:
+                sizes[(name, effect.name)] = value.value
+            if isinstance(effect, DiversionEffect):
+                sizes[then_admitted_key((name, effect.name))] = effect.then_admitted.value
+    return sizes
+
+
 def make_plan(scenario: Scenario, replications: int | None = None, attribution: bool = False,
-              mixes: dict[str, tuple[str, ...]] | None = None, sensitivity: bool = False) -> Plan:
+              mixes: dict[str, tuple[str, ...]] | None = None, sensitivity: bool = False,
+              effects: EffectsMode = "drawn") -> Plan:
     """The baseline, the scenario's mix (all its schemes) or the given mixes; one-at-a-time and
     leave-one-out worlds for attribution; and, for sensitivity, the mix with every uncertain effect at
-    its point value and with each one in turn at its low and its high end."""
+    its point value and with each one in turn at its low and its high end. With ``effects="central"``
+    every world's effects sit at their point values in every replication, so only chance varies."""
     if mixes is None:
         mixes = {scenario.mix_name: scenario.mix_schemes} if scenario.mix_schemes else {}
         mixes.update({name: tuple(v.schemes) for name, v in scenario.variants.items()})
@@ -58,6 +76,9 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
                 worlds[world] = main
                 fixed[world] = {**points, (name, effect_name): getattr(value, end)}
                 ends[world] = (name, effect_name, end)
+    if effects == "central":
+        points = central_sizes(scenario, tuple(scenario.schemes))
+        fixed = {world: {**points, **fixed.get(world, {})} for world, schemes in worlds.items() if schemes}
     titles = {scenario.mix_name: scenario.title, **{name: v.title or name for name, v in scenario.variants.items()}}
     return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends,
-                {mix: titles.get(mix, mix) for mix in mixes})
+                {mix: titles.get(mix, mix) for mix in mixes}, effects)

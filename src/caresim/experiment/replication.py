@@ -8,6 +8,7 @@ import numpy as np
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import care_home_candidates, community_candidates
+from caresim.engine.effects import EffectKey
 from caresim.engine.model import Model
 from caresim.experiment.plan import Plan
 from caresim.metrics import measures
@@ -27,6 +28,7 @@ class WorldResult:
     little: dict[str, tuple[float, float, float]]
     conservation: dict[str, int]
     events: int
+    effect_sizes: dict[EffectKey, float]  # every uncertain effect size of the world's schemes, as drawn
 
 
 class ReplicationFailed(RuntimeError):
@@ -51,7 +53,7 @@ def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
                 sampled=record.sampled,
                 little={name: (s.mean_occupied, s.arrivals / s.window_days, s.mean_stay)
                         for name, s in record.services.items()},
-                conservation=record.conservation, events=record.events,
+                conservation=record.conservation, events=record.events, effect_sizes=model.kernel.effects.sizes,
             ))
         return results
     except Exception as error:  # report which replication failed, with its seed

@@ -43,7 +43,7 @@ from caresim.outputs.chart_style import (
     styled,
     wrap,
 )
-from caresim.outputs.decision_charts import mixes_plane, money, tornado
+from caresim.outputs.decision_charts import mixes_plane, money, sensitivity_tornado, tornado
 from caresim.outputs.flow_diagram import flow_diagram
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 from caresim.scenario.fields import DELAY_REASONS
@@ -324,8 +324,10 @@ def make_all_charts(run: RunData) -> list[Path]:
     charts += [money, bcf_metrics, occupancy_fan, delays_by_month]
     if run.comparison is not None:
         charts.append(mixes_plane)
-    if run.sensitivity is not None:
+    if run.tornado is not None and not run.tornado.empty:
         charts.append(tornado)
+    if run.sensitivity is not None:
+        charts.append(sensitivity_tornado)
     charts.append(flow_diagram)
     if shows_behaviour(run):
         charts.append(behaviour)

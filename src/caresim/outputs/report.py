@@ -17,7 +17,7 @@ from pathlib import Path
 
 from caresim.measures import HEADLINE
 from caresim.outputs.behaviour import behaviour_table, reader_label
-from caresim.outputs.chart_style import format_interval, format_money, format_number, format_value, label
+from caresim.outputs.chart_style import format_money, format_number, format_value, label
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
 from caresim.outputs.decision_charts import ACTIVITY_SAVINGS, NET_COST, SCHEME_COST
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
@@ -32,7 +32,8 @@ CHART_HEADINGS = {
     "occupancy_fan": "Bed occupancy through the year",
     "delays_by_month": "Delayed discharges by reason",
     "mixes_plane": "Comparing scheme mixes",
-    "tornado": "Which assumptions matter most",
+    "tornado": "Which effects' evidence matters most",
+    "sensitivity_tornado": "Each uncertain effect at its low and high end",
     "flow_diagram": "How patients move through the system",
     "behaviour": "The baseline's services against their targets",
 }
@@ -54,8 +55,10 @@ CAVEATS = (
     "the model shows what would follow if the assumption were true; it is not evidence that the scheme works.",
     "Savings are activity multiplied by unit costs. They are resources freed, not cash released: fewer bed days "
     "do not close a ward, and fixed costs remain.",
-    "The confidence intervals show the play of chance between paired replications. They do not include "
-    "uncertainty in the inputs or in the structure of the model, so the real uncertainty is wider.",
+    "The range of likely outcomes covers the play of chance and the evidence on each scheme's effect, as the "
+    "evidence ledger states it. It does not include uncertainty in the other inputs or in the structure of the "
+    "model, so the real uncertainty is wider. The precision of the mean says only how well the replications "
+    "pin down the average, and narrows with more replications whatever the evidence.",
     "The simulated period is one year with schemes at full strength from day one: no ramp-up, no recruitment "
     "delay and no effects beyond the year (for example on long care-home stays).",
     "Demand is the scenario's own; in runs longer than a year it grows by the scenario's growth per year. "
@@ -145,23 +148,41 @@ def _table(
     return f"<table{table_class}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+OUTCOME_RANGE = "range of likely outcomes (95%)"
+PRECISION = "precision of the mean (95% CI)"
+
+
+def format_outcome_range(estimate: Estimate) -> str:
+    """'range of likely outcomes (95%) a to b': the 2.5 to 97.5 percentiles across replications."""
+    low, high = (format_value(v, estimate.unit) for v in (estimate.outcome_low, estimate.outcome_high))
+    return f"{OUTCOME_RANGE} {low} to {high}"
+
+
+def _both_intervals(estimate: Estimate) -> str:
+    low, high = (format_value(v, estimate.unit) for v in (estimate.ci_low, estimate.ci_high))
+    return f"{format_outcome_range(estimate)}; {PRECISION} {low} to {high}"
+
+
 def _change(estimate: Estimate, fewer: str, more: str, noun: str) -> str:
-    """'avoids 240 emergency admissions (95% CI 120 to 360)' from a reduction estimate, or 'may avoid ...'
-    when the interval includes no change."""
+    """'avoids 240 emergency admissions (range of likely outcomes (95%) 120 to 360; precision of the mean ...)'
+    from a reduction estimate, or 'may avoid ...' when the range of likely outcomes includes no change."""
     verb = fewer if estimate.mean >= 0 else more
     amount = format_value(abs(estimate.mean), estimate.unit)
-    if estimate.excludes_zero():
-        return f"{verb} {amount} {noun} ({format_interval(estimate)})"
-    return f"may {verb.removesuffix('s')} {amount} {noun} ({format_interval(estimate)}, which includes no change)"
+    if estimate.outcomes_exclude_zero():
+        return f"{verb} {amount} {noun} ({_both_intervals(estimate)})"
+    return (f"may {verb.removesuffix('s')} {amount} {noun} ({_both_intervals(estimate)}; the range includes "
+            "no change)")
 
 
 def _certainty(run: RunData, probability: float) -> str:
     admissions = run.estimate(DIFFERENCE, ADMISSIONS)
-    if admissions.excludes_zero():
+    if admissions.outcomes_exclude_zero():
         direction = "reduces" if admissions.mean < 0 else "increases"
-        sentence = f"Given its inputs, the model is clear that the mix {direction} emergency admissions."
+        sentence = (f"Across the range of likely outcomes, given the evidence on its effects, the mix {direction} "
+                    "emergency admissions.")
     else:
-        sentence = "The model cannot tell the mix's effect on emergency admissions apart from no effect."
+        sentence = ("The range of likely outcomes includes no change in emergency admissions: the evidence on the "
+                    "schemes' effects does not settle whether the mix reduces them.")
     if probability >= 0.95:
         return sentence + " The mix very likely saves money overall."
     if probability <= 0.05:
@@ -189,9 +210,12 @@ def summary_paragraph(run: RunData) -> str:
         + (", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else "".join(changes))
         + ".",
         f"The schemes cost {format_money(scheme_cost.mean)} a year. Modelled savings to the NHS and the council "
-        f"come to {format_money(saving.mean)} ({format_interval(saving)}), so the net cost is "
-        f"{format_money(net.mean)} a year ({format_interval(net)}); a negative net cost would be a saving.",
-        f"The mix saved money overall in {probability:.0%} of the {run.replication_count} paired replications.",
+        f"come to {format_money(saving.mean)} ({_both_intervals(saving)}), so the net cost is "
+        f"{format_money(net.mean)} a year ({_both_intervals(net)}); a negative net cost would be a saving.",
+        f"The mix saved money overall in {probability:.0%} of the {run.replication_count} paired replications"
+        + "".join(f"; it met the plan's target for {label(metric).lower()} in {chance:.0%}"
+                  for metric, chance in _target_chances(run).items())
+        + ".",
     ]
     claimed = float(run.manifest.get("claimed_benefit_per_year") or 0)
     if claimed > 0:
@@ -203,16 +227,35 @@ def summary_paragraph(run: RunData) -> str:
             f"{100 * saving.mean / claimed:.0f}% of the claim."
         )
     sentences.append(_certainty(run, probability))
-    sentences.append(
-        f"These ranges are 95% confidence intervals over {run.replication_count} paired replications: they show "
-        "the play of chance, not how wrong the inputs might be"
-        + (
-            f", and {run.assumption_count} of those inputs are assumptions rather than evidence (listed below)."
-            if run.assumption_count
-            else "."
-        )
-    )
+    sentences.append(_intervals_note(run))
     return " ".join(sentences)
+
+
+def _target_chances(run: RunData) -> dict[str, float]:
+    """BCF metric → share of replications in which the mix met its plan target (summary.csv)."""
+    prefix = "probability_meets_target_"
+    rows = run.summary[(run.summary["world"] == DIFFERENCE) & run.summary["measure"].str.startswith(prefix)]
+    return {str(row.measure).removeprefix(prefix): float(row.mean) for row in rows.itertuples() if row.n > 0}
+
+
+def _intervals_note(run: RunData) -> str:
+    """What the two intervals mean, how many draws the range rests on, and whether effects were drawn at all."""
+    count = run.replication_count
+    if run.effects_central:
+        note = (f"Every effect ran at its point value (caresim run --effects central), so the {OUTCOME_RANGE} "
+                f"shows the play of chance alone across {count} paired replications, not the uncertainty in the "
+                "evidence.")
+    else:
+        note = (f"Each of the {count} paired replications draws its own effect sizes from the evidence, so the "
+                f"{OUTCOME_RANGE} (2.5 to 97.5 percentiles across replications) is the uncertainty a board "
+                f"faces; the {PRECISION} only says how well the replications pin down the average.")
+    if count < run.stable_draws:
+        note += (f" The range rests on {count} replications, fewer than the {run.stable_draws} that make its ends "
+                 "stable, so it is indicative (summary.csv gives the Monte-Carlo standard error of its ends, "
+                 "outcome_standard_error).")
+    if run.assumption_count:
+        note += f" {run.assumption_count} of the inputs are assumptions rather than evidence (listed below)."
+    return note
 
 
 def _cell(run: RunData, world: str, measure: str) -> str:
@@ -227,7 +270,9 @@ def _headline_table(run: RunData) -> str:
     for measure in (m for m in HEADLINE if run.has_measure(DIFFERENCE, m)):
         change = run.estimate(DIFFERENCE, measure)
         unit = change.unit + (" (change in percentage points)" if change.unit == "percent" else "")
-        clear = "yes" if change.excludes_zero() else "no"
+        clear = "yes" if change.outcomes_exclude_zero() else "no"
+        outcomes = (f"{format_value(change.outcome_low, change.unit)} to "
+                    f"{format_value(change.outcome_high, change.unit)}")
         interval = f"{format_value(change.ci_low, change.unit)} to {format_value(change.ci_high, change.unit)}"
         rows.append(
             [
@@ -236,6 +281,7 @@ def _headline_table(run: RunData) -> str:
                 ("number", _text(_cell(run, BASELINE, measure))),
                 ("number", _text(_cell(run, run.mix_name, measure))),
                 ("number", _text(format_value(change.mean, change.unit))),
+                ("number", _text(outcomes)),
                 ("number", _text(interval)),
                 (clear, "Yes" if clear == "yes" else "No"),
             ]
@@ -246,8 +292,9 @@ def _headline_table(run: RunData) -> str:
         "Baseline",
         "Scheme mix",
         "Change with the mix",
-        "95% CI of change",
-        "Clear of chance?",
+        "Range of likely outcomes (95%)",
+        "Precision of the mean (95% CI)",
+        "Same direction in 95% of outcomes?",
     ]
     return _table(headers, rows)
 
@@ -402,8 +449,10 @@ def render_report(run: RunData, charts: list[Path]) -> str:
         f'<h2>Summary</h2><p class="summary">{_text(summary_paragraph(run))}</p>'
         f"<h3>Headline results (per year)</h3>{_headline_table(run)}"
         '<p class="note">Changes are scheme mix minus baseline, paired replication by replication; negative '
-        "changes are reductions, except savings, which are baseline minus mix. 'Clear of chance' means the 95% "
-        "confidence interval of the change excludes no change. Every measure is in summary.xlsx.</p></section>",
+        "changes are reductions, except savings, which are baseline minus mix. The range of likely outcomes is the "
+        "2.5 to 97.5 percentiles of the change across replications, each drawing its own effect sizes; the "
+        "precision of the mean is the 95% confidence interval of the average change. 'Same direction' means "
+        "the range of likely outcomes excludes no change. Every measure is in summary.xlsx.</p></section>",
         f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
         _behaviour_section(run, behaviour, len(charts) + 1),
         "<section><h2>Calibration: does the baseline look like the real system?</h2>"

@@ -17,17 +17,25 @@ DIFFERENCE = "difference"
 
 @dataclass(frozen=True)
 class Estimate:
-    """A mean with its 95% confidence interval."""
+    """A mean with its 95% confidence interval (the precision of the mean) and the range of likely outcomes
+    (2.5 to 97.5 percentiles across replications, each drawing its own effect sizes; NaN where not given)."""
 
     mean: float
     ci_low: float
     ci_high: float
     n: int
     unit: str
+    outcome_low: float = float("nan")
+    outcome_high: float = float("nan")
 
     def reduction(self) -> Estimate:
-        """A change (mix − baseline) read as a reduction (baseline − mix), its interval turned round."""
-        return Estimate(reduction(self.mean), reduction(self.ci_high), reduction(self.ci_low), self.n, self.unit)
+        """A change (mix − baseline) read as a reduction (baseline − mix), its intervals turned round."""
+        return Estimate(reduction(self.mean), reduction(self.ci_high), reduction(self.ci_low), self.n, self.unit,
+                        reduction(self.outcome_high), reduction(self.outcome_low))
+
+    def outcomes_exclude_zero(self) -> bool:
+        """True when the whole range of likely outcomes lies on one side of zero."""
+        return self.outcome_low > 0 or self.outcome_high < 0
 
     def excludes_zero(self) -> bool:
         """True when the whole confidence interval lies on one side of zero."""
@@ -54,6 +62,7 @@ class RunData:
     flows: pd.DataFrame
     comparison: pd.DataFrame | None
     sensitivity: pd.DataFrame | None
+    tornado: pd.DataFrame | None = None
 
     @classmethod
     def load(cls, run_dir: Path) -> RunData:
@@ -73,6 +82,7 @@ class RunData:
             flows=pd.read_csv(run_dir / "flows.csv"),
             comparison=_read_optional_csv(run_dir / "comparison.csv"),
             sensitivity=_read_optional_csv(run_dir / "sensitivity.csv"),
+            tornado=_read_optional_csv(run_dir / "tornado.csv"),
         )
 
     @property
@@ -152,4 +162,15 @@ class RunData:
             raise KeyError(f"summary.csv has no row for world {world!r}, measure {measure!r}")
         row = rows.iloc[0]
         unit = REGISTRY[measure].unit if measure in REGISTRY else str(row["unit"])
-        return Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), unit)
+        return Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), unit,
+                        float(row.get("outcome_low", float("nan"))), float(row.get("outcome_high", float("nan"))))
+
+    @property
+    def effects_central(self) -> bool:
+        """True when every effect ran at its point value (`caresim run --effects central`)."""
+        return self.manifest.get("effects") == "central"
+
+    @property
+    def stable_draws(self) -> int:
+        """Replications from which the manifest counts the range of likely outcomes as stable."""
+        return int(self.manifest.get("stable_draws", 200))

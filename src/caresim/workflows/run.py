@@ -13,8 +13,16 @@ import yaml
 from caresim import __version__
 from caresim.analysis.checks import calibration_frame, little_frame, sampled_frame
 from caresim.analysis.comparison import comparison_frame
-from caresim.analysis.summary import attribution_frame, replications_frame, sensitivity_frame, summary_frame
+from caresim.analysis.summary import (
+    STABLE_DRAWS,
+    attribution_frame,
+    effect_draws_frame,
+    replications_frame,
+    sensitivity_frame,
+    summary_frame,
+)
 from caresim.analysis.tables import daily_frame, flows_frame, monthly_frame
+from caresim.analysis.tornado import tornado_frame
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
 from caresim.experiment.replication import WorldResult
@@ -79,7 +87,7 @@ def summarise(plan: Plan, results: list[list[WorldResult]]) -> tuple[pd.DataFram
     scenario = plan.scenario
     frame = replications_frame(results, scenario.name, scenario.run.seed)
     main = main_mix(plan)
-    summary = summary_frame(frame, scenario.name, main, plan.mixes)
+    summary = summary_frame(frame, scenario.name, main, plan.mixes, scenario.bcf_targets)
     attribution = attribution_frame(frame, main, scenario.mix_schemes) if plan.attribution and main else None
     return frame, summary, attribution
 
@@ -94,7 +102,8 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
     with RunFolder(out_root, scenario.name, run_id) as folder:
         folder.update_manifest(scenario=scenario.name, scenario_file=origin.file.name, title=scenario.title,
                                caresim_version=__version__, git_commit=git_commit(), seed=scenario.run.seed,
-                               replications=plan.replications, worlds=plan.worlds, executor=scheduler or executor)
+                               replications=plan.replications, worlds=plan.worlds, executor=scheduler or executor,
+                               effects=plan.effects, stable_draws=STABLE_DRAWS)
         started = time.perf_counter()
         results = execute(plan, executor, workers, scheduler, progress)
         seconds = time.perf_counter() - started
@@ -117,6 +126,11 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
         write_frame(flows_frame(summary), path, "flows.csv")
         if attribution is not None:
             write_frame(attribution, path, "attribution.csv")
+        main = main_mix(plan)
+        if main is not None:
+            draws = effect_draws_frame(results, main)
+            write_frame(draws, path, "effect_draws.csv")
+            write_frame(tornado_frame(draws, frame, main), path, "tornado.csv")
         if plan.sensitivity:
             write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
