@@ -8,6 +8,7 @@ from caresim.engine.effects import EffectKey, uncertain_of
 from caresim.scenario.schema import Scenario
 
 BASELINE = "baseline"
+NO_FUND = "no_fund"  # the baseline without the places the pooled fund pays for: the value of the fund
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,15 @@ class Plan:
     def seed(self) -> int:
         return self.scenario.run.seed
 
+    def scenario_of(self, world: str) -> Scenario:
+        """The scenario a world runs: the no-fund world lacks the fund's places, every other world is the scenario."""
+        return self.scenario.without_fund() if world == NO_FUND else self.scenario
+
 
 def make_plan(scenario: Scenario, replications: int | None = None, attribution: bool = False,
               mixes: dict[str, tuple[str, ...]] | None = None, sensitivity: bool = False) -> Plan:
-    """The baseline, the scenario's mix (all its schemes) or the given mixes; one-at-a-time and
+    """The baseline, the scenario's mix (all its schemes) or the given mixes, the baseline without the pooled
+    fund's places (when the scenario names them); one-at-a-time and
     leave-one-out worlds for attribution; and, for sensitivity, the mix with every uncertain effect at
     its point value and with each one in turn at its low and its high end."""
     if mixes is None:
@@ -38,6 +44,8 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
         mixes.update({name: tuple(v.schemes) for name, v in scenario.variants.items()})
     worlds: dict[str, tuple[str, ...]] = {BASELINE: ()}
     worlds.update(mixes)
+    if scenario.fund.pays_for:
+        worlds[NO_FUND] = ()
     if attribution and scenario.schemes:
         main = mixes.get(scenario.mix_name, scenario.mix_schemes)
         for scheme in main:

@@ -13,6 +13,7 @@ import yaml
 from caresim import __version__
 from caresim.analysis.checks import calibration_frame, little_frame, sampled_frame
 from caresim.analysis.comparison import comparison_frame
+from caresim.analysis.money import money_frame, performance_frame
 from caresim.analysis.summary import attribution_frame, replications_frame, sensitivity_frame, summary_frame
 from caresim.analysis.tables import daily_frame, flows_frame, monthly_frame
 from caresim.experiment.executors import execute
@@ -117,6 +118,9 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
         write_frame(flows_frame(summary), path, "flows.csv")
         if attribution is not None:
             write_frame(attribution, path, "attribution.csv")
+        if main_mix(plan):
+            write_frame(money_frame(frame, scenario, main_mix(plan)), path, "money.csv")
+            write_frame(performance_frame(frame, scenario, main_mix(plan)), path, "performance.csv")
         if plan.sensitivity:
             write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
