@@ -265,20 +265,21 @@ class Costs(Frozen):
         default=0.0, description="Pounds the CCG pays an acute provider per emergency admission at full tariff.")
     marginal_rate_share: Share = Field(
         default=1.0, description="Share of the tariff paid for an emergency admission above the provider's "
-                                 "baseline (the marginal rate emergency rule): the cash a CCG keeps per admission avoided.")
+                                 "baseline (the marginal rate emergency rule): the cash a CCG keeps per admission "
+                                 "avoided.")
     ward_beds: int = Field(default=28, ge=1, description="Staffed beds in a ward: acute beds release cash only "
                                                         "in whole wards.")
 
 
 class PooledFund(Frozen):
-    """The pooled budget (the Better Care Fund): the baseline's places it pays for and the share paid for performance."""
+    """The pooled budget (the Better Care Fund): the baseline's places it pays for, the share paid for performance."""
 
     pays_for: dict[Literal["rapid_response", "intermediate_care_beds", "reablement"], int] = Field(
-        default={}, description="Places of the baseline's services that the fund pays for (removed in the no-fund world).")
+        default={}, description="Places of the baseline's services the fund pays for (removed in the no-fund world).")
     performance_share: Share = Field(
-        default=0.0, description="Share of the fund paid for meeting its metrics' targets, split equally between them.")
+        default=0.0, description="Share of the fund paid for meeting its metrics' targets, split equally.")
     performance_metrics: list[str] = Field(
-        default=[], description="Every metric the performance payment rests on, modelled (a bcf_targets measure) or not.")
+        default=[], description="Every metric the performance payment rests on, modelled (in bcf_targets) or not.")
 
 
 class Target(Frozen):
