@@ -387,11 +387,6 @@ class Scenario(Frozen):
                 raise FieldError(f"mix names scheme {scheme_name!r}, which is not defined", "mix", index,
                                  choices=names)
         self._check_cuts()
-        for service, places in self.fund.pays_for.items():
-            capacity = capacity_value(getattr(self.services, service).capacity)
-            if not 0 <= places <= capacity:
-                raise FieldError(f"the fund pays for {places} places of {service}, which has {capacity:g}",
-                                 "fund", "pays_for", service)
         for variant_name, variant in self.variants.items():
             for index, scheme_name in enumerate(variant.schemes):
                 if scheme_name not in names:
@@ -447,11 +442,12 @@ class Scenario(Frozen):
         return self.run.start + dt.timedelta(days=self.run.days)
 
     def without_fund(self) -> Scenario:
-        """The baseline with the places the pooled fund pays for removed (those starting in them removed too)."""
+        """The baseline with the places the pooled fund pays for removed (none left if it pays for more than there
+        are; those starting in them removed too)."""
         services = self.services
         for service, places in self.fund.pays_for.items():
             section = getattr(services, service)
-            left = int(capacity_value(section.capacity)) - places
+            left = max(0, int(capacity_value(section.capacity)) - places)
             update: dict[str, int] = {"capacity": left}
             if "initial_occupancy" in type(section).model_fields:
                 update["initial_occupancy"] = min(section.initial_occupancy, left)
