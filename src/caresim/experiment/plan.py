@@ -36,7 +36,7 @@ class Plan:
 def make_plan(scenario: Scenario, replications: int | None = None, attribution: bool = False,
               mixes: dict[str, tuple[str, ...]] | None = None, sensitivity: bool = False) -> Plan:
     """The baseline, the scenario's mix (all its schemes) or the given mixes, the baseline without the pooled
-    fund's places (when the scenario names them); one-at-a-time and
+    fund's places (when the scenario names them and there is a mix); one-at-a-time and
     leave-one-out worlds for attribution; and, for sensitivity, the mix with every uncertain effect at
     its point value and with each one in turn at its low and its high end."""
     if mixes is None:
@@ -44,7 +44,7 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
         mixes.update({name: tuple(v.schemes) for name, v in scenario.variants.items()})
     worlds: dict[str, tuple[str, ...]] = {BASELINE: ()}
     worlds.update(mixes)
-    if scenario.fund.pays_for:
+    if scenario.fund.pays_for and mixes:
         worlds[NO_FUND] = ()
     if attribution and scenario.schemes:
         main = mixes.get(scenario.mix_name, scenario.mix_schemes)

@@ -443,11 +443,13 @@ class Scenario(Frozen):
 
     def without_fund(self) -> Scenario:
         """The baseline with the places the pooled fund pays for removed (none left if it pays for more than there
-        are; those starting in them removed too)."""
+        are, an unlimited service kept; those starting in them removed too)."""
         services = self.services
         for service, places in self.fund.pays_for.items():
             section = getattr(services, service)
-            left = max(0, int(capacity_value(section.capacity)) - places)
+            if section.capacity == "unlimited":
+                continue
+            left = max(0, int(section.capacity) - places)
             update: dict[str, int] = {"capacity": left}
             if "initial_occupancy" in type(section).model_fields:
                 update["initial_occupancy"] = min(section.initial_occupancy, left)
