@@ -217,7 +217,8 @@ def test_the_north_kent_example_validates_and_plans_its_mix() -> None:
     assert all(name.startswith("north_kent_") for name in scenario.mix)
     plan = make_plan(scenario)
     assert plan.mixes == (scenario.mix_name,)
-    assert plan.worlds == {"baseline": (), scenario.mix_name: tuple(written["mix"])}
+    no_fund = {"no_fund": ()} if scenario.fund.pays_for else {}  # the value of the fund, when it names its places
+    assert plan.worlds == {"baseline": (), scenario.mix_name: tuple(written["mix"]), **no_fund}
     discharge = scenario.scheme("north_kent_integrated_discharge_teams")
     assert discharge.claimed_benefit_per_year == 5_621_400
     assert discharge.cost.non_recurrent == 4_156_318

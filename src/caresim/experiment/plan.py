@@ -11,6 +11,7 @@ from caresim.scenario.schemes import DiversionEffect
 
 BASELINE = "baseline"
 EffectsMode = Literal["drawn", "central"]  # sizes drawn per replication, or every effect at its point value
+NO_FUND = "no_fund"  # the baseline without the places the pooled fund pays for: the value of the fund
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class Plan:
     def seed(self) -> int:
         return self.scenario.run.seed
 
+    def scenario_of(self, world: str) -> Scenario:
+        """The scenario a world runs: the no-fund world lacks the fund's places, every other world is the scenario."""
+        return self.scenario.without_fund() if world == NO_FUND else self.scenario
+
 
 def central_sizes(scenario: Scenario, schemes: tuple[str, ...]) -> dict[EffectKey, float]:
     """Every uncertain size of these schemes (a diversion's share then admitted too) at its point value."""
@@ -47,7 +52,8 @@ def central_sizes(scenario: Scenario, schemes: tuple[str, ...]) -> dict[EffectKe
 def make_plan(scenario: Scenario, replications: int | None = None, attribution: bool = False,
               mixes: dict[str, tuple[str, ...]] | None = None, sensitivity: bool = False,
               effects: EffectsMode = "drawn") -> Plan:
-    """The baseline, the scenario's mix (all its schemes) or the given mixes; one-at-a-time and
+    """The baseline, the scenario's mix (all its schemes) or the given mixes, the baseline without the pooled
+    fund's places (when the scenario names them and there is a mix); one-at-a-time and
     leave-one-out worlds for attribution; and, for sensitivity, the mix with every uncertain effect at
     its point value and with each one in turn at its low and its high end. With ``effects="central"``
     every world's effects sit at their point values in every replication, so only chance varies."""
@@ -56,6 +62,8 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
         mixes.update({name: tuple(v.schemes) for name, v in scenario.variants.items()})
     worlds: dict[str, tuple[str, ...]] = {BASELINE: ()}
     worlds.update(mixes)
+    if scenario.fund.pays_for and mixes:
+        worlds[NO_FUND] = ()
     if attribution and scenario.schemes:
         main = mixes.get(scenario.mix_name, scenario.mix_schemes)
         for scheme in main:

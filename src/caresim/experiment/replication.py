@@ -44,10 +44,11 @@ def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
                       care_home_candidates(scenario, calendar, replication))
         results = []
         for world, schemes in plan.worlds.items():
-            model = Model(scenario, world, schemes, replication, candidates, plan.fixed_sizes.get(world))
+            world_scenario = plan.scenario_of(world)
+            model = Model(world_scenario, world, schemes, replication, candidates, plan.fixed_sizes.get(world))
             record = model.run()
             results.append(WorldResult(
-                world=world, replication=replication, measures=measures(record, scenario, schemes),
+                world=world, replication=replication, measures=measures(record, world_scenario, schemes),
                 daily=record.daily, daily_capacity=record.daily_capacity,
                 monthly_delays=record.delayed.sum(axis=1),
                 sampled=record.sampled,

@@ -261,6 +261,25 @@ class Costs(Frozen):
     residential_home_week: NonNegativeFloat
     nursing_home_week: NonNegativeFloat
     intermediate_care_council_share: Share = 0.0
+    non_elective_tariff: NonNegativeFloat = Field(
+        default=0.0, description="Pounds the CCG pays an acute provider per emergency admission at full tariff.")
+    marginal_rate_share: Share = Field(
+        default=1.0, description="Share of the tariff paid for an emergency admission above the provider's "
+                                 "baseline (the marginal rate emergency rule): the cash a CCG keeps per admission "
+                                 "avoided.")
+    ward_beds: int = Field(default=28, ge=1, description="Staffed beds in a ward: acute beds release cash only "
+                                                        "in whole wards.")
+
+
+class PooledFund(Frozen):
+    """The pooled budget (the Better Care Fund): the baseline's places it pays for, the share paid for performance."""
+
+    pays_for: dict[Literal["rapid_response", "intermediate_care_beds", "reablement"], int] = Field(
+        default={}, description="Places of the baseline's services the fund pays for (removed in the no-fund world).")
+    performance_share: Share = Field(
+        default=0.0, description="Share of the fund paid for meeting its metrics' targets, split equally.")
+    performance_metrics: list[str] = Field(
+        default=[], description="Every metric the performance payment rests on, modelled (in bcf_targets) or not.")
 
 
 class Target(Frozen):
@@ -312,6 +331,7 @@ class Scenario(Frozen):
     costs: Costs
     targets: list[Target] = []
     bcf_targets: dict[str, float] = {}
+    fund: PooledFund = PooledFund()
     calibration: Calibration = Calibration()
     schemes: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Scheme] = {}
     mix_name: str = Field(default="schemes", pattern=r"^[a-z0-9_]+$")
@@ -420,6 +440,21 @@ class Scenario(Frozen):
     @property
     def run_end(self) -> dt.date:
         return self.run.start + dt.timedelta(days=self.run.days)
+
+    def without_fund(self) -> Scenario:
+        """The baseline with the places the pooled fund pays for removed (none left if it pays for more than there
+        are, an unlimited service kept; those starting in them removed too)."""
+        services = self.services
+        for service, places in self.fund.pays_for.items():
+            section = getattr(services, service)
+            if section.capacity == "unlimited":
+                continue
+            left = max(0, int(section.capacity) - places)
+            update: dict[str, int] = {"capacity": left}
+            if "initial_occupancy" in type(section).model_fields:
+                update["initial_occupancy"] = min(section.initial_occupancy, left)
+            services = services.model_copy(update={service: section.model_copy(update=update)})
+        return self.model_copy(update={"services": services})
 
     @property
     def mix_schemes(self) -> tuple[str, ...]:

@@ -229,6 +229,9 @@ class SchemeCost(Frozen):
     recurrent_per_year: NonNegativeFloat = 0.0
     non_recurrent: NonNegativeFloat = 0.0
     payer: Literal["nhs", "council"] = "nhs"
+    spend_before: NonNegativeFloat = Field(
+        default=0.0, description="Spent on the same scheme a year before the plan (for SKC 2014/15): "
+                                 "the services it already paid for are in the baseline.")
 
 
 class Scheme(Frozen):

@@ -13,6 +13,7 @@ import yaml
 from caresim import __version__
 from caresim.analysis.checks import calibration_frame, little_frame, sampled_frame
 from caresim.analysis.comparison import comparison_frame
+from caresim.analysis.money import money_frame, performance_frame
 from caresim.analysis.summary import (
     STABLE_DRAWS,
     attribution_frame,
@@ -131,6 +132,8 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
             draws = effect_draws_frame(results, main)
             write_frame(draws, path, "effect_draws.csv")
             write_frame(tornado_frame(draws, frame, main), path, "tornado.csv")
+            write_frame(money_frame(frame, scenario, main), path, "money.csv")
+            write_frame(performance_frame(frame, scenario, main), path, "performance.csv")
         if plan.sensitivity:
             write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None

@@ -1,0 +1,145 @@
+"""The money ledger: two comparisons a commissioner recognises, by payer, cash-releasing or not, and the
+share of the pooled fund paid for performance with the chance of missing each target.
+
+Values are changes in spending per year (the comparison world minus its counterfactual; negative: saved).
+Cash-releasing: money that leaves a budget (emergency admissions at the marginal rate of the tariff, A&E at
+tariff, spot-purchased care, whole acute wards). Not cash-releasing: capacity freed, at average cost. Places
+that a budget pays for (rapid response, intermediate care, reablement) cost their budget, not their activity:
+only the use of places beyond or below those paid for is valued, so scheme-funded activity appears once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from caresim.analysis.summary import confidence_interval, wide
+from caresim.experiment.plan import BASELINE, NO_FUND
+from caresim.scenario.schema import Scenario
+
+DAYS_PER_YEAR = 365.25
+PLAN_AGAINST_2014_15 = "the 2015/16 plan against 2014/15 services"
+FUND_AGAINST_NO_FUND = "the pooled fund against no fund"
+HIGHER_IS_BETTER = {"bcf_still_home_91d_percent"}
+CAPACITY_SERVICES = {"rapid_response": "rapid_response", "intermediate_care": "intermediate_care_beds",
+                     "reablement": "reablement"}
+
+
+def financial_years(scenario: Scenario) -> str:
+    """The financial year(s) the measured window covers, e.g. 2015/16 (April to March)."""
+    def year(day: dt.date) -> int:
+        return day.year if day.month >= 4 else day.year - 1
+
+    start = scenario.run.start + dt.timedelta(days=scenario.run.warm_up_days)
+    first, last = year(start), year(scenario.run_end - dt.timedelta(days=1))
+    label = f"{first}/{(first + 1) % 100:02d}"
+    return label if first == last else f"{label} to {last}/{(last + 1) % 100:02d} (mean year)"
+
+
+def _place_days(world: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series]:
+    """Occupied and available place-days per year of one capacity-funded service."""
+    occupied = world[f"{name}_bed_days"]
+    capacity = (occupied / world[f"{name}_occupancy_percent"] * 100).fillna(0.0)
+    return occupied, capacity
+
+
+def ledger_changes(world: pd.DataFrame, reference: pd.DataFrame, scenario: Scenario) -> list[tuple[str, str, str,
+                                                                                                      pd.Series]]:
+    """(payer, item, kind, change in spending per replication) of ``world`` against ``reference``."""
+    k = scenario.costs
+    d = world - reference
+    wards = np.trunc(d["acute_bed_days"] / DAYS_PER_YEAR / k.ward_beds)
+    ward_days = wards * k.ward_beds * DAYS_PER_YEAR
+    home_care = scenario.services.home_care
+    rows = [
+        ("ccg_acute", "emergency admissions at the marginal rate of the tariff", "cash_releasing",
+         d["emergency_admissions"] * k.non_elective_tariff * k.marginal_rate_share),
+        ("ccg_acute", "A&E attendances at tariff", "cash_releasing",
+         d["ae_admitted"] * k.ae_attendance_admitted + d["ae_discharged_home"] * k.ae_attendance_discharged),
+        ("ccg_acute", "ambulance incidents", "not_cash_releasing", d["ambulance_incidents"] * k.ambulance_incident),
+        ("acute_trust", "acute beds in whole wards", "cash_releasing", ward_days * k.acute_bed_day),
+        ("acute_trust", "acute bed days short of a ward", "not_cash_releasing",
+         (d["acute_bed_days"] - ward_days) * k.acute_bed_day),
+        ("ccg_community", "GP urgent contacts", "not_cash_releasing", d["gp_urgent_contacts"] * k.gp_consultation),
+        ("ccg_community", "out-of-hours contacts", "not_cash_releasing",
+         d["out_of_hours_contacts"] * k.out_of_hours_contact),
+        ("ccg_community", "minor injury attendances", "not_cash_releasing",
+         d["minor_injury_attendances"] * k.minor_injury_attendance),
+        ("kcc_adult_social_care", "care-home placements (council-funded)", "cash_releasing",
+         d["cost_council_care_homes"]),
+        ("kcc_adult_social_care", "home care packages", "cash_releasing",
+         d["home_care_packages"] * home_care.hours_per_week * home_care.package_weeks * k.home_care_hour),
+    ]
+    per_place_day = {
+        "rapid_response": k.rapid_response_episode * reference["rapid_response_episodes"].mean()
+        / reference["rapid_response_bed_days"].mean() if reference["rapid_response_bed_days"].mean() else 0.0,
+        "intermediate_care": k.intermediate_care_bed_day,
+        "reablement": k.reablement_episode * reference["reablement_episodes"].mean()
+        / reference["reablement_bed_days"].mean() if reference["reablement_bed_days"].mean() else 0.0,
+    }
+    for name in CAPACITY_SERVICES:
+        occupied, capacity = _place_days(world, name)
+        occupied_ref, capacity_ref = _place_days(reference, name)
+        beyond_paid = ((occupied - capacity) - (occupied_ref - capacity_ref)) * per_place_day[name]
+        label = f"{name.replace('_', ' ')} places used beyond (+) or below (-) those paid for"
+        if name == "intermediate_care":
+            share = k.intermediate_care_council_share
+            rows.append(("ccg_community", label, "not_cash_releasing", beyond_paid * (1 - share)))
+            rows.append(("kcc_adult_social_care", label, "not_cash_releasing", beyond_paid * share))
+        else:
+            payer = "kcc_adult_social_care" if name == "reablement" else "ccg_community"
+            rows.append((payer, label, "not_cash_releasing", beyond_paid))
+    return rows
+
+
+def scheme_spend_before(scenario: Scenario, schemes: tuple[str, ...]) -> float:
+    """What the schemes cost a year before the plan (for SKC 2014/15): the services the baseline already has."""
+    return sum(scenario.scheme(name).cost.spend_before for name in schemes)
+
+
+def money_frame(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> pd.DataFrame:
+    """The ledger: comparison, year, payer, item, kind, mean, ci_low, ci_high (of the mean), p2_5, p97_5 (across
+    replications), n. Two comparisons: the plan against the baseline (cost: the increment over the schemes' spend
+    before the plan) and, with a no-fund world, the plan against no fund (cost: the whole schemes' cost)."""
+    mix = wide(frame, main_mix)
+    schemes = scenario.mix_schemes
+    comparisons = [(PLAN_AGAINST_2014_15, BASELINE, "schemes' cost less what they cost in 2014/15",
+                    scheme_spend_before(scenario, schemes))]
+    if NO_FUND in set(frame["world"]):
+        comparisons.append((FUND_AGAINST_NO_FUND, NO_FUND, "schemes' cost (the whole fund)", 0.0))
+    year = financial_years(scenario)
+    rows = []
+    for comparison, reference, cost_item, spent_before in comparisons:
+        changes = ledger_changes(mix, wide(frame, reference), scenario)
+        changes.append(("pooled_fund", cost_item, "cost", mix["scheme_cost"] - spent_before))
+        for payer, item, kind, values in changes:
+            array = values.to_numpy(dtype=float)
+            mean, low, high, n = confidence_interval(array)
+            spread = np.percentile(array, [2.5, 97.5]) if n else (np.nan, np.nan)
+            rows.append((comparison, reference, year, payer, item, kind, mean, low, high, *spread, n))
+    return pd.DataFrame(rows, columns=["comparison", "counterfactual", "year", "payer", "item", "kind", "mean",
+                                       "ci_low", "ci_high", "p2_5", "p97_5", "n"])
+
+
+def performance_frame(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> pd.DataFrame:
+    """Per metric of the performance payment: the share and pounds of the fund at risk, its target and the share
+    of replications in which the mix misses it (blank where the metric is not modelled or has no target)."""
+    fund = scenario.fund
+    metrics = fund.performance_metrics
+    if not metrics:
+        return pd.DataFrame(columns=["metric", "share_of_fund", "at_risk", "target", "p_miss", "expected_loss"])
+    total = sum(scenario.scheme(name).cost.recurrent_per_year for name in scenario.mix_schemes)
+    share = fund.performance_share / len(metrics)
+    mix = wide(frame, main_mix)
+    rows = []
+    for metric in metrics:
+        target = scenario.bcf_targets.get(metric)
+        p_miss = float("nan")
+        if target is not None and metric in mix:
+            values = mix[metric].dropna()
+            missed = values < target if metric in HIGHER_IS_BETTER else values > target
+            p_miss = float(missed.mean()) if len(values) else float("nan")
+        rows.append((metric, share, share * total, target, p_miss, share * total * p_miss))
+    return pd.DataFrame(rows, columns=["metric", "share_of_fund", "at_risk", "target", "p_miss", "expected_loss"])
