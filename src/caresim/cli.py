@@ -184,13 +184,15 @@ def run(
 
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
-    from caresim.experiment.plan import make_plan
+    from caresim.experiment.plan import make_plan, with_compared
     from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
 
     origin = _load(scenario_file, seed)
     scenario = origin.scenario
     plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity)
+    if origin.compare_file is not None:
+        plan = with_compared(plan, _load(origin.compare_file, seed).scenario)
     experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)

@@ -208,8 +208,7 @@ class WorldEffects:
                 if key in fixed_sizes:
                     size = fixed_sizes[key]
                 elif uncertain is not None:
-                    u = stream(scenario.run.seed, draw_name(key), replication).random()
-                    size = uncertain.quantile(u)
+                    size = drawn_size(scenario.run.seed, key, uncertain, replication)
                 else:
                     size = float(getattr(effect, "add", 0))
                 then_admitted = 0.0
@@ -352,6 +351,11 @@ def draw_name(key: EffectKey) -> str:
     """The name of the stream an effect's size is drawn from: by scheme and effect name, never position."""
     scheme, effect = key
     return f"effect/{scheme}/{effect}"
+
+
+def drawn_size(seed: int, key: EffectKey, uncertain: Uncertain, replication: int) -> float:
+    """An effect's size in one replication: drawn once from its own stream, the same in every world."""
+    return uncertain.quantile(stream(seed, draw_name(key), replication).random())
 
 
 def uncertain_of(effect: AnyEffect) -> Uncertain | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from caresim.engine.effects import EffectKey, uncertain_of
 from caresim.scenario.schema import Scenario
@@ -22,6 +23,8 @@ class Plan:
     fixed_sizes: dict[str, dict[EffectKey, float]] = field(default_factory=dict)
     sensitivity: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # world: scheme, effect, end
     titles: dict[str, str] = field(default_factory=dict)  # a reader's title for each mix
+    compared: Scenario | None = None  # a scenario differing only in its schemes (`compare_with`)
+    compared_worlds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # run with `compared`'s schemes
 
     @property
     def seed(self) -> int:
@@ -61,3 +64,43 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
     titles = {scenario.mix_name: scenario.title, **{name: v.title or name for name, v in scenario.variants.items()}}
     return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends,
                 {mix: titles.get(mix, mix) for mix in mixes})
+
+
+# What a compared scenario may change: its schemes and the words around them; anything else would change the baseline.
+SCHEME_SETTINGS = frozenset({"name", "title", "description", "schemes", "mix_name", "mix", "variants", "evidence",
+                             "benchmarks", "compare_with", "claimed_benefit_source", "claimed_cost_per_admission"})
+
+
+class ComparedScenarioError(ValueError):
+    """The compared scenario differs from the main one outside its schemes, so its baseline would not be the same."""
+
+
+def _differences(main: Any, other: Any, path: str = "") -> list[str]:
+    if isinstance(main, dict) and isinstance(other, dict):
+        return [difference for key in dict.fromkeys([*main, *other])
+                for difference in _differences(main.get(key), other.get(key), f"{path}.{key}" if path else key)]
+    return [] if main == other else [path]
+
+
+def alone_world(mix: str, scheme: str) -> str:
+    """The world of a compared mix's scheme simulated alone."""
+    return f"{mix}/only:{scheme}"
+
+
+def with_compared(plan: Plan, compared: Scenario) -> Plan:
+    """The plan with a compared scenario's mix and each of its schemes alone, on the plan's own baseline (the same
+    people and draws: the compared scenario must differ only in its schemes, else ``ComparedScenarioError``)."""
+    main, other = plan.scenario.model_dump(mode="json"), compared.model_dump(mode="json")
+    changed = [path for path in _differences(main, other) if path.split(".")[0] not in SCHEME_SETTINGS]
+    if changed:
+        raise ComparedScenarioError(
+            f"compare_with: {compared.name} differs from {plan.scenario.name} outside its schemes "
+            f"({', '.join(changed[:8])}{' …' if len(changed) > 8 else ''}), so its baseline would not be the same "
+            "people and draws; give it only schemes (and mix, mix_name, title) of its own")
+    mix = compared.mix_name
+    if mix in plan.worlds:
+        raise ComparedScenarioError(f"compare_with: {compared.name}'s mix_name {mix!r} is already a world of "
+                                    f"{plan.scenario.name}; give the compared mix a name of its own")
+    alone = compared.mix_schemes if plan.attribution else ()
+    worlds = {mix: compared.mix_schemes, **{alone_world(mix, s): (s,) for s in alone}}
+    return replace(plan, compared=compared, compared_worlds=worlds, titles={**plan.titles, mix: compared.title})

@@ -41,11 +41,14 @@ def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
         candidates = (community_candidates(scenario, calendar, replication),
                       care_home_candidates(scenario, calendar, replication))
         results = []
-        for world, schemes in plan.worlds.items():
-            model = Model(scenario, world, schemes, replication, candidates, plan.fixed_sizes.get(world))
+        worlds = [(scenario, world, schemes) for world, schemes in plan.worlds.items()]
+        if plan.compared is not None:  # the same baseline: only the schemes differ
+            worlds += [(plan.compared, world, schemes) for world, schemes in plan.compared_worlds.items()]
+        for world_scenario, world, schemes in worlds:
+            model = Model(world_scenario, world, schemes, replication, candidates, plan.fixed_sizes.get(world))
             record = model.run()
             results.append(WorldResult(
-                world=world, replication=replication, measures=measures(record, scenario, schemes),
+                world=world, replication=replication, measures=measures(record, world_scenario, schemes),
                 daily=record.daily, daily_capacity=record.daily_capacity,
                 monthly_delays=record.delayed.sum(axis=1),
                 sampled=record.sampled,
