@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from textwrap import dedent
 
@@ -15,9 +16,12 @@ SKC = ROOT / "scenarios" / "skc_2015.yaml"
 
 
 def skc_text() -> str:
-    """The SKC scenario's text with its evidence ledger named by full path, so that a copy loads from anywhere."""
-    ledger = SKC.parent / "library" / "evidence.yaml"
-    return SKC.read_text(encoding="utf-8").replace("evidence: library/evidence.yaml", f"evidence: {ledger}")
+    """The SKC scenario's text with the files it names (evidence ledger, benchmarks) by full path, so that a copy
+    loads from anywhere; without `compare_with`, whose scenario extends the original, not an edited copy."""
+    text = re.sub(r"^compare_with: .*\n", "", SKC.read_text(encoding="utf-8"), flags=re.M)
+    for key, name in (("evidence", "library/evidence.yaml"), ("benchmarks", "library/benchmarks.yaml")):
+        text = text.replace(f"{key}: {name}", f"{key}: {SKC.parent / name}")
+    return text
 
 
 TIERS = {  # every test module's tier (markers in pyproject.toml); a new module must be given one here

@@ -96,7 +96,8 @@ def with_compared(plan: Plan, compared: Scenario) -> Plan:
         raise ComparedScenarioError(
             f"compare_with: {compared.name} differs from {plan.scenario.name} outside its schemes "
             f"({', '.join(changed[:8])}{' …' if len(changed) > 8 else ''}), so its baseline would not be the same "
-            "people and draws; give it only schemes (and mix, mix_name, title) of its own")
+            "people and draws; give it only schemes (and mix, mix_name, title) of its own, or write "
+            "`compare_with: null` in a scenario that changes other settings")
     mix = compared.mix_name
     if mix in plan.worlds:
         raise ComparedScenarioError(f"compare_with: {compared.name}'s mix_name {mix!r} is already a world of "
