@@ -18,7 +18,6 @@ def test_sigterm_stops_every_worker_and_leaves_the_run_partial(tmp_path: Path) -
     scenario = write(tmp_path, "long.yaml", f"""
         extends: {SKC.as_posix()}
         name: long
-        compare_with: null
         run: {{days: 366, replications: 8}}
         """)
     command = [sys.executable, "-c", "from caresim.cli import app; app()", "run", str(scenario),

@@ -192,7 +192,9 @@ def run(
     scenario = origin.scenario
     plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity)
     if origin.compare_file is not None:
-        plan = with_compared(plan, _load(origin.compare_file, seed).scenario)
+        own_file = origin.compare_named_in is None or origin.compare_named_in.resolve() == origin.file.resolve()
+        named_in = scenario if own_file else _load(origin.compare_named_in, seed).scenario
+        plan = with_compared(plan, _load(origin.compare_file, seed).scenario, named_in)
     experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)

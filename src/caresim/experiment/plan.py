@@ -87,17 +87,22 @@ def alone_world(mix: str, scheme: str) -> str:
     return f"{mix}/only:{scheme}"
 
 
-def with_compared(plan: Plan, compared: Scenario) -> Plan:
+def with_compared(plan: Plan, compared: Scenario, named_in: Scenario | None = None) -> Plan:
     """The plan with a compared scenario's mix and each of its schemes alone, on the plan's own baseline (the same
-    people and draws: the compared scenario must differ only in its schemes, else ``ComparedScenarioError``)."""
-    main, other = plan.scenario.model_dump(mode="json"), compared.model_dump(mode="json")
+    people and draws). The compared scenario must differ only in its schemes from the scenario that names it
+    (``named_in``, by default the plan's), else ``ComparedScenarioError``; its schemes then run in the plan's
+    scenario, so a child that changes, say, the run's length compares like with like."""
+    reference = named_in or plan.scenario
+    main, other = reference.model_dump(mode="json"), compared.model_dump(mode="json")
     changed = [path for path in _differences(main, other) if path.split(".")[0] not in SCHEME_SETTINGS]
     if changed:
         raise ComparedScenarioError(
-            f"compare_with: {compared.name} differs from {plan.scenario.name} outside its schemes "
+            f"compare_with: {compared.name} differs from {reference.name} outside its schemes "
             f"({', '.join(changed[:8])}{' …' if len(changed) > 8 else ''}), so its baseline would not be the same "
             "people and draws; give it only schemes (and mix, mix_name, title) of its own, or write "
             "`compare_with: null` in a scenario that changes other settings")
+    schemes = {key: value for key, value in compared.model_dump(by_alias=True).items() if key in SCHEME_SETTINGS}
+    compared = Scenario.model_validate({**plan.scenario.model_dump(by_alias=True), **schemes})
     mix = compared.mix_name
     if mix in plan.worlds:
         raise ComparedScenarioError(f"compare_with: {compared.name}'s mix_name {mix!r} is already a world of "

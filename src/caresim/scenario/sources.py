@@ -86,6 +86,7 @@ class SourcedScenario:
     file: Path
     parameters: list[dict[str, Any]]
     compare_file: Path | None = None  # `compare_with`, relative to the file that names it; never the file itself
+    compare_named_in: Path | None = None  # the file that names it (this file or one it extends)
 
     @property
     def unsourced(self) -> list[str]:
@@ -97,8 +98,9 @@ def load_sourced(scenario_file: Path) -> SourcedScenario:
     """Read a scenario file once: the validated scenario and its parameters with their sources."""
     data, source_map = resolve(scenario_file)
     scenario = validate(Scenario, data, source_map)
-    return SourcedScenario(scenario, Path(scenario_file), parameter_rows(data, source_map),
-                           _compare_file(scenario, source_map, Path(scenario_file)))
+    compare_file = _compare_file(scenario, source_map, Path(scenario_file))
+    named_in = Path(source_map.locate(("compare_with",)).file) if compare_file else None
+    return SourcedScenario(scenario, Path(scenario_file), parameter_rows(data, source_map), compare_file, named_in)
 
 
 def _compare_file(scenario: Scenario, source_map: SourceMap, scenario_file: Path) -> Path | None:
