@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from textwrap import dedent
 
@@ -15,9 +16,12 @@ SKC = ROOT / "scenarios" / "skc_2015.yaml"
 
 
 def skc_text() -> str:
-    """The SKC scenario's text with its evidence ledger named by full path, so that a copy loads from anywhere."""
-    ledger = SKC.parent / "library" / "evidence.yaml"
-    return SKC.read_text(encoding="utf-8").replace("evidence: library/evidence.yaml", f"evidence: {ledger}")
+    """The SKC scenario's text with the files it names (evidence ledger, benchmarks) by full path, so that a copy
+    loads from anywhere; without `compare_with`, whose scenario extends the original, not an edited copy."""
+    text = re.sub(r"^compare_with: .*\n", "", SKC.read_text(encoding="utf-8"), flags=re.M)
+    for key, name in (("evidence", "library/evidence.yaml"), ("benchmarks", "library/benchmarks.yaml")):
+        text = text.replace(f"{key}: {name}", f"{key}: {SKC.parent / name}")
+    return text
 
 
 TIERS = {  # every test module's tier (markers in pyproject.toml); a new module must be given one here
@@ -26,7 +30,7 @@ TIERS = {  # every test module's tier (markers in pyproject.toml); a new module 
     "test_library": "unit",
     "test_simpy_contract": "unit", "test_counters": "unit", "test_discharge_rhythm": "unit", "test_downstream": "unit",
     "test_acuity": "unit", "test_uncertainty": "unit",
-    "test_treated": "unit", "test_money": "unit",
+    "test_treated": "unit", "test_money": "unit", "test_compared": "e2e",
     "test_verify": "theory",
     "test_fuzz": "property",
     "test_cli": "e2e", "test_report": "e2e", "test_executors": "e2e", "test_golden_master": "e2e", "test_flows": "e2e",

@@ -54,7 +54,10 @@ def test_run_writes_a_complete_tidy_run_folder(skc_run):
     summary = pd.read_csv(folder / "summary.csv")
     assert list(summary.columns) == ["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "outcome_low",
                                      "outcome_high", "outcome_standard_error", "n"]
-    assert set(summary["world"]) == {"baseline", "skc_mix_2015_low", "difference"}
+    assert set(summary["world"]) == {"baseline", "skc_mix_2015_low", "difference",  # and the compare_with mix
+                                     "skc_mix_2015_plan_assumptions", "difference:skc_mix_2015_plan_assumptions"}
+    assert set(pd.read_csv(folder / "side_by_side.csv")["mix"]) == {"skc_mix_2015_low", "skc_mix_2015_plan_assumptions"}
+    assert (folder / "benchmarks.csv").exists() and (folder / "effect_evidence.csv").exists()
     difference = summary[summary["world"] == "difference"].set_index("measure")
     nct_after_the_run = 5_633_624  # neighbourhood care teams start on 1 September 2015, after this short run
     assert difference.loc["scheme_cost", "mean"] == pytest.approx(13_283_000 - nct_after_the_run, rel=1e-6)

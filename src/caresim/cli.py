@@ -205,7 +205,7 @@ def run(
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
     from caresim.analysis.summary import STABLE_DRAWS
-    from caresim.experiment.plan import make_plan
+    from caresim.experiment.plan import make_plan, with_compared
     from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
 
@@ -213,6 +213,10 @@ def run(
     scenario = origin.scenario
     plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity,
                      effects="central" if effects is Effects.central else "drawn")
+    if origin.compare_file is not None:
+        own_file = origin.compare_named_in is None or origin.compare_named_in.resolve() == origin.file.resolve()
+        named_in = scenario if own_file else _load(origin.compare_named_in, seed).scenario
+        plan = with_compared(plan, _load(origin.compare_file, seed).scenario, named_in)
     experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)

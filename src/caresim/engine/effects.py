@@ -209,8 +209,7 @@ class WorldEffects:
                 if key in fixed_sizes:
                     size = fixed_sizes[key]
                 elif uncertain is not None:
-                    u = stream(scenario.run.seed, draw_name(key), replication).random()
-                    size = uncertain.quantile(u)
+                    size = drawn_size(scenario.run.seed, key, uncertain, replication)
                 else:
                     size = float(getattr(effect, "add", 0))
                 if uncertain is not None:
@@ -366,6 +365,11 @@ def then_admitted_key(key: EffectKey) -> EffectKey:
     """The key of a diversion's share then admitted, drawn from its own stream beside the effect's size."""
     scheme, effect = key
     return scheme, f"{effect}/then_admitted"
+
+
+def drawn_size(seed: int, key: EffectKey, uncertain: Uncertain, replication: int) -> float:
+    """An effect's size in one replication: drawn once from its own stream, the same in every world."""
+    return uncertain.quantile(stream(seed, draw_name(key), replication).random())
 
 
 def uncertain_of(effect: AnyEffect) -> Uncertain | None:

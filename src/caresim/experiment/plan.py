@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from caresim.engine.effects import EffectKey, then_admitted_key, uncertain_of
 from caresim.scenario.schema import Scenario
@@ -27,6 +27,8 @@ class Plan:
     sensitivity: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # world: scheme, effect, end
     titles: dict[str, str] = field(default_factory=dict)  # a reader's title for each mix
     effects: EffectsMode = "drawn"
+    compared: Scenario | None = None  # a scenario differing only in its schemes (`compare_with`)
+    compared_worlds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # run with `compared`'s schemes
 
     @property
     def seed(self) -> int:
@@ -90,3 +92,49 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
     titles = {scenario.mix_name: scenario.title, **{name: v.title or name for name, v in scenario.variants.items()}}
     return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends,
                 {mix: titles.get(mix, mix) for mix in mixes}, effects)
+
+
+# What a compared scenario may change: its schemes and the words around them; anything else would change the baseline.
+SCHEME_SETTINGS = frozenset({"name", "title", "description", "schemes", "mix_name", "mix", "variants", "evidence",
+                             "benchmarks", "compare_with", "claimed_benefit_source", "claimed_cost_per_admission"})
+
+
+class ComparedScenarioError(ValueError):
+    """The compared scenario differs from the main one outside its schemes, so its baseline would not be the same."""
+
+
+def _differences(main: Any, other: Any, path: str = "") -> list[str]:
+    if isinstance(main, dict) and isinstance(other, dict):
+        return [difference for key in dict.fromkeys([*main, *other])
+                for difference in _differences(main.get(key), other.get(key), f"{path}.{key}" if path else key)]
+    return [] if main == other else [path]
+
+
+def alone_world(mix: str, scheme: str) -> str:
+    """The world of a compared mix's scheme simulated alone."""
+    return f"{mix}/only:{scheme}"
+
+
+def with_compared(plan: Plan, compared: Scenario, named_in: Scenario | None = None) -> Plan:
+    """The plan with a compared scenario's mix and each of its schemes alone, on the plan's own baseline (the same
+    people and draws). The compared scenario must differ only in its schemes from the scenario that names it
+    (``named_in``, by default the plan's), else ``ComparedScenarioError``; its schemes then run in the plan's
+    scenario, so a child that changes, say, the run's length compares like with like."""
+    reference = named_in or plan.scenario
+    main, other = reference.model_dump(mode="json"), compared.model_dump(mode="json")
+    changed = [path for path in _differences(main, other) if path.split(".")[0] not in SCHEME_SETTINGS]
+    if changed:
+        raise ComparedScenarioError(
+            f"compare_with: {compared.name} differs from {reference.name} outside its schemes "
+            f"({', '.join(changed[:8])}{' …' if len(changed) > 8 else ''}), so its baseline would not be the same "
+            "people and draws; give it only schemes (and mix, mix_name, title) of its own, or write "
+            "`compare_with: null` in a scenario that changes other settings")
+    schemes = {key: value for key, value in compared.model_dump(by_alias=True).items() if key in SCHEME_SETTINGS}
+    compared = Scenario.model_validate({**plan.scenario.model_dump(by_alias=True), **schemes})
+    mix = compared.mix_name
+    if mix in plan.worlds:
+        raise ComparedScenarioError(f"compare_with: {compared.name}'s mix_name {mix!r} is already a world of "
+                                    f"{plan.scenario.name}; give the compared mix a name of its own")
+    alone = compared.mix_schemes if plan.attribution else ()
+    worlds = {mix: compared.mix_schemes, **{alone_world(mix, s): (s,) for s in alone}}
+    return replace(plan, compared=compared, compared_worlds=worlds, titles={**plan.titles, mix: compared.title})

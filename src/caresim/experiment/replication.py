@@ -43,8 +43,10 @@ def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
         candidates = (community_candidates(scenario, calendar, replication),
                       care_home_candidates(scenario, calendar, replication))
         results = []
-        for world, schemes in plan.worlds.items():
-            world_scenario = plan.scenario_of(world)
+        worlds = [(plan.scenario_of(world), world, schemes) for world, schemes in plan.worlds.items()]
+        if plan.compared is not None:  # the same baseline: only the schemes differ
+            worlds += [(plan.compared, world, schemes) for world, schemes in plan.compared_worlds.items()]
+        for world_scenario, world, schemes in worlds:
             model = Model(world_scenario, world, schemes, replication, candidates, plan.fixed_sizes.get(world))
             record = model.run()
             results.append(WorldResult(

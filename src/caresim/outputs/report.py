@@ -21,6 +21,7 @@ from caresim.outputs.chart_style import format_money, format_number, format_valu
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
 from caresim.outputs.decision_charts import ACTIVITY_SAVINGS, NET_COST, SCHEME_COST
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
+from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
 
 BED_DAYS = "acute_bed_days"
 DELAYED_DAYS = "delayed_days"
@@ -427,6 +428,37 @@ def _assumptions_table(run: RunData) -> str:
     return _table(["Kind", "Parameter", "Value", "Source"], rows, classes, "parameters")
 
 
+def _plain_table(headers: list[str], rows: list[list[str]]) -> str:
+    classes = {"inside": "yes", "outside": "no"}
+    return _table(headers, [[(classes.get(str(cell), ""), _text(cell)) for cell in row] for row in rows])
+
+
+def _evidence_section(run: RunData) -> str:
+    """The evidence defaults and the planners' assumptions side by side, with the validation tables; empty for a
+    run without them."""
+    titles = {**(run.manifest.get("mix_titles") or {})}
+    headers, rows = side_by_side_rows(run.run_dir, titles)
+    if not rows:
+        return ""
+    parts = ["<section><h2>Evidence defaults and the planners' assumptions</h2>",
+             '<p class="note">Both mixes on the same baseline: the same people and the same random draws, so the '
+             "differences between the columns are the effect sizes alone. Positive numbers are reductions.</p>",
+             _plain_table(headers, rows)]
+    headers, rows = effect_evidence_rows(run.run_dir)
+    if rows:
+        parts += ["<h3>Each effect against its evidence</h3>",
+                  '<p class="note">The size each effect was given (drawn once per replication): an input of the '
+                  "model, not a measured outcome, beside the evidence ledger's estimate and 95% CI.</p>",
+                  _plain_table(headers, rows)]
+    headers, rows = benchmark_rows(run.run_dir, titles)
+    if rows:
+        parts += ["<h3>The whole mix against external benchmarks</h3>",
+                  '<p class="note">Each mix\'s change against the baseline, paired, beside the plan\'s own target, '
+                  "Kent's ambition, the national 2015/16 outturn and published evaluations of comparable "
+                  "programmes; a count is scaled to this population.</p>", _plain_table(headers, rows)]
+    return "".join(parts) + "</section>"
+
+
 def render_report(run: RunData, charts: list[Path]) -> str:
     """The whole report as one HTML string."""
     title = f"What the scheme mix buys: {run.mix_title}"
@@ -455,6 +487,7 @@ def render_report(run: RunData, charts: list[Path]) -> str:
         "the range of likely outcomes excludes no change. Every measure is in summary.xlsx.</p></section>",
         f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
         _behaviour_section(run, behaviour, len(charts) + 1),
+        _evidence_section(run),
         "<section><h2>Calibration: does the baseline look like the real system?</h2>"
         f"{_calibration_table(run)}"
         "<h2>Inputs against what the model sampled</h2>"

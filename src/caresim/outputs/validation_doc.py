@@ -18,6 +18,7 @@ from caresim.measures import label_or_name, reduction
 from caresim.outputs.behaviour import behaviour, behaviour_table, reader_label, shows_behaviour
 from caresim.outputs.chart_style import chart_path
 from caresim.outputs.run_data import RunData
+from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
 from caresim.run_folder import read_complete_run
 
 ENGLAND_POPULATION = 54_800_000  # public: ONS mid-2015 estimate for England, about 54.8 million
@@ -391,6 +392,32 @@ def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str,
     return lines
 
 
+def _markdown_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
+            *("| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows), ""]
+
+
+def _side_by_side_section(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    """Section 4: the evidence defaults and the planners' assumptions side by side, each effect's drawn size
+    against its evidence, and each mix against external benchmarks (as in the report)."""
+    titles = manifest.get("mix_titles") or {}
+    headers, rows = side_by_side_rows(run_dir, titles)
+    if not rows:
+        return []
+    lines = ["## 4. Evidence defaults and the planners' assumptions", "",
+             "Both mixes on the same baseline (the same people and draws); positive numbers are reductions.", "",
+             *_markdown_table(headers, rows)]
+    headers, rows = effect_evidence_rows(run_dir)
+    if rows:
+        lines += ["### Each effect against its evidence", "",
+                  "The size drawn for each effect is an input of the model, not a measured outcome.", "",
+                  *_markdown_table(headers, rows)]
+    headers, rows = benchmark_rows(run_dir, titles)
+    if rows:
+        lines += ["### The whole mix against external benchmarks", "", *_markdown_table(headers, rows)]
+    return lines
+
+
 def validation_markdown(run_dir: Path, behaviour_chart: str | None = None) -> str:
     """The validation document of the complete run in `run_dir`, as Markdown; `behaviour_chart` is the link to the
     behaviour chart from the document, if it was drawn."""
@@ -411,7 +438,7 @@ def validation_markdown(run_dir: Path, behaviour_chart: str | None = None) -> st
     ]
     body = (_calibration_section(run_dir) + _behaviour_section(run_dir, behaviour_chart)
             + _effects_section(manifest, scenario)
-            + _claims_section(run_dir, manifest, scenario, estimates))
+            + _claims_section(run_dir, manifest, scenario, estimates) + _side_by_side_section(run_dir, manifest))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(header + body)).rstrip() + "\n"
 
 

@@ -50,12 +50,13 @@ def _resolve(path: Path, chain: tuple[Path, ...], libraries: set[str]) -> tuple[
     chain = (*chain, path)
     own_map = source_map
     includes = data.pop("include", ABSENT)
-    if isinstance(data.get("evidence"), str):
-        ledger = _linked_file(path, data["evidence"], own_map, ("evidence",), chain)
-        ledger_data, ledger_map = read_yaml(ledger)
-        data["evidence"] = ledger_data
-        own_map = SourceMap.covering(data, [own_map, _moved(ledger_map, ("evidence",))])
-        source_map = own_map
+    for section in ("evidence", "benchmarks"):  # files read into one section
+        if isinstance(data.get(section), str):
+            linked = _linked_file(path, data[section], own_map, (section,), chain)
+            linked_data, linked_map = read_yaml(linked)
+            data[section] = linked_data
+            own_map = SourceMap.covering(data, [own_map, _moved(linked_map, (section,))])
+            source_map = own_map
     if "extends" in data:
         parent = _linked_file(path, data.pop("extends"), own_map, ("extends",), chain)
         parent_data, parent_map = _resolve(parent, chain, libraries)
@@ -145,7 +146,7 @@ def _linked_file(path: Path, name: Any, source_map: SourceMap, where: FieldPath,
     """The file an `extends` or `include` entry names, relative to `path`, checked to exist and not loop."""
     key = where[0]
     if not isinstance(name, str) or not name.strip():
-        kind = {"include": "library", "evidence": "evidence ledger"}.get(key, "scenario")
+        kind = {"include": "library", "evidence": "evidence ledger", "benchmarks": "benchmark"}.get(key, "scenario")
         raise _link_error(source_map, where, f"must be the name of another {kind} file",
                           found=describe_value(name), hint=f"for example: {key}: base.yaml")
     linked = Path(os.path.normpath(path.parent / name))

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator, model_validator
 
+from caresim.scenario.benchmarks import Benchmark
 from caresim.scenario.distributions import Distribution
 from caresim.scenario.evidence import Ledger
 from caresim.scenario.fields import (
@@ -343,6 +344,12 @@ class Scenario(Frozen):
     variants: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Variant] = {}
     evidence: Ledger = Field(default={}, description="The evidence ledger: in a scenario file the name of a "
                              "ledger file (relative to it), read into its entries at load.")
+    benchmarks: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Benchmark] = Field(
+        default={}, description="Benchmarks for the whole mix: in a scenario file the name of a benchmark file "
+        "(relative to it), read into its entries at load.")
+    compare_with: str | None = Field(default=None, description="A scenario file (relative to the file that names "
+                                     "it) that differs only in its schemes; `caresim run` also runs its mix and each "
+                                     "of its schemes alone on the same baseline, for the report's side-by-side table.")
 
     @field_validator("name")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -84,6 +85,8 @@ class SourcedScenario:
     scenario: Scenario
     file: Path
     parameters: list[dict[str, Any]]
+    compare_file: Path | None = None  # `compare_with`, relative to the file that names it; never the file itself
+    compare_named_in: Path | None = None  # the file that names it (this file or one it extends)
 
     @property
     def unsourced(self) -> list[str]:
@@ -94,4 +97,17 @@ class SourcedScenario:
 def load_sourced(scenario_file: Path) -> SourcedScenario:
     """Read a scenario file once: the validated scenario and its parameters with their sources."""
     data, source_map = resolve(scenario_file)
-    return SourcedScenario(validate(Scenario, data, source_map), Path(scenario_file), parameter_rows(data, source_map))
+    scenario = validate(Scenario, data, source_map)
+    compare_file = _compare_file(scenario, source_map, Path(scenario_file))
+    named_in = Path(source_map.locate(("compare_with",)).file) if compare_file else None
+    return SourcedScenario(scenario, Path(scenario_file), parameter_rows(data, source_map), compare_file, named_in)
+
+
+def _compare_file(scenario: Scenario, source_map: SourceMap, scenario_file: Path) -> Path | None:
+    """The file `compare_with` names, read relative to the file that wrote it (like `extends`); None when it names
+    the scenario itself (a variant that extends the file naming it inherits the key)."""
+    if scenario.compare_with is None:
+        return None
+    written_in = Path(source_map.locate(("compare_with",)).file)
+    linked = Path(os.path.normpath(written_in.parent / scenario.compare_with))
+    return None if linked.resolve() == scenario_file.resolve() else linked

@@ -24,8 +24,9 @@ from caresim.analysis.summary import (
 )
 from caresim.analysis.tables import daily_frame, flows_frame, monthly_frame
 from caresim.analysis.tornado import tornado_frame
+from caresim.analysis.validation import benchmark_frame, effect_evidence_frame, side_by_side_frame
 from caresim.experiment.executors import execute
-from caresim.experiment.plan import BASELINE, Plan
+from caresim.experiment.plan import BASELINE, Plan, alone_world
 from caresim.experiment.replication import WorldResult
 from caresim.run_folder import RunFolder, write_frame
 from caresim.scenario.sources import SourcedScenario
@@ -84,11 +85,16 @@ def main_mix(plan: Plan) -> str | None:
     return plan.mixes[0] if plan.mixes else None
 
 
+def compared_mixes(plan: Plan) -> tuple[str, ...]:
+    """The mixes summarised: the plan's own and the compared scenario's."""
+    return (*plan.mixes, plan.compared.mix_name) if plan.compared is not None else plan.mixes
+
+
 def summarise(plan: Plan, results: list[list[WorldResult]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     scenario = plan.scenario
     frame = replications_frame(results, scenario.name, scenario.run.seed)
     main = main_mix(plan)
-    summary = summary_frame(frame, scenario.name, main, plan.mixes, scenario.bcf_targets)
+    summary = summary_frame(frame, scenario.name, main, compared_mixes(plan), scenario.bcf_targets)
     attribution = attribution_frame(frame, main, scenario.mix_schemes) if plan.attribution and main else None
     return frame, summary, attribution
 
@@ -134,6 +140,7 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
             write_frame(tornado_frame(draws, frame, main), path, "tornado.csv")
             write_frame(money_frame(frame, scenario, main), path, "money.csv")
             write_frame(performance_frame(frame, scenario, main), path, "performance.csv")
+        write_validation_tables(plan, frame, path)
         if plan.sensitivity:
             write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
@@ -144,6 +151,27 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
             claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
             claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
             parameters_with_sources=origin.parameters, mixes=list(plan.mixes), main_mix=main_mix(plan),
-            mix_titles=plan.titles, scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
+            mix_titles=plan.titles, compared_mix=plan.compared.mix_name if plan.compared else None,
+            compared_scenario=plan.compared.name if plan.compared else None,
+            scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
         )
     return Experiment(folder.final_path, summary, calibration, attribution, comparison, little, sampled, seconds)
+
+
+def write_validation_tables(plan: Plan, frame: pd.DataFrame, path: Path) -> None:
+    """The main mix and the compared one side by side (side_by_side.csv), each effect's drawn size against its
+    evidence (effect_evidence.csv) and each mix against the scenario's benchmarks (benchmarks.csv)."""
+    main = main_mix(plan)
+    if main is None:
+        return
+    scenario = plan.scenario
+    scenarios = {main: scenario}
+    alone = {main: {s: f"only:{s}" for s in scenario.mix_schemes if f"only:{s}" in plan.worlds}}
+    if plan.compared is not None:
+        mix = plan.compared.mix_name
+        scenarios[mix] = plan.compared
+        alone[mix] = {s: alone_world(mix, s) for s in plan.compared.mix_schemes}
+    write_frame(side_by_side_frame(frame, alone), path, "side_by_side.csv")
+    write_frame(effect_evidence_frame(scenarios, plan.replications), path, "effect_evidence.csv")
+    if scenario.benchmarks:
+        write_frame(benchmark_frame(frame, scenario, tuple(scenarios)), path, "benchmarks.csv")
