@@ -86,3 +86,16 @@ def test_no_fund_world_lacks_exactly_the_funds_places(skc: Scenario) -> None:
         baseline = float(np.mean(results[BASELINE].daily_capacity[service]))
         no_fund = float(np.mean(results[NO_FUND].daily_capacity[service]))
         assert baseline - no_fund == pytest.approx(places)
+
+
+def test_a_service_the_fund_pays_for_in_full_is_switched_off_without_it(skc: Scenario) -> None:
+    """No places left means no service (its patients take the pathway a missing service leaves them), not an
+    endless queue: a year without the fund runs."""
+    without = skc.without_fund()
+    for service, places in skc.fund.pays_for.items():
+        section = getattr(without.services, service)
+        assert section.enabled == (int(getattr(skc.services, service).capacity) > places), service
+    year = shortened(skc, days=365, warm_up_days=28).without_fund()
+    world = run_replication(make_plan(year, 1), 0)[0]
+    assert world.conservation["violations"] == 0
+    assert world.measures["reablement_episodes"] == 0

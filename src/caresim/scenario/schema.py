@@ -450,16 +450,21 @@ class Scenario(Frozen):
 
     def without_fund(self) -> Scenario:
         """The baseline with the places the pooled fund pays for removed (none left if it pays for more than there
-        are, an unlimited service kept; those starting in them removed too)."""
+        are, an unlimited service kept; those starting in them removed too). A service left with no places is
+        switched off, so its patients take the pathway a missing service leaves them, not an endless queue."""
         services = self.services
         for service, places in self.fund.pays_for.items():
             section = getattr(services, service)
             if section.capacity == "unlimited":
                 continue
             left = max(0, int(section.capacity) - places)
-            update: dict[str, int] = {"capacity": left}
+            update: dict[str, int | bool] = {"capacity": left}
             if "initial_occupancy" in type(section).model_fields:
                 update["initial_occupancy"] = min(section.initial_occupancy, left)
+            if left == 0:
+                update["enabled"] = False
+                if "initial_queue" in type(section).model_fields:
+                    update["initial_queue"] = 0
             services = services.model_copy(update={service: section.model_copy(update=update)})
         return self.model_copy(update={"services": services})
 
