@@ -105,3 +105,17 @@ def test_benchmarks_are_marked_inside_or_outside_on_fixed_numbers() -> None:
     table = _benchmarks(1000.0)  # no change: short of the plan's target and Kent's, inside the pilots' range
     inside = table["inside"].to_dict()
     assert not inside["plan_avoidable_admissions_target"] and inside["integrated_care_pilots"]
+
+
+def test_central_effects_pin_the_compared_mix_too() -> None:
+    """With --effects central the compared mix and its schemes alone run at their point values, like the main mix."""
+    base = shortened(changed(load_sourced(SKC).scenario, "mix", SCHEMES), days=30)
+    other = shortened(changed(load_sourced(PLAN_ASSUMPTIONS).scenario, "mix", SCHEMES), days=30)
+    plan = with_compared(make_plan(base, 2, attribution=True, effects="central"), other)
+    for world in plan.compared_worlds:
+        sizes = plan.fixed_sizes[world]
+        assert sizes[("care_homes_support", "fewer_resident_crises")] == 0.80  # the planners' point value
+    results = execute(plan, "serial", None, None, progress=False)
+    drawn = [{k: v for k, v in w.effect_sizes.items() if k[0] in SCHEMES} for r in results for w in r
+             if w.world == other.mix_name]
+    assert drawn[0] == drawn[1]  # the same sizes in every replication

@@ -137,4 +137,9 @@ def with_compared(plan: Plan, compared: Scenario, named_in: Scenario | None = No
                                     f"{plan.scenario.name}; give the compared mix a name of its own")
     alone = compared.mix_schemes if plan.attribution else ()
     worlds = {mix: compared.mix_schemes, **{alone_world(mix, s): (s,) for s in alone}}
-    return replace(plan, compared=compared, compared_worlds=worlds, titles={**plan.titles, mix: compared.title})
+    fixed = plan.fixed_sizes
+    if plan.effects == "central":  # the compared mix at its point values too
+        points = central_sizes(compared, tuple(compared.schemes))
+        fixed = {**fixed, **{world: points for world in worlds}}
+    return replace(plan, compared=compared, compared_worlds=worlds, fixed_sizes=fixed,
+                   titles={**plan.titles, mix: compared.title})
