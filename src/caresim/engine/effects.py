@@ -199,6 +199,12 @@ class WorldEffects:
         self.active: list[Active[AnyEffect]] = []
         self.sizes: dict[EffectKey, float] = {}  # every uncertain size as drawn (or pinned) in this world
         fixed_sizes = fixed_sizes or {}
+
+        def size_of(key: EffectKey, uncertain: Uncertain) -> float:
+            """Pinned (sensitivity, central), else drawn from the key's own stream."""
+            return fixed_sizes[key] if key in fixed_sizes else drawn_size(scenario.run.seed, key, uncertain,
+                                                                         replication)
+
         for scheme_name in scheme_names:
             scheme = scenario.scheme(scheme_name)
             for effect in scheme.effects:
@@ -206,23 +212,14 @@ class WorldEffects:
                 start_date = effect.start or scheme.start or scenario.run.start
                 start = float((start_date - calendar.origin).days)
                 uncertain = uncertain_of(effect)
-                if key in fixed_sizes:
-                    size = fixed_sizes[key]
-                elif uncertain is not None:
-                    size = drawn_size(scenario.run.seed, key, uncertain, replication)
-                else:
-                    size = float(getattr(effect, "add", 0))
                 if uncertain is not None:
-                    self.sizes[key] = size
+                    size = self.sizes[key] = size_of(key, uncertain)
+                else:
+                    size = fixed_sizes.get(key, float(getattr(effect, "add", 0)))
                 then_admitted = 0.0
                 if isinstance(effect, DiversionEffect):
                     admitted_key = then_admitted_key(key)
-                    if admitted_key in fixed_sizes:
-                        then_admitted = fixed_sizes[admitted_key]
-                    else:
-                        u = stream(scenario.run.seed, draw_name(admitted_key), replication).random()
-                        then_admitted = effect.then_admitted.quantile(u)
-                    self.sizes[admitted_key] = then_admitted
+                    then_admitted = self.sizes[admitted_key] = size_of(admitted_key, effect.then_admitted)
                 self.active.append(Active(key, effect, Target.of(effect.eligible, scenario), size, start,
                                           scheme.ramp_up_days, then_admitted))
         self._enrol(scenario)
