@@ -17,9 +17,9 @@ import pandas as pd
 
 from caresim.analysis.summary import confidence_interval, wide
 from caresim.experiment.plan import BASELINE, NO_FUND
+from caresim.metrics import DAYS_PER_YEAR
 from caresim.scenario.schema import Scenario
 
-DAYS_PER_YEAR = 365.25
 PLAN_AGAINST_2014_15 = "the 2015/16 plan against 2014/15 services"
 FUND_AGAINST_NO_FUND = "the pooled fund against no fund"
 HIGHER_IS_BETTER = {"bcf_still_home_91d_percent"}

@@ -25,6 +25,7 @@ from caresim.engine.demand import COLUMN, community_candidates
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan
 from caresim.experiment.replication import WorldResult
+from caresim.metrics import DAYS_PER_YEAR
 from caresim.scenario.distributions import Exponential
 from caresim.scenario.fields import AGE_BANDS
 from caresim.scenario.loading import load_scenario
@@ -33,7 +34,6 @@ from caresim.scenario.schema import Scenario
 VERIFICATION = Path(__file__).resolve().parent / "verification"
 LEVEL = 0.99
 COLUMNS = ["check", "quantity", "theory", "simulated", "ci_low", "ci_high", "n", "passed", "note"]
-DAYS_PER_YEAR = 365.25
 FOUR_HOURS = 4.0
 LITTLE_REPLICATIONS = 4
 LITTLE_LONG_STAY = 0.1  # skip services whose mean stay is over a tenth of the window
