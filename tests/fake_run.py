@@ -369,6 +369,31 @@ def _manifest(status: str) -> dict:
     }
 
 
+MONEY = {  # comparison → (cost, cash released, capacity freed), changes in spending a year (negative: saved)
+    "the plan against what existed": (2_000_000.0, -700_000.0, -900_000.0),
+    "the pooled fund against no fund": (5_000_000.0, -1_500_000.0, -2_100_000.0),
+}
+
+
+def _money(rng: np.random.Generator) -> pd.DataFrame:
+    """money.csv: per comparison one item per kind and the totals across payers, from replications drawn here."""
+    rows = []
+    for comparison, (cost, cash, capacity) in MONEY.items():
+        draws = {kind: mean + rng.normal(0.0, abs(mean) * 0.2, REPLICATIONS)
+                 for kind, mean in (("cash_releasing", cash), ("not_cash_releasing", capacity))}
+        draws["cost"] = np.full(REPLICATIONS, cost)
+        draws |= {"total_cash": draws["cash_releasing"], "total_capacity": draws["not_cash_releasing"],
+                  "net_cash": draws["cost"] + draws["cash_releasing"],
+                  "net_all": draws["cost"] + draws["cash_releasing"] + draws["not_cash_releasing"]}
+        for kind, values in draws.items():
+            mean, low, high = _estimate(values)
+            rows.append((comparison, "baseline", "2025/26", "all" if kind.startswith(("total", "net")) else "ccg_acute",
+                         kind.replace("_", " "), kind, mean, low, high, *np.percentile(values, [2.5, 97.5]),
+                         REPLICATIONS, float((values < 0).mean())))
+    return pd.DataFrame(rows, columns=["comparison", "counterfactual", "year", "payer", "item", "kind", "mean",
+                                       "ci_low", "ci_high", "p2_5", "p97_5", "n", "share_below_zero"])
+
+
 def write_fake_run(
     run_dir: Path, status: str = "complete", with_optional_files: bool = True, with_behaviour_measures: bool = True
 ) -> Path:
@@ -385,6 +410,7 @@ def write_fake_run(
     _daily(rng).to_parquet(run_dir / "daily.parquet")
     _monthly(rng).to_parquet(run_dir / "monthly.parquet")
     _attribution().to_csv(run_dir / "attribution.csv", index=False)
+    _money(rng).to_csv(run_dir / "money.csv", index=False)
     _calibration(summary).to_csv(run_dir / "calibration.csv", index=False)
     _sampled().to_csv(run_dir / "sampled.csv", index=False)
     pd.DataFrame(FLOWS, columns=["source", "target", "per_year"]).to_csv(run_dir / "flows.csv", index=False)

@@ -172,16 +172,18 @@ def test_bcf_metrics_show_baseline_mix_and_the_plan_targets(run: RunData) -> Non
     assert mix["mean"] == pytest.approx(run.estimate(fake_run.MIX, "bcf_still_home_91d_percent").mean)
 
 
-def test_money_sets_scheme_cost_against_savings_by_payer_and_the_claim(run: RunData) -> None:
-    data = charts.money(run).set_index("item")
-    assert data.loc["Scheme cost", "mean"] == pytest.approx(run.estimate(fake_run.MIX, "scheme_cost").mean)
-    assert data.loc["Saving to the NHS", "mean"] == pytest.approx(-run.estimate("difference", "cost_nhs").mean)
-    assert data.loc["Saving to the council", "mean"] == pytest.approx(-run.estimate("difference", "cost_council").mean)
-    nhs_and_council = data.loc["Saving to the NHS", "mean"] + data.loc["Saving to the council", "mean"]
-    assert data.loc["Total modelled saving", "mean"] == pytest.approx(nhs_and_council)
-    assert data.loc["Net cost", "mean"] == pytest.approx(run.estimate("difference", "net_cost").mean)
-    assert data.loc["Plan's claimed benefit", "mean"] == fake_run.CLAIMED_BENEFIT
-    assert "the plan claims £3.0m" in (run.charts_dir / "money.txt").read_text(encoding="utf-8")
+def test_money_shows_each_comparisons_cost_cash_released_capacity_and_net_cash_with_the_claim(run: RunData) -> None:
+    data = charts.money(run).set_index(["comparison", "kind"])
+    assert list(dict.fromkeys(data.index.get_level_values(0))) == list(fake_run.MONEY)
+    for comparison, (cost, _, _) in fake_run.MONEY.items():
+        bars = data.loc[comparison]
+        assert list(bars.index) == ["cost", "total_cash", "total_capacity", "net_cash"]
+        assert bars.loc["cost", "mean"] == pytest.approx(cost)
+        assert bars.loc["net_cash", "mean"] == pytest.approx(bars.loc["cost", "mean"] + bars.loc["total_cash", "mean"])
+        assert (bars["outcome_low"] <= bars["mean"]).all() and (bars["mean"] <= bars["outcome_high"]).all()
+    text = (run.charts_dir / "money.txt").read_text(encoding="utf-8")
+    first_net = chart_style.format_money(data.loc[(next(iter(fake_run.MONEY)), "net_cash"), "mean"])
+    assert f"net cash cost {first_net} a year" in text and "the plan claims £3.0m" in text.lower()
 
 
 def test_mixes_plane_plots_every_compared_mix(run: RunData) -> None:

@@ -15,6 +15,7 @@ from caresim.analysis.money import (
 )
 from caresim.experiment.plan import BASELINE, NO_FUND, make_plan
 from caresim.experiment.replication import run_replication
+from caresim.run_folder import NET_ALL, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH
 from caresim.scenario.schema import Scenario
 from conftest import shortened
 
@@ -53,8 +54,27 @@ def test_scheme_funded_activity_appears_once(skc: Scenario) -> None:
     assert by_item(rows, "rapid response places") == pytest.approx(0.0, abs=1e-6)
     assert sum(values.mean() for *_, values in rows) == pytest.approx(0.0, abs=1e-6)
     frame = money_frame(long({BASELINE: base, skc.mix_name: mix}), skc, skc.mix_name)
-    spent = frame[frame["payer"] != "pooled_fund"]["mean"].abs().sum()
+    spent = frame[~frame["payer"].isin(["pooled_fund", "all"])]["mean"].abs().sum()
     assert spent == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_net_cash_cost_is_the_cost_less_only_the_cash_released(skc: Scenario) -> None:
+    base = world()
+    mix = world(emergency_admissions=900.0, acute_bed_days=300 * DAYS - 3000, gp_urgent_contacts=150.0,
+                scheme_cost=2e6)
+    frame = money_frame(long({BASELINE: base, skc.mix_name: mix}), skc, skc.mix_name)
+    plan = frame[frame["comparison"] == PLAN_AGAINST_2014_15].set_index("kind")
+    items = frame[(frame["comparison"] == PLAN_AGAINST_2014_15) & (frame["payer"] != "all")]
+    cash = items[items["kind"] == "cash_releasing"]["mean"].sum()
+    capacity = items[items["kind"] == "not_cash_releasing"]["mean"].sum()
+    cost = 2e6 - scheme_spend_before(skc, skc.mix_schemes)
+    k = skc.costs
+    assert cash == pytest.approx(-100 * k.non_elective_tariff * k.marginal_rate_share)  # 3,000 bed days: no ward
+    assert plan.loc[TOTAL_CASH, "mean"] == pytest.approx(cash)
+    assert plan.loc[TOTAL_CAPACITY, "mean"] == pytest.approx(capacity)
+    assert plan.loc[NET_CASH, "mean"] == pytest.approx(cost + cash)
+    assert plan.loc[NET_ALL, "mean"] == pytest.approx(cost + cash + capacity)
+    assert plan.loc[NET_CASH, "share_below_zero"] == float(cost + cash < 0)
 
 
 def test_increment_is_cost_less_spend_before(skc: Scenario) -> None:

@@ -24,6 +24,9 @@ from caresim import __version__
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1  # raise when a file, column or manifest field of a run folder changes meaning
 PARTIAL = ".partial"
+# money.csv's kinds of row: items of spending, and the totals across payers
+COST, CASH_RELEASING, NOT_CASH_RELEASING = "cost", "cash_releasing", "not_cash_releasing"
+TOTAL_CASH, TOTAL_CAPACITY, NET_CASH, NET_ALL = "total_cash", "total_capacity", "net_cash", "net_all"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 

@@ -18,6 +18,15 @@ import pandas as pd
 from caresim.analysis.summary import confidence_interval, wide
 from caresim.experiment.plan import BASELINE, NO_FUND
 from caresim.metrics import DAYS_PER_YEAR
+from caresim.run_folder import (
+    CASH_RELEASING,
+    COST,
+    NET_ALL,
+    NET_CASH,
+    NOT_CASH_RELEASING,
+    TOTAL_CAPACITY,
+    TOTAL_CASH,
+)
 from caresim.scenario.schema import Scenario
 
 PLAN_AGAINST_2014_15 = "the 2015/16 plan against 2014/15 services"
@@ -54,22 +63,22 @@ def ledger_changes(world: pd.DataFrame, reference: pd.DataFrame, scenario: Scena
     ward_days = wards * k.ward_beds * DAYS_PER_YEAR
     home_care = scenario.services.home_care
     rows = [
-        ("ccg_acute", "emergency admissions at the marginal rate of the tariff", "cash_releasing",
+        ("ccg_acute", "emergency admissions at the marginal rate of the tariff", CASH_RELEASING,
          d["emergency_admissions"] * k.non_elective_tariff * k.marginal_rate_share),
-        ("ccg_acute", "A&E attendances at tariff", "cash_releasing",
+        ("ccg_acute", "A&E attendances at tariff", CASH_RELEASING,
          d["ae_admitted"] * k.ae_attendance_admitted + d["ae_discharged_home"] * k.ae_attendance_discharged),
-        ("ccg_acute", "ambulance incidents", "not_cash_releasing", d["ambulance_incidents"] * k.ambulance_incident),
-        ("acute_trust", "acute beds in whole wards", "cash_releasing", ward_days * k.acute_bed_day),
-        ("acute_trust", "acute bed days short of a ward", "not_cash_releasing",
+        ("ccg_acute", "ambulance incidents", NOT_CASH_RELEASING, d["ambulance_incidents"] * k.ambulance_incident),
+        ("acute_trust", "acute beds in whole wards", CASH_RELEASING, ward_days * k.acute_bed_day),
+        ("acute_trust", "acute bed days short of a ward", NOT_CASH_RELEASING,
          (d["acute_bed_days"] - ward_days) * k.acute_bed_day),
-        ("ccg_community", "GP urgent contacts", "not_cash_releasing", d["gp_urgent_contacts"] * k.gp_consultation),
-        ("ccg_community", "out-of-hours contacts", "not_cash_releasing",
+        ("ccg_community", "GP urgent contacts", NOT_CASH_RELEASING, d["gp_urgent_contacts"] * k.gp_consultation),
+        ("ccg_community", "out-of-hours contacts", NOT_CASH_RELEASING,
          d["out_of_hours_contacts"] * k.out_of_hours_contact),
-        ("ccg_community", "minor injury attendances", "not_cash_releasing",
+        ("ccg_community", "minor injury attendances", NOT_CASH_RELEASING,
          d["minor_injury_attendances"] * k.minor_injury_attendance),
-        ("kcc_adult_social_care", "care-home placements (council-funded)", "cash_releasing",
+        ("kcc_adult_social_care", "care-home placements (council-funded)", CASH_RELEASING,
          d["cost_council_care_homes"]),
-        ("kcc_adult_social_care", "home care packages", "cash_releasing",
+        ("kcc_adult_social_care", "home care packages", CASH_RELEASING,
          d["home_care_packages"] * home_care.hours_per_week * home_care.package_weeks * k.home_care_hour),
     ]
     per_place_day = {
@@ -86,11 +95,11 @@ def ledger_changes(world: pd.DataFrame, reference: pd.DataFrame, scenario: Scena
         label = f"{name.replace('_', ' ')} places used beyond (+) or below (-) those paid for"
         if name == "intermediate_care":
             share = k.intermediate_care_council_share
-            rows.append(("ccg_community", label, "not_cash_releasing", beyond_paid * (1 - share)))
-            rows.append(("kcc_adult_social_care", label, "not_cash_releasing", beyond_paid * share))
+            rows.append(("ccg_community", label, NOT_CASH_RELEASING, beyond_paid * (1 - share)))
+            rows.append(("kcc_adult_social_care", label, NOT_CASH_RELEASING, beyond_paid * share))
         else:
             payer = "kcc_adult_social_care" if name == "reablement" else "ccg_community"
-            rows.append((payer, label, "not_cash_releasing", beyond_paid))
+            rows.append((payer, label, NOT_CASH_RELEASING, beyond_paid))
     return rows
 
 
@@ -113,14 +122,28 @@ def money_frame(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> pd.Da
     rows = []
     for comparison, reference, cost_item, spent_before in comparisons:
         changes = ledger_changes(mix, wide(frame, reference), scenario)
-        changes.append(("pooled_fund", cost_item, "cost", mix["scheme_cost"] - spent_before))
-        for payer, item, kind, values in changes:
+        changes.append(("pooled_fund", cost_item, COST, mix["scheme_cost"] - spent_before))
+        for payer, item, kind, values in changes + totals(changes):
             array = values.to_numpy(dtype=float)
             mean, low, high, n = confidence_interval(array)
             spread = np.percentile(array, [2.5, 97.5]) if n else (np.nan, np.nan)
-            rows.append((comparison, reference, year, payer, item, kind, mean, low, high, *spread, n))
+            below_zero = float((array < 0).mean()) if n else np.nan
+            rows.append((comparison, reference, year, payer, item, kind, mean, low, high, *spread, n, below_zero))
     return pd.DataFrame(rows, columns=["comparison", "counterfactual", "year", "payer", "item", "kind", "mean",
-                                       "ci_low", "ci_high", "p2_5", "p97_5", "n"])
+                                       "ci_low", "ci_high", "p2_5", "p97_5", "n", "share_below_zero"])
+
+
+def totals(changes: list[tuple[str, str, str, pd.Series]]) -> list[tuple[str, str, str, pd.Series]]:
+    """Across payers, replication by replication: the cash released and the capacity freed (changes in spending,
+    negative when saved), the net cash cost (the cost less the cash released) and the net cost counting capacity
+    freed at average cost as if it were cash."""
+    def total(kind: str) -> pd.Series:
+        return sum((values for _, _, k, values in changes if k == kind), start=changes[0][3] * 0.0)
+
+    cost, cash, capacity = total(COST), total(CASH_RELEASING), total(NOT_CASH_RELEASING)
+    return [("all", "cash released", TOTAL_CASH, cash), ("all", "capacity freed, not cash", TOTAL_CAPACITY, capacity),
+            ("all", "net cash cost", NET_CASH, cost + cash), ("all", "net cost, capacity freed valued as cash",
+                                                              NET_ALL, cost + cash + capacity)]
 
 
 def performance_frame(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> pd.DataFrame:

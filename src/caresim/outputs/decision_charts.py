@@ -3,8 +3,6 @@ swing the answer most."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -12,15 +10,12 @@ from caresim.outputs.chart_style import (
     BLACK,
     BLUE,
     BLUISH_GREEN,
-    CONFIDENCE_NOTE,
-    GREY,
     MIX_COLOUR,
     ORANGE,
     SKY_BLUE,
     VERMILLION,
     assumption_note,
     bar_labels,
-    format_interval,
     format_money,
     format_number,
     label,
@@ -30,73 +25,63 @@ from caresim.outputs.chart_style import (
     wrap,
 )
 from caresim.outputs.run_data import DIFFERENCE, RunData
+from caresim.run_folder import COST, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH
 
-COST_NHS = "cost_nhs"
-COST_COUNCIL = "cost_council"
-SCHEME_COST = "scheme_cost"
 NET_COST = "net_cost"
-ACTIVITY_SAVINGS = "activity_savings"
+
+
+MONEY_BARS = ((COST, "Cost to the pooled fund", VERMILLION), (TOTAL_CASH, "Cash released", BLUISH_GREEN),
+              (TOTAL_CAPACITY, "Capacity freed, not cash", SKY_BLUE), (NET_CASH, "Net cash cost", BLUE))
+OUTCOME_RANGE_NOTE = ("Bars show means; whiskers show the range of likely outcomes (2.5 to 97.5 percentiles across "
+                      "paired replications, each drawing its own effect sizes).")
 
 
 def money(run: RunData) -> pd.DataFrame:
-    """Scheme cost against modelled savings by payer, the net cost and the plan's claimed benefit."""
-    items = [
-        ("Scheme cost", "cost", run.estimate(run.mix_name, SCHEME_COST)),
-        ("Saving to the NHS", "saving", run.estimate(DIFFERENCE, COST_NHS).reduction()),
-        ("Saving to the council", "saving", run.estimate(DIFFERENCE, COST_COUNCIL).reduction()),
-        ("Total modelled saving", "saving", run.estimate(DIFFERENCE, ACTIVITY_SAVINGS)),
-        ("Net cost", "net", run.estimate(DIFFERENCE, NET_COST)),
-    ]
-    data = pd.DataFrame(
-        [
-            {"item": item, "kind": kind, "mean": e.mean, "ci_low": e.ci_low, "ci_high": e.ci_high, "unit": e.unit}
-            for item, kind, e in items
-        ]
-    )
+    """The money ledger's totals for each comparison (money.csv): what the fund pays, the cash it releases, the
+    capacity it frees that no budget can spend, and the net cash cost; the plan's claimed benefit as a line."""
+    rows = []
+    for comparison in run.money_comparisons():
+        for kind, item, _ in MONEY_BARS:
+            estimate, below_zero = run.money_total(comparison, kind)
+            rows.append({"comparison": comparison, "kind": kind, "item": item, "mean": estimate.mean,
+                         "ci_low": estimate.ci_low, "ci_high": estimate.ci_high, "outcome_low": estimate.outcome_low,
+                         "outcome_high": estimate.outcome_high, "share_below_zero": below_zero})
+    data = pd.DataFrame(rows)
+    comparisons = run.money_comparisons()
+    figure = new_figure(4.6)
+    axes = figure.add_subplot()
+    width = 0.8 / len(MONEY_BARS)
+    for i, (kind, item, colour) in enumerate(MONEY_BARS):
+        bars = data[data["kind"] == kind]
+        positions = np.arange(len(bars)) + (i - (len(MONEY_BARS) - 1) / 2) * width
+        axes.bar(positions, bars["mean"] / 1e6, width=width * 0.92, color=colour, label=item)
+        errors = [(bars["mean"] - bars["outcome_low"]) / 1e6, (bars["outcome_high"] - bars["mean"]) / 1e6]
+        axes.errorbar(positions, bars["mean"] / 1e6, yerr=errors, fmt="none", ecolor=BLACK, elinewidth=0.9, capsize=2)
+        bar_labels(axes, positions, np.maximum(bars["outcome_high"], bars["mean"]) / 1e6,
+                   [format_money(v) for v in bars["mean"]])
+    axes.axhline(0, color=BLACK, linewidth=0.8)
+    axes.set_xticks(np.arange(len(comparisons)), [wrap(c[:1].upper() + c[1:], 34) for c in comparisons])
+    axes.set_ylabel("£ million a year (negative: saved)")
     claimed = run.manifest.get("claimed_benefit_per_year") or None
     if claimed is not None:
-        claim_row = {"item": "Plan's claimed benefit", "kind": "claim", "mean": float(claimed)}
-        data = pd.concat([data, pd.DataFrame([claim_row | {"unit": data["unit"].iloc[0]}])], ignore_index=True)
-
-    figure = new_figure(4.3)
-    axes = figure.add_subplot()
-    modelled = data[data["kind"] != "claim"]
-    positions = np.arange(len(modelled))
-    colours = [VERMILLION, BLUISH_GREEN, SKY_BLUE, BLUE, GREY]
-    axes.bar(positions, modelled["mean"] / 1e6, color=colours, width=0.62)
-    errors = [(modelled["mean"] - modelled["ci_low"]) / 1e6, (modelled["ci_high"] - modelled["mean"]) / 1e6]
-    axes.errorbar(positions, modelled["mean"] / 1e6, yerr=errors, fmt="none", ecolor=BLACK, elinewidth=0.9, capsize=3)
-    tops = np.maximum(modelled["ci_high"], modelled["mean"]) / 1e6
-    bar_labels(axes, positions, tops, [format_money(v) for v in modelled["mean"]])
-    axes.axhline(0, color=BLACK, linewidth=0.8)
-    axes.set_xticks(positions, [wrap(item, 13) for item in modelled["item"]])
-    axes.set_ylabel("£ million per year")
-    axes.set_xlabel("Money flow (savings = baseline cost minus scheme-mix cost)")
-
-    saving, cost, net = items[3][2], items[0][2], items[4][2]
-    cover = 100 * saving.mean / cost.mean if cost.mean else math.nan
-    title = (
-        f"Modelled savings of {format_money(saving.mean)} a year ({format_interval(saving)}) "
-        f"offset {cover:.0f}% of the {format_money(cost.mean)} scheme cost"
-    )
-    alt_text = "Bar chart in pounds per year. " + "; ".join(
-        f"{row.item}: {format_money(row.mean)} (95% CI {format_money(row.ci_low)} to {format_money(row.ci_high)})"
-        for row in modelled.itertuples()
-    )
+        axes.axhline(-float(claimed) / 1e6, color=VERMILLION, linestyle="--", linewidth=1.1,
+                     label=f"Plan's claimed benefit, as a saving: {format_money(float(claimed))} a year")
+    axes.legend(loc="upper right", fontsize=7, ncols=2)
+    low = min(data["outcome_low"].min(), -float(claimed or 0))
+    axes.set_ylim(min(0.0, low / 1e6 * 1.2), data["outcome_high"].max() / 1e6 * 1.45)
+    net = data[data["kind"] == NET_CASH]
+    title = "; ".join(f"{c}: net cash cost {format_money(m)} a year" for c, m in zip(net["comparison"], net["mean"],
+                                                                                     strict=True))
+    title = title[:1].upper() + title[1:]
+    alt_text = "Grouped bar chart in pounds a year, negative where saved. " + "; ".join(
+        f"{row.comparison}, {row.item}: {format_money(row.mean)} (range of likely outcomes "
+        f"{format_money(row.outcome_low)} to {format_money(row.outcome_high)})" for row in data.itertuples())
     if claimed is not None:
-        axes.axhline(
-            float(claimed) / 1e6,
-            color=VERMILLION,
-            linestyle="--",
-            linewidth=1.2,
-            label=f"Plan's claimed benefit: {format_money(float(claimed))} a year (a claim, not modelled)",
-        )
-        axes.legend(loc="upper right")
-        title += f"; the plan claims {format_money(float(claimed))}"
-        alt_text += f"; dashed line: the plan's claimed benefit of {format_money(float(claimed))} a year"
-    top = max(tops.max(), 0 if claimed is None else float(claimed) / 1e6)
-    axes.set_ylim(min(0, (modelled["ci_low"].min() / 1e6) * 1.15), top * 1.3)
-    note = f"{CONFIDENCE_NOTE} Net cost = scheme cost minus NHS and council savings ({format_money(net.mean)})."
+        title += f". The plan claims {format_money(float(claimed))}"
+        alt_text += f"; dashed line: the plan's claimed benefit of {format_money(float(claimed))} a year, as a saving"
+    note = (f"{OUTCOME_RANGE_NOTE} Cash released: emergency admissions at the marginal rate of the tariff, A&E at "
+            "tariff, whole acute wards, care bought per person. Capacity freed is valued at average cost and is "
+            "not cash. money.csv has every item by payer.")
     save_chart(figure, run, "money", title, alt_text + ".", f"{note} {assumption_note(run)}")
     return data
 

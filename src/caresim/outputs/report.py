@@ -19,13 +19,12 @@ from caresim.measures import HEADLINE
 from caresim.outputs.behaviour import behaviour_table, reader_label
 from caresim.outputs.chart_style import format_money, format_number, format_value, label
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
-from caresim.outputs.decision_charts import ACTIVITY_SAVINGS, NET_COST, SCHEME_COST
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
+from caresim.run_folder import COST, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH
 
 BED_DAYS = "acute_bed_days"
 DELAYED_DAYS = "delayed_days"
-PROBABILITY_SAVES_MONEY = "probability_saves_money"
 CHART_HEADINGS = {
     "admissions_waterfall": "Emergency admissions avoided, scheme by scheme",
     "money": "Costs and savings",
@@ -202,34 +201,44 @@ def summary_paragraph(run: RunData) -> str:
         )
         if run.has_measure(DIFFERENCE, measure)
     ]
-    scheme_cost = run.estimate(run.mix_name, SCHEME_COST)
-    net = run.estimate(DIFFERENCE, NET_COST)
-    saving = run.estimate(DIFFERENCE, ACTIVITY_SAVINGS)
-    probability = run.estimate(DIFFERENCE, PROBABILITY_SAVES_MONEY).mean
     sentences = [
         f"Over a simulated year, the scheme mix ({run.mix_title}) "
         + (", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else "".join(changes))
         + ".",
-        f"The schemes cost {format_money(scheme_cost.mean)} a year. Modelled savings to the NHS and the council "
-        f"come to {format_money(saving.mean)} ({_both_intervals(saving)}), so the net cost is "
-        f"{format_money(net.mean)} a year ({_both_intervals(net)}); a negative net cost would be a saving.",
-        f"The mix saved money overall in {probability:.0%} of the {run.replication_count} paired replications"
-        + "".join(f"; it met the plan's target for {label(metric).lower()} in {chance:.0%}"
-                  for metric, chance in _target_chances(run).items())
-        + ".",
     ]
+    comparisons = run.money_comparisons()
+    sentences += [_money_sentence(run, comparison, first=i == 0) for i, comparison in enumerate(comparisons)]
+    probability = run.money_total(comparisons[0], NET_CASH)[1]
+    released = run.money_total(comparisons[0], TOTAL_CASH)[0].reduction()
+    sentences.append(
+        f"The mix released more cash than it cost in {probability:.0%} of the {run.replication_count} paired "
+        "replications" + "".join(f"; it met the plan's target for {label(metric).lower()} in {chance:.0%}"
+                                 for metric, chance in _target_chances(run).items()) + ".")
     claimed = float(run.manifest.get("claimed_benefit_per_year") or 0)
     if claimed > 0:
         source = run.manifest.get("claimed_benefit_source")
         sentences.append(
             f"The plan claims a benefit of {format_money(claimed)} a year"
             + (f" (source: {source})" if source else "")
-            + f"; the model's central estimate of savings is {format_money(saving.mean)}, "
-            f"{100 * saving.mean / claimed:.0f}% of the claim."
+            + f"; the model's central estimate of the cash it releases is {format_money(released.mean)}, "
+            f"{100 * released.mean / claimed:.0f}% of the claim."
         )
     sentences.append(_certainty(run, probability))
     sentences.append(_intervals_note(run))
     return " ".join(sentences)
+
+
+def _money_sentence(run: RunData, comparison: str, first: bool) -> str:
+    """What one comparison of the money ledger costs, releases in cash, frees as capacity, and its net cash cost."""
+    cost = run.money_total(comparison, COST)[0]
+    cash = run.money_total(comparison, TOTAL_CASH)[0].reduction()
+    capacity = run.money_total(comparison, TOTAL_CAPACITY)[0].reduction()
+    net = run.money_total(comparison, NET_CASH)[0]
+    return (f"{'Money, ' if first else 'And '}{comparison}: the fund pays {format_money(cost.mean)} a year"
+            f"{' more than these schemes cost before' if first else ''}; the mix releases "
+            f"{format_money(cash.mean)} of cash ({_both_intervals(cash)}) and frees capacity worth "
+            f"{format_money(capacity.mean)} at average cost, which no budget can spend; its net cash cost is "
+            f"{format_money(net.mean)} a year ({_both_intervals(net)}).")
 
 
 def _target_chances(run: RunData) -> dict[str, float]:

@@ -63,6 +63,7 @@ class RunData:
     comparison: pd.DataFrame | None
     sensitivity: pd.DataFrame | None
     tornado: pd.DataFrame | None = None
+    money: pd.DataFrame | None = None
 
     @classmethod
     def load(cls, run_dir: Path) -> RunData:
@@ -83,6 +84,7 @@ class RunData:
             comparison=_read_optional_csv(run_dir / "comparison.csv"),
             sensitivity=_read_optional_csv(run_dir / "sensitivity.csv"),
             tornado=_read_optional_csv(run_dir / "tornado.csv"),
+            money=_read_optional_csv(run_dir / "money.csv"),
         )
 
     @property
@@ -164,6 +166,22 @@ class RunData:
         unit = REGISTRY[measure].unit if measure in REGISTRY else str(row["unit"])
         return Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), unit,
                         float(row.get("outcome_low", float("nan"))), float(row.get("outcome_high", float("nan"))))
+
+    def money_comparisons(self) -> list[str]:
+        """The money ledger's comparisons (money.csv), in order: the plan against what existed first."""
+        return [] if self.money is None else list(dict.fromkeys(self.money["comparison"]))
+
+    def money_total(self, comparison: str, kind: str) -> tuple[Estimate, float]:
+        """One money.csv row of a comparison (a change in spending a year, mean over its years; negative: saved)
+        with the share of replications in which it was below zero."""
+        money = self.money if self.money is not None else pd.DataFrame(columns=["comparison", "kind"])
+        rows = money[(money["comparison"] == comparison) & (money["kind"] == kind)]
+        if rows.empty:
+            raise KeyError(f"money.csv has no {kind!r} row for {comparison!r}")
+        row = rows.iloc[0]
+        estimate = Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), "pounds",
+                            float(row["p2_5"]), float(row["p97_5"]))
+        return estimate, float(row.get("share_below_zero", float("nan")))
 
     @property
     def effects_central(self) -> bool:
