@@ -123,13 +123,12 @@ def test_validation_doc_reads_the_run_folder_only_wherever_it_runs(skc_run: Path
 def test_validation_doc_sets_the_mix_beside_the_plan_and_the_nation(skc_run: Path, skc_doc: str) -> None:
     text = skc_doc
     section = text.split("## 3.")[1]
-    savings = summary_value(skc_run, "difference", "activity_savings")
-    avoided = summary_value(skc_run, "difference", "emergency_admissions_avoided")
-    assert re.search(rf"\| Savings a year, pounds \| 593,473 \| {savings:,.0f} \(", section)
-    assert re.search(rf"\| Emergency admissions avoided a year \| 266 \| {avoided:,.0f} \(", section)
-    assert ("divided by £2,230.79 per admission (the scenario's `claimed_cost_per_admission`; seed: Kent & Medway"
-            in section)
-    assert "For this plan's £593,473 that is about 266 admissions a year." in section
+    money = pd.read_csv(skc_run / "money.csv")
+    plan = money[money["comparison"] == money["comparison"].iloc[0]].set_index("kind")
+    released = -plan.loc["total_cash", "mean"]
+    assert re.search(rf"\| Benefits: cash released \| 593,473 \| {released:,.0f} \(range ", section)
+    assert re.search(rf"\| Net cash cost \| \| {plan.loc['net_cash', 'mean']:,.0f} \(range ", section)
+    assert "not with an admission count" in section and "266" not in section
     share = 200_400 / 54_800_000
     assert "200,400 of England's about 54.8 million" in section
     admissions = summary_value(skc_run, "difference", "emergency_admissions")
@@ -144,8 +143,7 @@ def test_validation_doc_copes_with_a_run_without_schemes_or_population(tmp_path:
     run_dir = write_fake_run(tmp_path / "run")
     text = write_validation_doc(run_dir, tmp_path / "validation.md").read_text(encoding="utf-8")
     assert "lists no schemes" in text and "cannot be scaled" in text
-    assert "the scenario gives no `claimed_cost_per_admission`, so the claim is not read as admissions" in text
-    assert f"| Savings a year, pounds | {fake_run.CLAIMED_BENEFIT:,.0f} |" in text
+    assert f"| Benefits: cash released | {fake_run.CLAIMED_BENEFIT:,.0f} |" in text
 
 
 def test_validation_doc_sets_the_baseline_s_behaviour_beside_its_targets(skc_run: Path, tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
 
 # What a compared scenario may change: its schemes and the words around them; anything else would change the baseline.
 SCHEME_SETTINGS = frozenset({"name", "title", "description", "schemes", "mix_name", "mix", "variants", "evidence",
-                             "benchmarks", "compare_with", "claimed_benefit_source", "claimed_cost_per_admission"})
+                             "benchmarks", "compare_with", "claimed_benefit_source"})
 
 
 class ComparedScenarioError(ValueError):

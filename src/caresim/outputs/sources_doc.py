@@ -92,7 +92,7 @@ SECTION_TITLES = {
     "run": "Run", "population": "Population", "demand": "Demand", "first_contact": "First contact",
     "routing": "Routing", "services": "Services", "discharge": "Discharge", "costs": "Unit costs",
     "targets": "Calibration targets", "bcf_targets": "BCF plan targets", "calibration": "Calibration settings",
-    "schemes": "Schemes", "variants": "Variants", "claimed_cost_per_admission": "The plan's claims",
+    "schemes": "Schemes", "variants": "Variants",
     "evidence": "Evidence ledger",
 }
 

@@ -19,7 +19,7 @@ from caresim.outputs.behaviour import behaviour, behaviour_table, reader_label, 
 from caresim.outputs.chart_style import chart_path
 from caresim.outputs.run_data import RunData
 from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
-from caresim.run_folder import read_complete_run
+from caresim.run_folder import COST, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH, read_complete_run
 
 ENGLAND_POPULATION = 54_800_000  # public: ONS mid-2015 estimate for England, about 54.8 million
 NATIONAL = {  # public: NAO, Health and social care integration (2017), BCF in 2015/16 against 2014/15
@@ -289,8 +289,8 @@ def _effects_section(manifest: dict[str, Any], scenario: dict[str, Any]) -> list
     return [*lines, ""]
 
 
-def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any], cost_per_admission: float | None) -> list[str]:
-    """Each scheme's own claim beside what it does alone in the model (from attribution.csv, if present)."""
+def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any]) -> list[str]:
+    """Each scheme's own claimed benefit beside what it does alone in the model (from attribution.csv, if present)."""
     path = run_dir / "attribution.csv"
     if not path.exists():
         return []
@@ -300,9 +300,10 @@ def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any], cost_per_admissi
         return []
     schemes = scenario.get("schemes") or {}
     lines = ["", "Scheme by scheme, each scheme simulated alone against the baseline (one at a time; the parts "
-             "need not add up to the mix, and the interaction remainder is in `attribution.csv`):", "",
-             "| scheme | claimed savings a year | implied admissions | modelled savings alone (95 % CI) | "
-             "admissions avoided alone (95 % CI) |", "|---|---|---|---|---|"]
+             "need not add up to the mix, and the interaction remainder is in `attribution.csv`). The cost avoided "
+             "is NHS and council activity at average unit cost, cash or not:", "",
+             "| scheme | claimed benefit a year, pounds | NHS and council cost avoided alone (95 % CI) | "
+             "admissions avoided alone (95 % CI) |", "|---|---|---|---|"]
     for scheme in dict.fromkeys(alone["scheme"]):
         rows = alone[alone["scheme"] == scheme].set_index("measure")
 
@@ -314,25 +315,34 @@ def _per_scheme_claims(run_dir: Path, scenario: dict[str, Any], cost_per_admissi
 
         claim = float((schemes.get(scheme) or {}).get("claimed_benefit_per_year") or 0.0)
         lines.append(f"| {scheme} | {_number(claim) if claim else 'none stated'} | "
-                     f"{_number(claim / cost_per_admission) if claim and cost_per_admission else ''} | "
-                     f"{_estimate(avoided('cost_total'))} | "
-                     f"{_estimate(avoided('emergency_admissions'))} |")
+                     f"{_estimate(avoided('cost_total'))} | {_estimate(avoided('emergency_admissions'))} |")
     return lines
 
 
-def _admissions_note(manifest: dict[str, Any], claimed: float, cost_per_admission: float | None) -> str:
-    """How the claimed money was read as admissions, with the source of the cost per admission."""
-    if not cost_per_admission:
-        return ("The plan states money, not admissions, and the scenario gives no `claimed_cost_per_admission`, "
-                "so the claim is not read as admissions.")
-    source = next((row["source"] for row in manifest.get("parameters_with_sources") or []
-                   if row["path"] == "claimed_cost_per_admission" and row["source"]), "no source given")
-    sentence = (f"The plan states money, not admissions; the admissions figure is the claim divided by "
-                f"£{cost_per_admission:,.2f} per admission (the scenario's `claimed_cost_per_admission`; {source}).")
-    if claimed:
-        sentence += (f" For this plan's £{claimed:,.0f} that is about {claimed / cost_per_admission:,.0f} "
-                     "admissions a year.")
-    return sentence
+def _money_claims(run_dir: Path, claimed: float) -> list[str]:
+    """The plan's claimed benefit beside the money ledger's first comparison (money.csv): cash and not cash."""
+    path = run_dir / "money.csv"
+    if not path.exists():
+        return []
+    money = pd.read_csv(path)
+    comparison = money["comparison"].iloc[0]
+    totals = money[money["comparison"] == comparison].set_index("kind")
+
+    def cell(kind: str, sign: float = 1.0) -> str:
+        row = totals.loc[kind]
+        low, high = sorted((sign * float(row["p2_5"]), sign * float(row["p97_5"])))
+        ci_low, ci_high = sorted((sign * float(row["ci_low"]), sign * float(row["ci_high"])))
+        return (f"{_number(sign * float(row['mean']))} (range {_number(low)} to {_number(high)}; "
+                f"95 % CI {_number(ci_low)} to {_number(ci_high)})")
+
+    claim = _number(claimed) if claimed else "none stated"
+    return ["| money a year, pounds | the plan | modelled (mean; range of likely outcomes; 95 % CI) |", "|---|---|---|",
+            f"| Benefits: cash released | {claim} | {cell(TOTAL_CASH, -1.0)} |",
+            f"| Capacity freed at average cost, not cash | | {cell(TOTAL_CAPACITY, -1.0)} |",
+            f"| Cost to the pooled fund | | {cell(COST)} |",
+            f"| Net cash cost | | {cell(NET_CASH)} |", "",
+            f"The modelled money is {comparison} (money.csv, by payer, has the other comparison and every item). "
+            "The plan states its benefits in money, so they are compared with money, not with an admission count."]
 
 
 def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str, Any],
@@ -340,25 +350,10 @@ def _claims_section(run_dir: Path, manifest: dict[str, Any], scenario: dict[str,
     lines = ["## 3. The modelled mix against the plan's claims and the national programme", ""]
     difference = lambda measure: estimates.get(("difference", measure))  # noqa: E731
     claimed = float(manifest.get("claimed_benefit_per_year") or 0.0)
-    savings = difference("activity_savings")
-    avoided = difference("emergency_admissions_avoided")
-    cost_per_admission = scenario.get("claimed_cost_per_admission")
-    implied = claimed / cost_per_admission if claimed and cost_per_admission else None
-    lines += [
-        "### Against the plan's own claims", "",
-        "| measure | the plan claims | modelled (mix − baseline, 95 % CI) |", "|---|---|---|",
-        f"| Savings a year, pounds | {_number(claimed) if claimed else 'none stated'} | {_estimate(savings)} |",
-        f"| Emergency admissions avoided a year | {_number(implied) if implied else 'none stated'} | "
-        f"{_estimate(avoided)} |",
-        f"| Cost of the schemes a year, pounds | | {_estimate(difference('scheme_cost'))} |",
-        f"| Net cost a year (schemes less savings), pounds | | {_estimate(difference('net_cost'))} |", "",
-    ]
     source = manifest.get("claimed_benefit_source") or "the schemes' claimed_benefit_per_year"
-    lines.append(f"The claimed savings come from {source}. {_admissions_note(manifest, claimed, cost_per_admission)}")
-    if claimed and savings:
-        lines.append(f"The modelled activity savings are {savings[0] / claimed:.1f} times the claim "
-                     f"({_number(savings[1])} to {_number(savings[2])} pounds across the interval).")
-    lines += _per_scheme_claims(run_dir, scenario, cost_per_admission)
+    lines += ["### Against the plan's own claims and metrics", "", f"The claimed benefits come from {source}.", "",
+              *_money_claims(run_dir, claimed)]
+    lines += _per_scheme_claims(run_dir, scenario)
     targets = manifest.get("bcf_targets") or {}
     if targets:
         lines += ["", "| BCF plan target | target | baseline (95 % CI) | with the mix (95 % CI) |", "|---|---|---|---|"]

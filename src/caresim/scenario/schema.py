@@ -338,9 +338,6 @@ class Scenario(Frozen):
     mix_name: str = Field(default="schemes", pattern=r"^[a-z0-9_]+$")
     mix: list[str] | None = Field(default=None, description="Schemes in the main mix; none given: all schemes.")
     claimed_benefit_source: str = ""
-    claimed_cost_per_admission: NonNegativeFloat | None = Field(
-        default=None, description="Pounds per emergency admission, to read the plan's claimed savings as admissions "
-                                  "avoided in the validation document; the model does not use it.")
     variants: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Variant] = {}
     evidence: Ledger = Field(default={}, description="The evidence ledger: in a scenario file the name of a "
                              "ledger file (relative to it), read into its entries at load.")
