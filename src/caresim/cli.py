@@ -291,8 +291,8 @@ def _comparison_table(comparison, titles: dict[str, str]) -> Table:
     table.caption = ("Likely range: 2.5 to 97.5 percentiles across replications (each drawing its own effect "
                      "sizes); the CI of the mean is in comparison.csv.")
     table.caption_justify = "left"
-    for column in ("Rank", "Mix", "Admissions avoided (likely range)", "Scheme cost", "Net cost (likely range)",
-                   "Chance it saves money"):
+    for column in ("Rank", "Mix", "Admissions avoided (likely range)", "Scheme cost",
+                   "Net cost at average unit costs (likely range)", "Chance it saves money at average costs"):
         table.add_column(column, justify="left" if column == "Mix" else "right")
     for mix, rows in comparison.groupby("mix", sort=False):
         by = rows.set_index("measure")

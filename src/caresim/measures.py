@@ -233,7 +233,7 @@ WORLD_MEASURES: tuple[Measure, ...] = (
     _money("scheme_cost", "Scheme cost"),
     _money("scheme_cost_nhs", "Scheme cost paid by the NHS"),
     _money("scheme_cost_council", "Scheme cost paid by the council"),
-    _money("net_cost", "Net cost (schemes plus NHS and council costs)"),
+    _money("net_cost", "Net cost at average unit costs (whole scheme cost; savings cash or not)"),
     _money("claimed_benefit", "Benefit claimed by the plan", "neither"),
     *DISCHARGE_RHYTHM_MEASURES,
     *DOWNSTREAM_MEASURES,
@@ -264,8 +264,8 @@ def _meets_target_measure(measure: Measure) -> Measure:
 
 DIFFERENCE_MEASURES: tuple[Measure, ...] = (
     *(_reduction_measure(m) for m in WORLD_MEASURES if m.reduction),
-    Measure("probability_saves_money", "Chance the mix saves money", SHARE_OF_REPLICATIONS, "higher", "ratio",
-            difference_only=True),
+    Measure("probability_saves_money", "Chance the mix saves money at average unit costs", SHARE_OF_REPLICATIONS,
+            "higher", "ratio", difference_only=True),
     *(_meets_target_measure(m) for m in WORLD_MEASURES if m.name in TARGETED),
     Measure("return_on_investment", "Savings per pound spent on schemes", "pounds saved per pound spent", "higher",
             "ratio", difference_only=True),
