@@ -27,6 +27,7 @@ def replication_record(kernel: Kernel, world: str, replication: int) -> Replicat
         sampled={k: (n, total, squares) for k, (n, total, squares) in tally.sampled.items()},
         conservation=conservation(kernel), events=kernel.events,
         waits={name: (w.granted, float(w.total_days), int(w.waited)) for name, w in kernel.services.waits.items()},
+        years=[*kernel.year_marks, kernel.year_mark()], delayed_by_year=tally.delayed_by_year.copy(),
     )
 
 
