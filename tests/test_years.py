@@ -4,18 +4,24 @@ year equal to the whole, growth in the second year, and the money of each year a
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from caresim.analysis.years import year_frames, year_tables
 from caresim.engine.model import Model
 from caresim.engine.tally import ReplicationRecord
 from caresim.experiment.plan import BASELINE, make_plan
-from caresim.experiment.replication import run_replication
+from caresim.experiment.replication import WorldResult, run_replication
 from caresim.metrics import DAYS_PER_YEAR, measures, year_measures
+from caresim.outputs.report import _years_section
+from caresim.outputs.run_data import RunData
+from caresim.run_folder import write_frame
 from caresim.scenario.schema import Scenario
 from conftest import changed, shortened
+from fake_run import write_fake_run
 
 TWO_YEARS = 731  # 1 April 2015 to 31 March 2017: 2015/16 (366 days, with 29 February) and 2016/17 (365)
 BANDS = ("18-64", "65-74", "75-84", "85+")
@@ -93,11 +99,18 @@ def test_a_scheme_starting_in_the_second_year_costs_nothing_in_the_first(skc: Sc
         cost.recurrent_per_year * second.days / DAYS_PER_YEAR + cost.non_recurrent)
 
 
-def test_money_by_year_adds_up_to_its_running_total(skc: Scenario) -> None:
+@pytest.fixture(scope="module")
+def experiment(skc: Scenario) -> tuple[Scenario, list[list[WorldResult]], dict[str, pd.DataFrame]]:
+    """Three replications of the baseline, the mix and the world without the fund over two years."""
     scenario = small(skc)
     plan = make_plan(scenario, 3, mixes={scenario.mix_name: scenario.mix_schemes})
     results = [run_replication(plan, r) for r in range(3)]
-    tables = year_tables(results, scenario, scenario.mix_name, (scenario.mix_name,))
+    return scenario, results, year_tables(results, scenario, scenario.mix_name, (scenario.mix_name,))
+
+
+def test_money_by_year_adds_up_to_its_running_total(
+        experiment: tuple[Scenario, list[list[WorldResult]], dict[str, pd.DataFrame]]) -> None:
+    scenario, results, tables = experiment
     years = tables["years.csv"]
     assert list(dict.fromkeys(years["year"])) == ["2015/16", "2016/17"]
     assert {"baseline", scenario.mix_name, "difference"} <= set(years["world"])
@@ -116,3 +129,17 @@ def test_money_by_year_adds_up_to_its_running_total(skc: Scenario) -> None:
     summarised = years[(years["year"] == "2015/16") & (years["world"] == BASELINE)
                        & (years["measure"] == "emergency_admissions")]["mean"]
     assert float(summarised.iloc[0]) == pytest.approx(admissions.mean())
+
+
+def test_the_report_shows_the_years_of_a_run_longer_than_a_year(
+        experiment: tuple[Scenario, list[list[WorldResult]], dict[str, pd.DataFrame]], tmp_path: Path) -> None:
+    _, _, tables = experiment
+    folder = write_fake_run(tmp_path / "run")
+    for name, table in tables.items():
+        write_frame(table, folder, name)
+    section = _years_section(RunData.load(folder))
+    assert "<h2>Year by year</h2>" in section and "<th>2016/17</th>" in section
+    assert "net change in spending since the start of the run" in section
+    for name, table in tables.items():  # the same run cut to its first year: no section
+        write_frame(table[table["year"] == "2015/16"], folder, name)
+    assert _years_section(RunData.load(folder)) == ""
