@@ -30,7 +30,7 @@ TIERS = {  # every test module's tier (markers in pyproject.toml); a new module 
     "test_library": "unit",
     "test_simpy_contract": "unit", "test_counters": "unit", "test_discharge_rhythm": "unit", "test_downstream": "unit",
     "test_acuity": "unit", "test_uncertainty": "unit",
-    "test_treated": "unit", "test_money": "unit", "test_compared": "e2e",
+    "test_treated": "unit", "test_money": "unit", "test_compared": "e2e", "test_years": "e2e",
     "test_verify": "theory",
     "test_fuzz": "property",
     "test_cli": "e2e", "test_report": "e2e", "test_executors": "e2e", "test_golden_master": "e2e", "test_flows": "e2e",

@@ -23,7 +23,7 @@ from caresim.engine.effects import WorldEffects
 from caresim.engine.network import Services
 from caresim.engine.patient import Patient
 from caresim.engine.services import RunawayError
-from caresim.engine.tally import Tally
+from caresim.engine.tally import Tally, YearMark
 from caresim.scenario.schema import Scenario
 
 T = TypeVar("T")
@@ -50,7 +50,8 @@ class Kernel:
         self.effects = effects
         self.env = simpy.Environment()
         self.window = float(scenario.run.warm_up_days)  # the measured period starts here
-        self.tally = Tally(self.window, calendar.month)
+        self.tally = Tally(self.window, calendar.month, calendar.year)
+        self.year_marks: list[YearMark] = []  # the cumulative tally at each new year of the measured window
         self.counts = self.tally.counts
         self.events = 0
         self.live: dict[int, Patient] = {}
@@ -83,6 +84,10 @@ class Kernel:
         """Run to the end of the calendar, with the daily tick and the opening of the measured window."""
         self.after(0.0, self._new_day, None)
         self.after(self.window, self._open_window, None, URGENT)  # before anything else at that moment
+        year = self.calendar.year
+        for day in range(int(self.window) + 1, int(self.calendar.end)):
+            if year[day] != year[day - 1]:
+                self.after(float(day), self._mark_year, None, URGENT)
         self.env.run(until=self.calendar.end)
 
     # ----------------------------------------------------------------- patients
@@ -119,6 +124,19 @@ class Kernel:
         for pool in self.services.pools.values():
             pool.open_window()
         self.services.home_care.waits.open_window(self.now)
+
+    def year_mark(self) -> YearMark:
+        """The cumulative tally now, read without touching it (so the whole window's values do not change)."""
+        now = self.now
+        pools = self.services.pools
+        return YearMark(
+            day=now, counts=dict(self.counts),
+            services={name: (p.area + p.occupied * (now - p.last), p.arrivals, p.stays, p.stay_total)
+                      for name, p in pools.items()},
+            waits={name: (w.granted, float(w.total_days), int(w.waited)) for name, w in self.services.waits.items()})
+
+    def _mark_year(self, _event: Call[None]) -> None:
+        self.year_marks.append(self.year_mark())
 
     def _new_day(self, _event: Call[None]) -> None:
         """Each midnight: today's capacity, hours and appointments; yesterday's occupancy recorded."""

@@ -25,6 +25,7 @@ from caresim.analysis.summary import (
 from caresim.analysis.tables import daily_frame, flows_frame, monthly_frame
 from caresim.analysis.tornado import tornado_frame
 from caresim.analysis.validation import benchmark_frame, effect_evidence_frame, side_by_side_frame
+from caresim.analysis.years import year_tables
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan, alone_world
 from caresim.experiment.replication import WorldResult
@@ -141,6 +142,8 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
             write_frame(money_frame(frame, scenario, main), path, "money.csv")
             write_frame(performance_frame(frame, scenario, main), path, "performance.csv")
         write_validation_tables(plan, frame, results, path)
+        for name, table in year_tables(results, scenario, main, compared_mixes(plan)).items():
+            write_frame(table, path, name)
         if plan.sensitivity:
             write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
