@@ -25,19 +25,22 @@ ENDS = (0.025, 0.975)
 CONFIDENCE = 0.95
 
 
-def percentile_half_width(values: np.ndarray, probability: float) -> float:
-    """Half the width of the distribution-free 95 % confidence interval of the ``probability`` quantile, from the
-    order statistics of ``values`` (NaNs dropped); infinite when the draws are too few to bound it."""
+def percentile_interval(values: np.ndarray, probability: float) -> tuple[float, float]:
+    """The distribution-free 95 % confidence interval of the ``probability`` quantile: two order statistics of
+    ``values`` (NaNs dropped); infinite ends when the draws are too few to bound it."""
     ordered = np.sort(values[~np.isnan(values)])
     n = len(ordered)
-    if n < 2:
-        return math.inf
     tail = (1 - CONFIDENCE) / 2
-    lower = int(stats.binom.ppf(tail, n, probability))  # the lower bound is the lower-th smallest value (1-based)
-    upper = int(stats.binom.ppf(1 - tail, n, probability)) + 1
-    if lower < 1 or upper > n:
-        return math.inf
-    return float(ordered[upper - 1] - ordered[lower - 1]) / 2
+    lower = int(stats.binom.ppf(tail, n, probability)) if n else 0  # a 1-based rank; 0: no lower bound
+    upper = int(stats.binom.ppf(1 - tail, n, probability)) + 1 if n else 1  # n + 1: no upper bound
+    return (float(ordered[lower - 1]) if lower >= 1 else -math.inf,
+            float(ordered[upper - 1]) if upper <= n else math.inf)
+
+
+def percentile_half_width(values: np.ndarray, probability: float) -> float:
+    """Half the width of the ``probability`` quantile's 95 % confidence interval (infinite when unbounded)."""
+    low, high = percentile_interval(values, probability)
+    return (high - low) / 2
 
 
 def relative_precision(values: np.ndarray) -> float:
