@@ -13,6 +13,7 @@ from caresim.engine.effects import WorldEffects
 from caresim.experiment.plan import Plan, make_plan
 from caresim.experiment.replication import run_replication
 from caresim.scenario.schema import Scenario
+from caresim.scenario.schemes import LengthOfStayEffect
 from conftest import changed
 
 
@@ -130,7 +131,7 @@ def test_multipliers_of_several_schemes_multiply(short):
     scenario = with_schemes(short, {"a": scheme(0.9), "b": scheme(0.8)})
     calendar = Calendar(scenario.run.start, scenario.run.warm_up_days, scenario.run.days)
     effects = WorldEffects(scenario, ("a", "b"), 0, calendar)
-    assert effects.stay_multiplier("acute_beds", Person(), 30.0) == pytest.approx(0.72)
+    assert effects.scaled(LengthOfStayEffect, Person(), 30.0, 1.0, "acute_beds") == pytest.approx(0.72)
 
 
 def test_effect_sizes_drawn_once_per_replication_and_collapse_to_the_point(short):

@@ -16,7 +16,13 @@ from caresim.engine.effects import WorldEffects
 from caresim.engine.model import Model
 from caresim.engine.patient import RECEIVED_BIT, Patient
 from caresim.scenario.schema import Scenario
-from caresim.scenario.schemes import CareHomeAdmissionEffect, PreventionEffect, ReadmissionEffect
+from caresim.scenario.schemes import (
+    CareHomeAdmissionEffect,
+    DiversionEffect,
+    LengthOfStayEffect,
+    PreventionEffect,
+    ReadmissionEffect,
+)
 from conftest import changed, shortened
 from test_schemes import with_schemes
 
@@ -169,3 +175,45 @@ def test_the_band_probability_holds_at_the_reference_wait(skc, short):
     lower = model.community.at_home_91_days_probability(p)
     odds = reablement.at_home_91_days_probability["85+"] / (1 - reablement.at_home_91_days_probability["85+"])
     assert lower / (1 - lower) == pytest.approx(odds * 0.8 ** 2)
+
+
+def realised_run(scenario: Scenario) -> tuple[WorldEffects, dict[str, float], dict[tuple[str, str], tuple]]:
+    model = Model(scenario, "mix", tuple(scenario.mix_schemes), 1)
+    record = model.run()
+    return model.kernel.effects, record.counts, record.realised
+
+
+def test_each_effects_realised_size_is_measured_on_the_people_it_acted_on(skc):
+    effects, counts, realised = realised_run(shortened(skc, days=366, warm_up_days=14))
+    diversions = [a for a in effects.of(DiversionEffect) if a.key in realised]
+    assert diversions, "the SKC mix diverts patients"
+    # every successful diversion is credited to exactly one effect, and none diverts more than it was offered
+    assert sum(realised[a.key][2] for a in diversions) == counts["diversions"]
+    for active in diversions:
+        offered, _, diverted = realised[active.key]
+        assert 0 <= diverted <= offered
+        share = diverted / offered
+        assert share <= active.size + 4 * np.sqrt(active.size * (1 - active.size) / offered) + 1e-9, active.key
+    ratios = [a for a in effects.active if a.key in realised and not isinstance(a.effect, DiversionEffect)]
+    kinds = {type(a.effect) for a in ratios}
+    assert {PreventionEffect, ReadmissionEffect, CareHomeAdmissionEffect, LengthOfStayEffect} <= kinds, kinds
+    for active in ratios:
+        acted_on, without, with_ = realised[active.key]
+        assert acted_on > 0 and with_ >= 0 and without >= 0, active.key
+        if len(effects.of(type(active.effect))) == 1:  # alone at its decisions: the same draws move one way only
+            assert (with_ <= without) if active.size <= 1 else (with_ >= without), active.key
+        if isinstance(active.effect, LengthOfStayEffect):  # no thinning: a stay scales by the ramped multiplier
+            assert min(active.size, 1.0) - 1e-9 <= with_ / without <= max(active.size, 1.0) + 1e-9, active.key
+
+
+def test_a_diversion_to_a_full_service_realises_nothing_however_large_its_drawn_share(skc):
+    scenario = changed(shortened(skc, days=240, warm_up_days=7), "services.intermediate_care_beds.initial_occupancy", 0)
+    data = changed(scenario, "services.intermediate_care_beds.capacity", 0).model_dump(by_alias=True)
+    for effect in data["schemes"]["integrated_teams_reablement"]["effects"]:
+        if effect.get("service") == "intermediate_care_beds":
+            effect["add"] = 0
+    scenario = Scenario.model_validate(data)
+    effects, _, realised = realised_run(scenario)
+    (step_up,) = [a for a in effects.of(DiversionEffect) if a.effect.to == "intermediate_care_beds"]
+    offered, _, diverted = realised[step_up.key]
+    assert step_up.size > 0 and offered > 0 and diverted == 0

@@ -12,7 +12,7 @@ from caresim.engine.pathway import Pathway
 from caresim.engine.patient import ACUTE_STAY, READMIT, READMIT_TIME, Patient
 from caresim.engine.streams import stream
 from caresim.scenario.fields import AGE_BANDS
-from caresim.scenario.schemes import ReadmissionEffect
+from caresim.scenario.schemes import LengthOfStayEffect, ReadmissionEffect
 
 
 class AcuteStay(Pathway):
@@ -59,7 +59,7 @@ class AcuteStay(Pathway):
             self.model.ae.leave(p)
         self.kernel.move(p, "acute")
         stay = self.kernel.sample(f"acute_beds.length_of_stay.{AGE_BANDS[p.band]}", p.row[ACUTE_STAY])
-        stay *= self.effects.stay_multiplier("acute_beds", p, self.kernel.now)
+        stay = self.effects.scaled(LengthOfStayEffect, p, self.kernel.now, stay, "acute_beds")
         self.kernel.after(stay, self.model.discharge.medically_fit, p)
 
     def release(self, p: Patient) -> None:
@@ -87,9 +87,8 @@ class AcuteStay(Pathway):
         may come back, as a new episode, within the readmission window."""
         d = self.scenario.discharge
         probability = d.readmission_probability[AGE_BANDS[p.band]]
-        probability *= self.effects.multiplier(ReadmissionEffect, p, self.kernel.now)
         self.counts[c.DISCHARGES_HOME_ALIVE] += 1
-        if p.row[READMIT] < probability:
+        if self.effects.happens(ReadmissionEffect, p, self.kernel.now, p.row[READMIT], probability):
             again = self.next_episode(p, "at_home_before_readmission")
             again.readmission = True
             if resident is not None:

@@ -18,7 +18,7 @@ class Arrivals(Pathway):
     """The kept candidates of one residence (0: own home, 1: care home), in time order."""
 
     def _kept(self, candidates: Candidates, residence: int) -> np.ndarray:
-        multiplier = self.effects.prevention_multiplier(candidates, residence)
+        multiplier = self.effects.prevention_multiplier(candidates, residence, self.kernel.window)
         return np.nonzero(candidates.rows[:, KEEP] < candidates.accept * multiplier)[0]
 
     def start(self, candidates: Candidates, residence: int) -> None:

@@ -102,8 +102,7 @@ class CareHomes(Pathway):
         """A placement from the person's own home; with no bed free they wait at home, behind anyone waiting in
         a hospital or intermediate-care bed."""
         p = event.value
-        multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.kernel.now)
-        if p.row[KEEP] >= multiplier:
+        if not self.effects.happens(CareHomeAdmissionEffect, p, self.kernel.now, p.row[KEEP], 1.0):
             return
         homes = self.scenario.services.care_homes
         p.home_kind = "nursing" if p.row[CARE_HOME_TYPE] < homes.nursing_share_of_admissions else "residential"

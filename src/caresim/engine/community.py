@@ -19,7 +19,7 @@ from caresim.engine.patient import (
 from caresim.engine.services import Pool
 from caresim.engine.tally import NON_ACUTE
 from caresim.scenario.fields import AGE_BANDS
-from caresim.scenario.schemes import CareHomeAdmissionEffect
+from caresim.scenario.schemes import CareHomeAdmissionEffect, LengthOfStayEffect
 
 
 class CommunityServices(Pathway):
@@ -117,7 +117,7 @@ class CommunityServices(Pathway):
         if not step_up:
             p.waited = self.kernel.now - p.fit_at
         stay = self.kernel.sample("intermediate_care_beds.length_of_stay", p.row[INTERMEDIATE_CARE_STAY])
-        stay *= self.effects.stay_multiplier("intermediate_care_beds", p, self.kernel.now)
+        stay = self.effects.scaled(LengthOfStayEffect, p, self.kernel.now, stay, "intermediate_care_beds")
         self.kernel.after(stay, self.intermediate_care_done, p)
 
     def _bed_of(self, p: Patient) -> Pool:
@@ -125,13 +125,18 @@ class CommunityServices(Pathway):
 
     def intermediate_care_done(self, event: Call[Patient]) -> None:
         p = event.value
-        shares = dict(self.scenario.routing.intermediate_care)
+        base = self.scenario.routing.intermediate_care
+        shares = dict(base)
         multiplier = self.effects.multiplier(CareHomeAdmissionEffect, p, self.kernel.now)
         moved = shares.get("care_home", 0.0) * (1 - multiplier)
         if moved:
             shares["care_home"] -= moved
             shares["home"] = shares.get("home", 0.0) + moved
         outcome = choose(cumulative_of(shares), p.row[INTERMEDIATE_CARE])
+        if moved:
+            self.effects.chose(CareHomeAdmissionEffect, p, self.kernel.now,
+                               choose(cumulative_of(base), p.row[INTERMEDIATE_CARE]) == "care_home",
+                               outcome == "care_home")
         from_hospital = p.destination == "step_down"
         if from_hospital and p.band > 0:
             self.counts[c.REHABILITATION_65PLUS_FOLLOWED] += 1

@@ -22,7 +22,7 @@ from caresim.engine.patient import (
 from caresim.engine.services import Granted
 from caresim.engine.tally import ACUTE
 from caresim.scenario.fields import AGE_BANDS, DELAY_REASONS
-from caresim.scenario.schemes import AssessmentDelayEffect
+from caresim.scenario.schemes import AssessmentDelayEffect, CareHomeAdmissionEffect
 
 if TYPE_CHECKING:
     from caresim.engine.model import Model
@@ -57,6 +57,9 @@ class Discharge(Pathway):
         shares = self.effects.pathway_shares(self.pathway_shares[p.band], p, now)
         pathway = choose(cumulative_of(shares), p.row[PATHWAY])
         p.pathway = pathway
+        if self.effects.of(CareHomeAdmissionEffect):
+            base = choose(cumulative_of(self.pathway_shares[p.band]), p.row[PATHWAY])
+            self.effects.chose(CareHomeAdmissionEffect, p, now, base == "P3", pathway == "P3")
         if pathway == "death":
             self.model.acute.die(p)
             return
@@ -75,7 +78,7 @@ class Discharge(Pathway):
         now = self.kernel.now
         p.assessment_wait = now - p.delay_start
         duration = self.kernel.sample("discharge.assessment", p.row[ASSESSMENT_TIME])
-        duration *= self.effects.multiplier(AssessmentDelayEffect, p, now)
+        duration = self.effects.scaled(AssessmentDelayEffect, p, now, duration)
         self.kernel.after(duration, self._assessed, p)
 
     def _assessed(self, event: Call[Patient]) -> None:

@@ -50,6 +50,7 @@ class Diversions(Pathway):
             self.counts[c.FAILED_DIVERSIONS_AT[point]] += 1
             return False
         self.counts[c.DIVERSIONS] += 1
+        self.effects.realised.add(active.key, 0.0, 0.0, 1.0)
         if point == "admission":
             p.receive("admission_avoided")
         self.counts[c.DIVERSIONS_AT[point]] += 1

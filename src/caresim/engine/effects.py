@@ -16,6 +16,8 @@ An effect whose eligibility names what a patient must have ``received`` (a servi
 a care home's support, enrolment in the scheme's own programme) acts only on the people who received it.
 A prevention programme enrols people by their own draw, shifted by an offset keyed by the effect, so a
 scheme enrols the same people alone and in any mix.
+Each effect's realised size on the people it acted on is measured as the world runs (``Realised``): at
+every decision it changes, the outcome with the world's effects and, on the same draw, without them.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from caresim.scenario.schemes import (
     DischargeProfileEffect,
     DiversionEffect,
     Eligible,
-    LengthOfStayEffect,
     PathwayShiftEffect,
     PreventionEffect,
     PreventionProgramme,
@@ -52,6 +53,21 @@ if TYPE_CHECKING:
 
 EffectKey = tuple[str, str]  # (scheme, effect name)
 E = TypeVar("E")  # one kind of effect (a schema class)
+
+
+class Realised(dict[EffectKey, list[float]]):
+    """Per effect, over the measured window: [decisions it acted on, outcome without the world's effects, outcome
+    with them], both on the same draws. A ratio effect's realised size is with ÷ without; a diversion's is the
+    share of its eligible patients actually diverted, with ÷ acted on."""
+
+    def add(self, key: EffectKey, acted_on: float, without: float, with_: float) -> None:
+        tally = self.get(key)
+        if tally is None:
+            self[key] = [acted_on, without, with_]
+        else:
+            tally[0] += acted_on
+            tally[1] += without
+            tally[2] += with_
 
 
 @dataclass(frozen=True)
@@ -197,6 +213,7 @@ class WorldEffects:
     def __init__(self, scenario: Scenario, scheme_names: tuple[str, ...], replication: int, calendar: Calendar,
                  fixed_sizes: dict[EffectKey, float] | None = None) -> None:
         self.active: list[Active[AnyEffect]] = []
+        self.realised = Realised()
         self.sizes: dict[EffectKey, float] = {}  # every uncertain size as drawn (or pinned) in this world
         fixed_sizes = fixed_sizes or {}
 
@@ -230,6 +247,12 @@ class WorldEffects:
         for diversion in self.of(DiversionEffect):
             self.diversions.setdefault(diversion.effect.at, []).append(diversion)
 
+    def open_window(self) -> None:
+        """Forget what the effects acted on in the warm-up (prevention counts only its window's crises already)."""
+        for active in self.active:
+            if not isinstance(active.effect, PreventionEffect):
+                self.realised.pop(active.key, None)
+
     def of(self, kind: type[E]) -> list[Active[E]]:
         """The active effects of one kind, in declared order."""
         return cast("list[Active[E]]", self.by_kind.get(kind, []))  # by_kind is keyed by each effect's own type
@@ -260,9 +283,11 @@ class WorldEffects:
         """Whether the programme of effect ``key`` has enrolled this person by time ``t``."""
         return self.enrolments[key].enrolled(patient, t)
 
-    def prevention_multiplier(self, candidates: Candidates, residence: int) -> np.ndarray:
-        """Per-candidate crisis-rate multiplier; a programme protects only the people it has enrolled."""
+    def prevention_multiplier(self, candidates: Candidates, residence: int, window: float) -> np.ndarray:
+        """Per-candidate crisis-rate multiplier; a programme protects only the people it has enrolled. Each
+        effect's realised size counts the crises in the measured window of the people it protected."""
         multiplier = np.ones(len(candidates))
+        protected = []
         for active in self.of(PreventionEffect):
             mask = active.target.mask(candidates, residence)
             if not mask.any():
@@ -274,23 +299,53 @@ class WorldEffects:
                 drawn = enrolment.draws(candidates.rows[mask, COLUMN["enrolled"]])
                 strength = np.where(drawn < enrolment.share(candidates.time[mask]), 1.0, 0.0)
             multiplier[mask] *= 1.0 + (active.size - 1.0) * strength
+            acted_on = np.zeros(len(candidates), dtype=bool)
+            acted_on[mask] = strength > 0
+            protected.append((active.key, acted_on & (candidates.time >= window)))
+        keep = candidates.rows[:, COLUMN["keep"]]
+        for key, acted_on in protected:
+            self.realised.add(key, float(acted_on.sum()), float((keep[acted_on] < candidates.accept[acted_on]).sum()),
+                              float((keep[acted_on] < (candidates.accept * multiplier)[acted_on]).sum()))
         return multiplier
+
+    def _applying(self, kind: type[E], patient: Patient, t: float, service: str | None = None) -> list[Active[E]]:
+        """The started effects of this kind (for one ``service`` when given) that apply to the patient."""
+        return [active for active in self.of(kind) if active.strength(t) > 0 and active.target.applies(patient, t)
+                and (service is None or getattr(active.effect, "service", None) == service)]
+
+    @staticmethod
+    def _product(applying: list[Active[E]], t: float) -> float:
+        value = 1.0
+        for active in applying:
+            value *= active.multiplier(t)
+        return value
 
     def multiplier(self, kind: type[E], patient: Patient, t: float) -> float:
         """The product of the multipliers of this kind that apply to the patient at time ``t``."""
-        value = 1.0
-        for active in self.of(kind):
-            if active.target.applies(patient, t):
-                value *= active.multiplier(t)
-        return value
+        return self._product(self._applying(kind, patient, t), t)
 
-    def stay_multiplier(self, service: str, patient: Patient, t: float) -> float:
-        """The product of the length-of-stay multipliers for this service that apply to the patient."""
-        value = 1.0
-        for active in self.of(LengthOfStayEffect):
-            if active.effect.service == service and active.target.applies(patient, t):
-                value *= active.multiplier(t)
-        return value
+    def happens(self, kind: type[E], patient: Patient, t: float, u: float, probability: float) -> bool:
+        """Whether an event of this ``probability`` happens on the patient's draw ``u``, the kind's multipliers
+        applied; each effect that applies counts the event with and without them."""
+        applying = self._applying(kind, patient, t)
+        happened = u < probability * self._product(applying, t)
+        for active in applying:
+            self.realised.add(active.key, 1.0, float(u < probability), float(happened))
+        return happened
+
+    def scaled(self, kind: type[E], patient: Patient, t: float, value: float, service: str | None = None) -> float:
+        """A duration (a stay, an assessment) scaled by the kind's multipliers that apply (for one ``service``
+        when given); each effect that applies counts it with and without them."""
+        applying = self._applying(kind, patient, t, service)
+        scaled = value * self._product(applying, t)
+        for active in applying:
+            self.realised.add(active.key, 1.0, value, scaled)
+        return scaled
+
+    def chose(self, kind: type[E], patient: Patient, t: float, without: bool, with_: bool) -> None:
+        """Count one choice (e.g. a care home) that the kind's effects may have changed, with and without them."""
+        for active in self._applying(kind, patient, t):
+            self.realised.add(active.key, 1.0, float(without), float(with_))
 
     def pathway_shares(self, base: dict[str, float], patient: Patient, t: float) -> dict[str, float]:
         shares = dict(base)
@@ -316,6 +371,8 @@ class WorldEffects:
             if acuity > active.effect.max_acuity or not active.target.applies(patient, t):
                 continue
             share = active.size * active.strength(t)
+            if share > 0:
+                self.realised.add(active.key, 1.0, 0.0, 0.0)  # diversions count in Diversions.diverted
             slice_ = remaining * share
             if lower <= u < lower + slice_:
                 return active

@@ -115,6 +115,7 @@ class Kernel:
     def _open_window(self, _event: Call[None]) -> None:
         """Start the measured period: counts, occupancy integrals and stays count from now."""
         self.counts.clear()
+        self.effects.open_window()
         for pool in self.services.pools.values():
             pool.open_window()
         self.services.home_care.waits.open_window(self.now)

@@ -26,6 +26,7 @@ def replication_record(kernel: Kernel, world: str, replication: int) -> Replicat
         daily_capacity={k: v[window] for k, v in kernel.daily_capacity.items()},
         sampled={k: (n, total, squares) for k, (n, total, squares) in tally.sampled.items()},
         conservation=conservation(kernel), events=kernel.events,
+        realised={key: (acted, without, with_) for key, (acted, without, with_) in kernel.effects.realised.items()},
         waits={name: (w.granted, float(w.total_days), int(w.waited)) for name, w in kernel.services.waits.items()},
     )
 

@@ -77,5 +77,6 @@ class ReplicationRecord:
     daily_capacity: dict[str, np.ndarray]
     sampled: dict[str, tuple[float, float, float]]  # name → (n, Σx, Σx²)
     waits: dict[str, tuple[int, float, int]] = field(default_factory=dict)  # service → (granted, Σ wait days, waited)
+    realised: dict[tuple[str, str], tuple[float, float, float]] = field(default_factory=dict)  # effects.Realised
     conservation: dict[str, int] = field(default_factory=dict)
     events: int = 0

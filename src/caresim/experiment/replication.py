@@ -29,6 +29,7 @@ class WorldResult:
     conservation: dict[str, int]
     events: int
     effect_sizes: dict[EffectKey, float]  # every uncertain effect size of the world's schemes, as drawn
+    realised: dict[EffectKey, tuple[float, float, float]]  # per effect: acted on, outcome without and with effects
 
 
 class ReplicationFailed(RuntimeError):
@@ -54,6 +55,7 @@ def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
                 little={name: (s.mean_occupied, s.arrivals / s.window_days, s.mean_stay)
                         for name, s in record.services.items()},
                 conservation=record.conservation, events=record.events, effect_sizes=model.kernel.effects.sizes,
+                realised=record.realised,
             ))
         return results
     except Exception as error:  # report which replication failed, with its seed

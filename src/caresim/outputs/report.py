@@ -450,8 +450,11 @@ def _evidence_section(run: RunData) -> str:
     headers, rows = effect_evidence_rows(run.run_dir)
     if rows:
         parts += ["<h3>Each effect against its evidence</h3>",
-                  '<p class="note">The size each effect was given (drawn once per replication): an input of the '
-                  "model, not a measured outcome, beside the evidence ledger's estimate and 95% CI.</p>",
+                  '<p class="note">The size each effect was given (drawn once per replication, an input) and the '
+                  "size it realised on the people it acted on (measured in the simulation, where its scheme acts "
+                  "alone: a diversion's share of the patients it could take that were diverted; a ratio's outcome "
+                  "with the effect over the outcome without it, on the same draws), beside the evidence ledger's "
+                  "estimate and 95% CI.</p>",
                   _plain_table(headers, rows)]
     headers, rows = benchmark_rows(run.run_dir, titles)
     if rows:

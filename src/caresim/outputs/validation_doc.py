@@ -410,7 +410,12 @@ def _side_by_side_section(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
     headers, rows = effect_evidence_rows(run_dir)
     if rows:
         lines += ["### Each effect against its evidence", "",
-                  "The size drawn for each effect is an input of the model, not a measured outcome.", "",
+                  "The size drawn for each effect is an input of the model. The realised size is measured in the "
+                  "simulation, on the people the effect acted on, in the world where its scheme acts alone: for a "
+                  "diversion, the share of the patients it could take who were actually diverted (a full or closed "
+                  "service makes it smaller than drawn); for a ratio, the outcome with the effect over the outcome "
+                  "without it on the same draws. 'Acted on' counts decisions (for prevention, the crises of the "
+                  "people it protected).", "",
                   *_markdown_table(headers, rows)]
     headers, rows = benchmark_rows(run_dir, titles)
     if rows:

@@ -46,15 +46,24 @@ def side_by_side_rows(run_dir: Path, titles: dict[str, str]) -> tuple[list[str],
     return ["Per year (95 % CI)", *(titles.get(mix, mix) for mix in mixes)], rows
 
 
+def _realised(r: object) -> str:
+    mean, low, high = (getattr(r, f"realised_{part}") for part in ("mean", "ci_low", "ci_high"))
+    return "not measured" if math.isnan(mean) else f"{mean:.3g} ({low:.3g} to {high:.3g})"
+
+
 def effect_evidence_rows(run_dir: Path) -> tuple[list[str], list[list[str]]]:
-    """Each sized effect with a ledger entry: the ledger's estimate and CI beside the size drawn (an input)."""
+    """Each sized effect with a ledger entry: the ledger's estimate and CI beside the size drawn (an input) and the
+    size realised on the people the effect acted on (measured), each inside or outside the ledger's CI."""
     table = _read(run_dir, "effect_evidence.csv")
     if table is None or table.empty:
         return [], []
     headers = ["Mix", "Scheme", "Effect", "Ledger outcome", "Ledger estimate (95 % CI)", "Evidence kind",
-               "Size drawn, an input (mean; min to max)", "Inside the ledger's CI?"]
+               "Size drawn, an input (mean; min to max)", "Drawn inside?", "Acted on a year",
+               "Realised on those acted on, measured (95 % CI)", "Realised inside?"]
     rows = [[r.mix, r.scheme, r.effect, r.outcome, f"{r.estimate:g} ({r.ci_low:g} to {r.ci_high:g})", r.evidence_kind,
-             f"{r.drawn_mean:.3g}; {r.drawn_min:.3g} to {r.drawn_max:.3g}", "inside" if r.inside else "outside"]
+             f"{r.drawn_mean:.3g}; {r.drawn_min:.3g} to {r.drawn_max:.3g}", "inside" if r.inside else "outside",
+             f"{r.acted_on_per_year:,.0f}", _realised(r),
+             "–" if math.isnan(r.realised_mean) else ("inside" if r.realised_inside else "outside")]
             for r in table.itertuples()]
     return headers, rows
 

@@ -180,7 +180,7 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
             write_frame(tornado_frame(draws, frame, main), path, "tornado.csv")
             write_frame(money_frame(frame, scenario, main), path, "money.csv")
             write_frame(performance_frame(frame, scenario, main), path, "performance.csv")
-        write_validation_tables(plan, frame, path)
+        write_validation_tables(plan, frame, results, path)
         if plan.sensitivity:
             write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
@@ -201,9 +201,9 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
                       record)
 
 
-def write_validation_tables(plan: Plan, frame: pd.DataFrame, path: Path) -> None:
-    """The main mix and the compared one side by side (side_by_side.csv), each effect's drawn size against its
-    evidence (effect_evidence.csv) and each mix against the scenario's benchmarks (benchmarks.csv)."""
+def write_validation_tables(plan: Plan, frame: pd.DataFrame, results: list[list[WorldResult]], path: Path) -> None:
+    """The main mix and the compared one side by side (side_by_side.csv), each effect's drawn and realised size
+    against its evidence (effect_evidence.csv) and each mix against the scenario's benchmarks (benchmarks.csv)."""
     main = main_mix(plan)
     if main is None:
         return
@@ -215,6 +215,6 @@ def write_validation_tables(plan: Plan, frame: pd.DataFrame, path: Path) -> None
         scenarios[mix] = plan.compared
         alone[mix] = {s: alone_world(mix, s) for s in plan.compared.mix_schemes}
     write_frame(side_by_side_frame(frame, alone), path, "side_by_side.csv")
-    write_frame(effect_evidence_frame(scenarios, plan.replications), path, "effect_evidence.csv")
+    write_frame(effect_evidence_frame(scenarios, alone, results, plan.replications), path, "effect_evidence.csv")
     if scenario.benchmarks:
         write_frame(benchmark_frame(frame, scenario, tuple(scenarios)), path, "benchmarks.csv")
