@@ -245,8 +245,9 @@ def run(
         titles = {name: scheme.title for name, scheme in scenario.schemes.items()}
         console.print(_attribution_table(experiment.attribution, titles))
     console.print(_calibration_table(experiment.calibration))
-    console.print(f"{experiment.draws['draws']} draws ({experiment.draws['stopped']}), "
-                  f"{experiment.draws['world_years']:,.0f} world-years in {experiment.seconds:.1f} s. "
+    draws = experiment.draws
+    console.print(f"{draws['draws']} draws ({draws['stopped']}) of up to {len(plan.worlds_in(0))} worlds in "
+                  f"{experiment.seconds:.1f} s ({draws['world_years']:,.0f} world-years). "
                   f"Results: [bold]{experiment.folder}[/bold]")
 
 
