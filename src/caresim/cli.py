@@ -30,7 +30,8 @@ errors = Console(stderr=True, emoji=False, highlight=False)
 state = {"debug": False}
 ScenarioFile = Annotated[Path, typer.Argument(help="A scenario YAML file, e.g. scenarios/skc_2015.yaml.")]
 Replications = Annotated[int | None, typer.Option(
-    "--replications", "-n", min=1, help="Paired replications (default: the scenario's run.replications).")]
+    "--replications", "-n", min=1, help="Paired replications (effect draws): exactly this many, no adaptive rule "
+    "(default: the scenario's run.replications, a number or an adaptive rule).")]
 Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Root seed (default: the scenario's run.seed).")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for results; each run gets outputs/<scenario>/<run-id>/.")]
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
@@ -122,15 +123,23 @@ def _interval(row, low: str, high: str) -> str:
     return "" if row[low] != row[low] else f"{_fmt(row[low], row['unit'])} to {_fmt(row[high], row['unit'])}"
 
 
-def _table(summary, world: str, measures: tuple[str, ...], title: str, stable_draws: int) -> Table:
+def draws_caption(draws: dict, stable_draws: int) -> str:
+    """The draws rule, why the draws stopped, and whether the likely range is stable or indicative."""
+    caption = f" Draws: {draws['rule']}; {draws['draws']} draws, {draws['stopped']}."
+    if draws["stopped"] != "precision reached" and draws["draws"] < stable_draws:
+        caption += f" The likely range is indicative: its ends are not yet stable (fewer than {stable_draws} draws)."
+    return caption
+
+
+def _table(summary, world: str, measures: tuple[str, ...], title: str, draws: dict) -> Table:
     """Mean, range of likely outcomes and precision of the mean of each measure, labelled for readers."""
+    from caresim.analysis.summary import STABLE_DRAWS
+
     rows = summary[summary["world"] == world].set_index("measure")
     replications = int(rows["n"].max()) if len(rows) else 0
     caption = (f"Means over {replications} replications. Likely range: 2.5 to 97.5 percentiles across "
                "replications, each drawing its own effect sizes (the uncertainty a decision faces); precision: 95% "
-               "CI of the mean.")
-    if replications < stable_draws:
-        caption += f" Below {stable_draws} replications the likely range is indicative."
+               "CI of the mean." + draws_caption(draws, STABLE_DRAWS))
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("Measure", justify="left", ratio=3)
     table.add_column("Unit", justify="left", ratio=2)
@@ -204,7 +213,6 @@ def run(
 
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
-    from caresim.analysis.summary import STABLE_DRAWS
     from caresim.experiment.plan import make_plan, with_compared
     from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
@@ -224,20 +232,22 @@ def run(
         console.print(str(experiment.folder))
         return
     console.print(_table(experiment.summary, "baseline", HEADLINE, f"{scenario.title}: baseline (do nothing)",
-                         STABLE_DRAWS))
+                         experiment.draws))
     if plan.mixes:
         main = scenario.mix_name
         console.print(_table(experiment.summary, main, HEADLINE, f"With the scheme mix: {plan.titles[main]}",
-                             STABLE_DRAWS))
+                             experiment.draws))
         console.print(_table(experiment.summary, "difference", HEADLINE_DIFFERENCES,
                              "Paired difference, scheme mix against baseline (same patients)"
                              + (", every effect at its point value" if plan.effects == "central" else ""),
-                             STABLE_DRAWS))
+                             experiment.draws))
     if experiment.attribution is not None:
         titles = {name: scheme.title for name, scheme in scenario.schemes.items()}
         console.print(_attribution_table(experiment.attribution, titles))
     console.print(_calibration_table(experiment.calibration))
-    console.print(f"{plan.replications} replications × {len(plan.worlds)} worlds in {experiment.seconds:.1f} s. "
+    draws = experiment.draws
+    console.print(f"{draws['draws']} draws ({draws['stopped']}) of up to {len(plan.worlds_in(0))} worlds in "
+                  f"{experiment.seconds:.1f} s ({draws['world_years']:,.0f} world-years). "
                   f"Results: [bold]{experiment.folder}[/bold]")
 
 
@@ -279,17 +289,19 @@ def compare(
     if quiet:
         console.print(str(experiment.folder))
         return
-    console.print(_comparison_table(experiment.comparison, plan.titles))
+    console.print(_comparison_table(experiment.comparison, plan.titles, experiment.draws))
     console.print(f"Results: [bold]{experiment.folder}[/bold]")
 
 
-def _comparison_table(comparison, titles: dict[str, str]) -> Table:
+def _comparison_table(comparison, titles: dict[str, str], draws: dict) -> Table:
+    from caresim.analysis.summary import STABLE_DRAWS
     from caresim.outputs.chart_style import format_money
 
     table = Table(title="Scheme mixes ranked by emergency admissions avoided (paired against one baseline)",
                   title_justify="left")
     table.caption = ("Likely range: 2.5 to 97.5 percentiles across replications (each drawing its own effect "
-                     "sizes); the CI of the mean is in comparison.csv.")
+                     "sizes); the CI of the mean is in comparison.csv. The baseline runs once per draw for every "
+                     "mix." + draws_caption(draws, STABLE_DRAWS))
     table.caption_justify = "left"
     for column in ("Rank", "Mix", "Admissions avoided (likely range)", "Scheme cost",
                    "Net cost at average unit costs (likely range)", "Chance it saves money at average costs"):

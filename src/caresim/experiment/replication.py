@@ -38,17 +38,14 @@ class ReplicationFailed(RuntimeError):
 
 
 def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
-    """Simulate every world of ``plan`` in ``replication``; the same candidates serve all worlds."""
+    """Simulate every world of ``plan`` that runs in ``replication``; the same candidates serve all worlds."""
     scenario = plan.scenario
     try:
         calendar = Calendar(scenario.run.start, scenario.run.warm_up_days, scenario.run.days)
         candidates = (community_candidates(scenario, calendar, replication),
                       care_home_candidates(scenario, calendar, replication))
         results = []
-        worlds = [(plan.scenario_of(world), world, schemes) for world, schemes in plan.worlds.items()]
-        if plan.compared is not None:  # the same baseline: only the schemes differ
-            worlds += [(plan.compared, world, schemes) for world, schemes in plan.compared_worlds.items()]
-        for world_scenario, world, schemes in worlds:
+        for world_scenario, world, schemes in plan.worlds_in(replication):
             model = Model(world_scenario, world, schemes, replication, candidates, plan.fixed_sizes.get(world))
             record = model.run()
             results.append(WorldResult(

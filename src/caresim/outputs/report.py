@@ -259,7 +259,10 @@ def _intervals_note(run: RunData) -> str:
         note = (f"Each of the {count} paired replications draws its own effect sizes from the evidence, so the "
                 f"{OUTCOME_RANGE} (2.5 to 97.5 percentiles across replications) is the uncertainty a board "
                 f"faces; the {PRECISION} only says how well the replications pin down the average.")
-    if count < run.stable_draws:
+    draws = run.manifest.get("draws") or {}
+    if draws:
+        note += f" Draws: {draws['rule']}; {draws['draws']} draws, {draws['stopped']}."
+    if count < run.stable_draws and draws.get("stopped") != "precision reached":
         note += (f" The range rests on {count} replications, fewer than the {run.stable_draws} that make its ends "
                  "stable, so it is indicative (summary.csv gives the Monte-Carlo standard error of its ends, "
                  "outcome_standard_error).")
