@@ -11,7 +11,7 @@ import pytest
 
 import caresim.workflows.run as run_workflow
 from caresim.analysis.draws import decide, percentile_half_width, percentile_interval, relative_precision
-from caresim.analysis.summary import attribution_frame, replications_frame, summary_frame
+from caresim.analysis.summary import attribution_frame, replications_frame, summary_frame, wide
 from caresim.experiment.compare import combine
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, NO_FUND, make_plan
@@ -102,5 +102,10 @@ def test_attribution_worlds_run_on_the_first_draws_and_pair_on_them(skc: Scenari
     means = table[table["measure"] == "emergency_admissions"].set_index(["scheme", "method"])["mean"]
     assert (means[("wide", "one_at_a_time")] + means[("interaction", "remainder")]
             == pytest.approx(means[("all schemes", "total")]))
+    alone = wide(frame, "only:wide").loc[[0, 1], "emergency_admissions"] - wide(frame, BASELINE).loc[
+        [0, 1], "emergency_admissions"]
+    row = table[(table["scheme"] == "wide") & (table["method"] == "one_at_a_time")
+                & (table["measure"] == "emergency_admissions")].iloc[0]
+    assert (row["outcome_low"], row["outcome_high"]) == pytest.approx(tuple(np.percentile(alone, [2.5, 97.5])))
     summary = summary_frame(frame, scenario.name, mix, (mix,))
     assert summary[summary["world"] == "difference"]["n"].max() == 4

@@ -169,15 +169,20 @@ def _attribution_table(attribution, titles: dict[str, str]) -> Table:
     from caresim.measures import reduction
 
     table = Table(title="Emergency admissions avoided, by scheme (negative: more admissions)", title_justify="left")
-    for column in ("Scheme", "Alone (one at a time)", "Marginal (leave one out)"):
+    for column in ("Scheme", "Alone, one at a time (likely range)", "Marginal, leave one out"):
         table.add_column(column, justify="left" if column == "Scheme" else "right")
     rows = attribution[attribution["measure"] == "emergency_admissions"]
+    table.caption = (f"Likely range: 2.5 to 97.5 percentiles across the {int(rows['n'].max())} draws every "
+                     "attribution world has.")
+    table.caption_justify = "left"
     named = {"interaction": "Interaction between schemes", "all schemes": "All schemes together"}
     for scheme in dict.fromkeys(rows["scheme"]):
-        part = rows[rows["scheme"] == scheme].set_index("method")["mean"]
-        alone = part.get("one_at_a_time", part.get("remainder", part.get("total")))
-        marginal = part.get("leave_one_out", float("nan"))
-        table.add_row(titles.get(scheme, named.get(scheme, scheme)), f"{reduction(alone):,.0f}",
+        part = rows[rows["scheme"] == scheme].set_index("method")
+        alone = part.loc[next(m for m in ("one_at_a_time", "remainder", "total") if m in part.index)]
+        marginal = part["mean"].get("leave_one_out", float("nan"))
+        table.add_row(titles.get(scheme, named.get(scheme, scheme)),
+                      f"{reduction(alone['mean']):,.0f} ({reduction(alone['outcome_high']):,.0f} to "
+                      f"{reduction(alone['outcome_low']):,.0f})",
                       "" if marginal != marginal else f"{reduction(marginal):,.0f}")
     return table
 

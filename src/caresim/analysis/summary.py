@@ -144,8 +144,9 @@ def effect_draws_frame(results: list[list[WorldResult]], world: str) -> pd.DataF
 def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ...]) -> pd.DataFrame:
     """Per scheme: effect alone (one at a time) and marginal effect (leave one out), with the interaction
     remainder so that the one-at-a-time parts plus the remainder equal the whole, replication by replication, on
-    the draws every attribution world has. Each row's 95 % CI half-width is also given as a share of the whole's
-    mean (the precision of a scheme's share)."""
+    the draws every attribution world has. Each row has both intervals: the 95 % CI of the mean (its half-width also
+    as a share of the whole's mean, the precision of a scheme's share) and the range of likely outcomes (2.5 to 97.5
+    percentiles across those draws)."""
     alone = [f"only:{s}" for s in schemes]
     left_out = [f"without:{s}" for s in schemes]
     base, mix, *others = paired(frame, BASELINE, main_mix, *alone, *left_out)
@@ -156,10 +157,13 @@ def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ..
 
     def add(scheme: str, method: str, values: pd.DataFrame) -> None:
         for measure in ATTRIBUTED:
-            mean, low, high, n = confidence_interval(values[measure].to_numpy(dtype=float))
+            array = values[measure].to_numpy(dtype=float)
+            mean, low, high, n = confidence_interval(array)
             whole = total[measure].mean()
             share = (high - low) / 2 / abs(whole) if whole else float("nan")
-            rows.append((scheme, method, measure, mean, low, high, (high - low) / 2, share, n))
+            outcome_low, outcome_high = np.percentile(array, [2.5, 97.5]) if n else (np.nan, np.nan)
+            rows.append((scheme, method, measure, mean, low, high, (high - low) / 2, share, outcome_low, outcome_high,
+                         n))
 
     for scheme in schemes:
         add(scheme, "one_at_a_time", (worlds[f"only:{scheme}"] - base)[list(ATTRIBUTED)])
@@ -167,7 +171,7 @@ def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ..
     add("interaction", "remainder", total - parts)
     add("all schemes", "total", total)
     return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "half_width",
-                                       "half_width_share_of_total", "n"])
+                                       "half_width_share_of_total", "outcome_low", "outcome_high", "n"])
 
 
 def sensitivity_frame(frame: pd.DataFrame, plan_ends: dict[str, tuple[str, str, str]], scenario) -> pd.DataFrame:
