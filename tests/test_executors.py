@@ -11,7 +11,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from caresim.engine.services import UnstableSystemError
+from caresim.engine.errors import UnstableSystemError
 from caresim.experiment import executors
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan, make_plan

@@ -53,7 +53,7 @@ def friendly(command: Callable) -> Callable:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from caresim.engine.services import RunawayError, UnstableSystemError
+        from caresim.engine.errors import RunawayError, UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
         from caresim.run_folder import IncompleteRunError, RunVersionError
         from caresim.scenario.problems import ScenarioError
