@@ -217,6 +217,10 @@ def run(
         own_file = origin.compare_named_in is None or origin.compare_named_in.resolve() == origin.file.resolve()
         named_in = scenario if own_file else _load(origin.compare_named_in, seed).scenario
         plan = with_compared(plan, _load(origin.compare_file, seed).scenario, named_in)
+    if not quiet:
+        from caresim.engine.kernel import ENGINE_BUILD
+
+        console.print(f"Engine: {ENGINE_BUILD}", style="dim")
     experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)

@@ -28,6 +28,10 @@ from caresim.scenario.schema import Scenario
 
 T = TypeVar("T")
 
+# How this engine was installed, said when a run starts: setup.py compiles the hot modules with mypyc on request.
+ENGINE_BUILD = ("pure Python (for the compiled engine, about twice as fast: see docs/performance.md)"
+                if __file__.endswith(".py") else "compiled (mypyc)")
+
 
 class Call(Generic[T]):
     """A callback scheduled on simpy's event queue, with the patient as ``value``, without the cost of a
