@@ -269,8 +269,8 @@ def targets(measured: dict[str, float]) -> Figures:
     not met what stands in the way."""
     m = measured
     engine_gap = (f"the model's own work per crisis ({m['µs per crisis']:.0f} µs against heapq's "
-                  f"{m['heapq µs per crisis']:.0f} µs: routing, scheme effects, counters, checks, on an engine "
-                  f"{ENGINE_BUILD.split(' (')[0]})")
+                  f"{m['heapq µs per crisis']:.0f} µs: routing, scheme effects, counters, checks), on the "
+                  f"{'compiled' if ENGINE_BUILD.startswith('compiled') else 'pure-Python'} engine")
     skc_ratio = m["SKC world-year s"] / m["heapq s per year"]
     draws_1000 = m["seconds for 100"] * 10
     cores = m["worker CPU s for 100"] * 10 / 300
