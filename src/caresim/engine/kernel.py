@@ -29,7 +29,7 @@ from caresim.scenario.schema import Scenario
 T = TypeVar("T")
 
 # How this engine was installed, said when a run starts: setup.py compiles the hot modules with mypyc on request.
-ENGINE_BUILD = ("pure Python (for the compiled engine, about twice as fast: see docs/performance.md)"
+ENGINE_BUILD = ("pure Python (the compiled engine is 1.5–1.9× as fast: see docs/performance.md)"
                 if __file__.endswith(".py") else "compiled (mypyc)")
 
 
