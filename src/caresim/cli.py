@@ -54,7 +54,7 @@ def friendly(command: Callable) -> Callable:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from caresim.engine.services import RunawayError, UnstableSystemError
+        from caresim.engine.errors import RunawayError, UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
         from caresim.run_folder import IncompleteRunError, RunVersionError
         from caresim.scenario.problems import ScenarioError
@@ -230,6 +230,10 @@ def run(
         own_file = origin.compare_named_in is None or origin.compare_named_in.resolve() == origin.file.resolve()
         named_in = scenario if own_file else _load(origin.compare_named_in, seed).scenario
         plan = with_compared(plan, _load(origin.compare_file, seed).scenario, named_in)
+    if not quiet:
+        from caresim.engine.kernel import ENGINE_BUILD
+
+        console.print(f"Engine: {ENGINE_BUILD}", style="dim")
     experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)
