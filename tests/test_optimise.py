@@ -19,6 +19,7 @@ from caresim.analysis.optimise import (
 )
 from caresim.cli import app
 from caresim.experiment.options import mix_cost, mix_name, with_options
+from caresim.outputs.optimise_report import write_optimise_report
 from caresim.scenario.schema import Scenario
 from caresim.scenario.sources import load_sourced
 from caresim.workflows.optimise import Search, optimise
@@ -104,8 +105,11 @@ def test_exhaustive_search_finds_the_brute_force_best(found):
     assert found.candidates.iloc[0]["p_best"] > 0.5
     frontier = found.frontier.set_index("budget")
     assert frontier.loc[1e6, "mix"] == "strong=on" and frontier.loc[3e6, "mix"] == "strong=on+scaled=high"
-    for name in ("frontier.csv", "candidates.csv", "evppi.csv", "changes.csv", "report.html"):
-        assert (found.folder / name).exists() or name == "report.html"
+    report = write_optimise_report(found.folder)
+    assert "Which mix for the budget" in report.read_text(encoding="utf-8")
+    for name in ("frontier.csv", "candidates.csv", "evppi.csv", "changes.csv", "charts/frontier.png",
+                 "charts/frontier.svg", "charts/evppi.png"):
+        assert (found.folder / name).exists(), name
 
 
 def test_two_stage_search_screens_then_finds_the_best(origin, found, tmp_path):

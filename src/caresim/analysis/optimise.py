@@ -182,7 +182,7 @@ def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: O
         rows.append((mix, costs[mix], costs[mix] <= budget, mean, low, high, *np.percentile(array, [2.5, 97.5]), n))
     frame = pd.DataFrame(rows, columns=["mix", "cost", "within_budget", "mean", "ci_low", "ci_high", "outcome_low",
                                         "outcome_high", "n"]).set_index("mix")
-    inside = [mix for mix in values.columns if costs[mix] <= budget]
+    inside = sorted((mix for mix in values.columns if costs[mix] <= budget), key=costs.__getitem__)  # ties: cheaper
     frame["p_best"] = 0.0
     frame["share_of_draws_best"] = 0.0
     frame["within_chance_of_best"] = False
@@ -195,7 +195,8 @@ def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: O
         frame.loc[inside, "within_chance_of_best"] = within_noise(scores, best)
     frame["objective"] = objective.name
     better = frame["mean"] if objective.higher_is_better else -frame["mean"]
-    order = pd.DataFrame({"over": ~frame["within_budget"], "worse": -better}).sort_values(["over", "worse"]).index
+    order = pd.DataFrame({"over": ~frame["within_budget"], "worse": -better, "cost": frame["cost"]}).sort_values(
+        ["over", "worse", "cost"]).index
     frame = frame.loc[order]
     frame.insert(0, "rank", range(1, len(frame) + 1))
     return frame.reset_index()
@@ -248,15 +249,22 @@ def evppi(draws: pd.Series, benefits: pd.DataFrame, degree: int | None = None) -
     return max(float(fitted.max(axis=1).mean() - fitted.mean(axis=0).max()), 0.0)
 
 
-def evppi_frame(draws: pd.DataFrame, benefits: pd.DataFrame) -> pd.DataFrame:
-    """Per effect (a column of ``draws``: replications × effects): the EVPPI for the choice between the columns of
-    ``benefits`` (net monetary benefit per replication, pounds a year), with the EVPI of all inputs together (the
-    mean of the best option per draw less the best mean: an upper bound, chance included)."""
-    rows = [(effect, evppi(draws[effect], benefits)) for effect in draws.columns]
+def evpi(benefits: pd.DataFrame) -> float:
+    """The EVPI of all inputs together: the mean of the best option per draw less the best mean (an upper bound on
+    any EVPPI, the play of chance included)."""
     values = benefits.to_numpy(dtype=float)
-    total = float(values.max(axis=1).mean() - values.mean(axis=0).max()) if len(values) else np.nan
-    frame = pd.DataFrame(rows, columns=["effect", "evppi"]).sort_values("evppi", ascending=False)
-    frame["evpi_all"] = total
+    return float(values.max(axis=1).mean() - values.mean(axis=0).max()) if len(values) else np.nan
+
+
+def evppi_frame(draws: pd.DataFrame, benefits: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Per effect (a column of ``draws``: replications × effects), for the choice between the candidate mixes (the
+    columns): ``evppi`` in pounds a year of net monetary benefit (``benefits``), and ``evppi_objective`` in the
+    objective's units for the choice the search makes (``outcomes``, higher better); with the EVPI of everything."""
+    rows = [(effect, evppi(draws[effect], benefits), evppi(draws[effect], outcomes)) for effect in draws.columns]
+    frame = pd.DataFrame(rows, columns=["effect", "evppi", "evppi_objective"])
+    frame = frame.sort_values(["evppi", "evppi_objective"], ascending=False)
+    frame["evpi_all"] = evpi(benefits)
+    frame["evpi_all_objective"] = evpi(outcomes)
     frame["degree"] = evppi_degree(len(draws))
     frame["n"] = len(draws)
     return frame.reset_index(drop=True)

@@ -28,6 +28,7 @@ from caresim.analysis.optimise import (
     frontier_frame,
     objective_values,
     predicted,
+    score,
     shortlist,
 )
 from caresim.analysis.summary import replications_frame, wide
@@ -111,21 +112,22 @@ def change_sentences(origin: SourcedScenario, best: Mix, alone: dict[tuple[str, 
 
     def alone_text(name: str, option: str) -> str:
         if option == "off":
-            return "off: nothing, costing nothing"
+            return "off, nothing for £0"
         cost = with_options(scenario, {name: option}).scheme(name).option_cost
         value = alone.get((name, option))
         measured = f"{value:,.1f} {objective.unit}" if value is not None else "not measured alone"
-        return f"{option}: {measured} for £{cost:,.0f}"
+        return f"{option}, {measured} for £{cost:,.0f}"
 
     rows = []
     for name in scenario.schemes:
         before, after = plan.get(name, "off"), best.get(name, "off")
         title = scenario.scheme(name).title
-
-        verb = "stays at" if before == after else f"changes from {before} to"
-        reason = (f"alone, {alone_text(name, after)}" if before == after
-                  else f"alone, {alone_text(name, after)} against {alone_text(name, before)}")
-        rows.append((name, before, after, f"{title} {verb} {after}: {reason} ({objective.label.lower()})."))
+        if before == after:
+            why = f"{title} stays {after}: alone, {alone_text(name, after)}."
+        else:
+            why = (f"{title} goes from {before} to {after}: alone, {alone_text(name, after)} against "
+                   f"{alone_text(name, before)}; the whole mix is better this way.")
+        rows.append((name, before, after, f"{why} ({objective.label})"))
     return pd.DataFrame(rows, columns=["scheme", "plan", "best", "why"])
 
 
@@ -188,6 +190,7 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         table = candidates_frame(values, costs, objective, search.budget, seed)
         allowed = {mix_name(mix) for mix in feasible_mixes(scenario, search.budget, search.must_fund, payers)}
         table = table[table["mix"].isin(allowed) | (table["mix"] == mix_name(plan_mix(origin)))].reset_index(drop=True)
+        table["rank"] = range(1, len(table) + 1)
         by_name = dict(zip(names, candidates, strict=True))
         table["predicted"] = [predicted(by_name[name], alone) if all(k in alone for k in by_name[name].items())
                               else np.nan for name in table["mix"]]
@@ -202,8 +205,10 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
                                                                  with_options(scenario, mix), mix, benefit)
                                  for mix in inside})
         draws = _effect_draws(results)
-        evppi = evppi_frame(draws.loc[benefits.index], benefits) if len(inside) > 1 and not draws.empty else \
-            pd.DataFrame(columns=["effect", "evppi", "evpi_all", "degree", "n"])
+        outcomes = score(values[list(benefits.columns)], objective)
+        evppi = (evppi_frame(draws.loc[benefits.index], benefits, outcomes) if len(inside) > 1 and not draws.empty
+                 else pd.DataFrame(columns=["effect", "evppi", "evppi_objective", "evpi_all", "evpi_all_objective",
+                                            "degree", "n"]))
         changes = change_sentences(origin, best, alone, objective)
         path = folder.path
         (path / "scenario.yaml").write_text(
