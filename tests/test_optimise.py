@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from caresim.analysis.optimise import (
@@ -151,3 +152,18 @@ def test_evppi_zero_without_influence_positive_when_it_changes_the_decision():
 
 def test_objectives_named():
     assert set(OBJECTIVES) >= {"admissions_avoided", "net_cash_cost", "delayed_days_saved", "net_benefit"}
+
+
+def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_path):
+    data = tiny.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key in ("evidence", "compare_with"):
+        data.pop(key, None)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["optimise", str(path), "--budget", "2m", "--frontier", "1m", "--frontier", "3m",
+                                      "-n", "2", "--serial", "--out", str(tmp_path / "out"), "--candidates", "20"])
+    assert result.exit_code == 0, result.output
+    assert "Useless goes from on to off" in result.output
+    (folder,) = (tmp_path / "out").glob("*/*")
+    assert (folder / "report.html").exists() and (folder / "charts" / "evppi.png").exists()
+    assert list(pd.read_csv(folder / "frontier.csv")["budget"]) == [1e6, 2e6, 3e6]

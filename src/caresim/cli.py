@@ -352,10 +352,11 @@ def _optimise_table(candidates, objective) -> Table:
     table = Table(title=f"Mixes ranked by {objective.label.lower()} ({objective.unit}), paired on the same draws",
                   title_justify="left", caption=caption, caption_justify="left")
     for column in ("Rank", "Mix", "Cost", "Mean (95% CI)", "Likely range", "P(best)"):
-        table.add_column(column, justify="left" if column == "Mix" else "right")
+        table.add_column(column, justify="left" if column == "Mix" else "right",
+                         overflow="fold", ratio=3 if column == "Mix" else None)
     for row in candidates.itertuples():
         mark = " (plan)" if row.plan_mix else ""
-        table.add_row(str(row.rank), row.mix + mark, f"£{row.cost:,.0f}",
+        table.add_row(str(row.rank), row.mix.replace("+", " + ") + mark, f"£{row.cost:,.0f}",
                       f"{row.mean:,.1f} ({row.ci_low:,.1f} to {row.ci_high:,.1f})",
                       f"{row.outcome_low:,.1f} to {row.outcome_high:,.1f}",
                       f"{row.p_best:.2f}" if row.within_budget else "over budget")
