@@ -16,6 +16,7 @@ from caresim.analysis.optimise import (
     NoMixFitsError,
     evppi,
     feasible_mixes,
+    ocba_shares,
     parse_money,
 )
 from caresim.cli import app
@@ -148,6 +149,15 @@ def test_evppi_zero_without_influence_positive_when_it_changes_the_decision():
     assert evppi(pd.Series(idle), benefits) < 0.2
     expected = 10 * np.mean(np.maximum(decisive, 0))  # E[max(10x, 0)] − max(E[10x], 0) ≈ 10 / √(2π)
     assert evppi(pd.Series(decisive), benefits) == pytest.approx(expected, rel=0.1)
+
+
+def test_ocba_gives_most_to_the_best_and_close_contenders():
+    rng = np.random.default_rng(2)
+    scores = pd.DataFrame({"best": 10 + rng.normal(size=50), "close": 9.8 + rng.normal(size=50),
+                           "far": rng.normal(size=50)})
+    shares = ocba_shares(scores)
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares["far"] < 0.01 < shares["close"] and shares["best"] > shares["far"]
 
 
 def test_objectives_named():

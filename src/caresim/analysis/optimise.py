@@ -155,6 +155,23 @@ def best_shares(scores: pd.DataFrame, seed: int) -> tuple[pd.Series, pd.Series]:
     return pd.Series(p_best, index=scores.columns), pd.Series(draws, index=scores.columns)
 
 
+def ocba_shares(scores: pd.DataFrame) -> pd.Series:
+    """Per candidate: the share of further replications that OCBA (Chen et al. 2000) would give it to raise the
+    probability of selecting the best: for two others i, j, N_i / N_j = (σ_i / δ_i)² / (σ_j / δ_j)² (δ: the gap to
+    the best mean), and for the best N_b = σ_b √Σ N_i² / σ_i². A candidate exactly tied with the best gets none."""
+    means, spreads = scores.mean(), scores.std(ddof=1).fillna(0.0).clip(lower=1e-12)
+    best = means.idxmax()
+    gaps = means[best] - means
+    others = [c for c in scores.columns if c != best and gaps[c] > 0]
+    weights = pd.Series(0.0, index=scores.columns)
+    for name in others:
+        weights[name] = (spreads[name] / gaps[name]) ** 2
+    if others:
+        weights[best] = spreads[best] * np.sqrt(sum(weights[n] ** 2 / spreads[n] ** 2 for n in others))
+    total = weights.sum()
+    return weights / total if total > 0 else weights
+
+
 def within_noise(scores: pd.DataFrame, best: str) -> pd.Series:
     """Per candidate: whether its paired difference from the best is within chance (a two-sided t interval with a
     Bonferroni correction over the candidates compared includes zero); the best itself is True."""
@@ -186,6 +203,7 @@ def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: O
     frame["p_best"] = 0.0
     frame["share_of_draws_best"] = 0.0
     frame["within_chance_of_best"] = False
+    frame["ocba_share"] = 0.0
     if inside:
         scores = score(values[inside], objective)
         p_best, draws = best_shares(scores, seed)
@@ -193,6 +211,7 @@ def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: O
         frame.loc[inside, "share_of_draws_best"] = draws
         best = str(scores.mean().idxmax())
         frame.loc[inside, "within_chance_of_best"] = within_noise(scores, best)
+        frame.loc[inside, "ocba_share"] = ocba_shares(scores)
     frame["objective"] = objective.name
     better = frame["mean"] if objective.higher_is_better else -frame["mean"]
     order = pd.DataFrame({"over": ~frame["within_budget"], "worse": -better, "cost": frame["cost"]}).sort_values(
@@ -260,11 +279,14 @@ def evppi_frame(draws: pd.DataFrame, benefits: pd.DataFrame, outcomes: pd.DataFr
     """Per effect (a column of ``draws``: replications × effects), for the choice between the candidate mixes (the
     columns): ``evppi`` in pounds a year of net monetary benefit (``benefits``), and ``evppi_objective`` in the
     objective's units for the choice the search makes (``outcomes``, higher better); with the EVPI of everything."""
-    rows = [(effect, evppi(draws[effect], benefits), evppi(draws[effect], outcomes)) for effect in draws.columns]
+    ceiling, ceiling_objective = evpi(benefits), evpi(outcomes)  # an EVPPI above the EVPI is the fit's noise
+    rows = [(effect, min(evppi(draws[effect], benefits), ceiling), min(evppi(draws[effect], outcomes),
+                                                                        ceiling_objective))
+            for effect in draws.columns]
     frame = pd.DataFrame(rows, columns=["effect", "evppi", "evppi_objective"])
     frame = frame.sort_values(["evppi", "evppi_objective"], ascending=False)
-    frame["evpi_all"] = evpi(benefits)
-    frame["evpi_all_objective"] = evpi(outcomes)
+    frame["evpi_all"] = ceiling
+    frame["evpi_all_objective"] = ceiling_objective
     frame["degree"] = evppi_degree(len(draws))
     frame["n"] = len(draws)
     return frame.reset_index(drop=True)
