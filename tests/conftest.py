@@ -29,12 +29,12 @@ TIERS = {  # every test module's tier (markers in pyproject.toml); a new module 
     "test_schemes": "unit", "test_evidence": "unit", "test_charts": "unit", "test_validation_doc": "unit",
     "test_library": "unit",
     "test_simpy_contract": "unit", "test_counters": "unit", "test_discharge_rhythm": "unit", "test_downstream": "unit",
-    "test_acuity": "unit", "test_uncertainty": "unit",
-    "test_treated": "unit", "test_money": "unit", "test_compared": "e2e",
+    "test_acuity": "unit", "test_uncertainty": "unit", "test_draws": "unit",
+    "test_treated": "unit", "test_money": "unit", "test_compared": "e2e", "test_years": "e2e",
     "test_verify": "theory",
     "test_fuzz": "property",
     "test_cli": "e2e", "test_report": "e2e", "test_executors": "e2e", "test_golden_master": "e2e", "test_flows": "e2e",
-    "test_measures": "e2e", "test_termination": "e2e", "test_optimise": "e2e",
+    "test_measures": "e2e", "test_termination": "e2e", "test_compiled_engine": "e2e", "test_optimise": "e2e",
 }
 
 

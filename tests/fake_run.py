@@ -210,11 +210,13 @@ def _attribution() -> pd.DataFrame:
     ]
     parts += [("interaction", "remainder", -REMAINDER_ADMISSIONS), ("all schemes", "total", -avoided)]
     rows = [
-        (scheme, method, measure, mean * scale, mean * scale - 30, mean * scale + 30, REPLICATIONS)
+        (scheme, method, measure, mean * scale, mean * scale - 30, mean * scale + 30, mean * scale - 90,
+         mean * scale + 90, REPLICATIONS)
         for scheme, method, mean in parts
         for measure, scale in (("emergency_admissions", 1.0), ("net_cost", -2000.0))
     ]
-    return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "n"])
+    return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "outcome_low",
+                                       "outcome_high", "n"])
 
 
 def _daily(rng: np.random.Generator) -> pd.DataFrame:

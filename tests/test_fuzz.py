@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caresim.engine.services import Pool, RunawayError, UnstableSystemError
+from caresim.engine.errors import RunawayError, UnstableSystemError
+from caresim.engine.services import Pool
 from caresim.experiment.plan import make_plan
 from caresim.experiment.replication import ReplicationFailed, WorldResult, run_replication
 from caresim.measures import PERCENT, POINTS, unit_of

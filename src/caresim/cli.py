@@ -30,7 +30,8 @@ errors = Console(stderr=True, emoji=False, highlight=False)
 state = {"debug": False}
 ScenarioFile = Annotated[Path, typer.Argument(help="A scenario YAML file, e.g. scenarios/skc_2015.yaml.")]
 Replications = Annotated[int | None, typer.Option(
-    "--replications", "-n", min=1, help="Paired replications (default: the scenario's run.replications).")]
+    "--replications", "-n", min=1, help="Paired replications (effect draws): exactly this many, no adaptive rule "
+    "(default: the scenario's run.replications, a number or an adaptive rule).")]
 Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Root seed (default: the scenario's run.seed).")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for results; each run gets outputs/<scenario>/<run-id>/.")]
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
@@ -53,7 +54,7 @@ def friendly(command: Callable) -> Callable:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from caresim.engine.services import RunawayError, UnstableSystemError
+        from caresim.engine.errors import RunawayError, UnstableSystemError
         from caresim.experiment.replication import ReplicationFailed
         from caresim.run_folder import IncompleteRunError, RunVersionError
         from caresim.scenario.problems import ScenarioError
@@ -122,15 +123,23 @@ def _interval(row, low: str, high: str) -> str:
     return "" if row[low] != row[low] else f"{_fmt(row[low], row['unit'])} to {_fmt(row[high], row['unit'])}"
 
 
-def _table(summary, world: str, measures: tuple[str, ...], title: str, stable_draws: int) -> Table:
+def draws_caption(draws: dict, stable_draws: int) -> str:
+    """The draws rule, why the draws stopped, and whether the likely range is stable or indicative."""
+    caption = f" Draws: {draws['rule']}; {draws['draws']} draws, {draws['stopped']}."
+    if draws["stopped"] != "precision reached" and draws["draws"] < stable_draws:
+        caption += f" The likely range is indicative: its ends are not yet stable (fewer than {stable_draws} draws)."
+    return caption
+
+
+def _table(summary, world: str, measures: tuple[str, ...], title: str, draws: dict) -> Table:
     """Mean, range of likely outcomes and precision of the mean of each measure, labelled for readers."""
+    from caresim.analysis.summary import STABLE_DRAWS
+
     rows = summary[summary["world"] == world].set_index("measure")
     replications = int(rows["n"].max()) if len(rows) else 0
     caption = (f"Means over {replications} replications. Likely range: 2.5 to 97.5 percentiles across "
                "replications, each drawing its own effect sizes (the uncertainty a decision faces); precision: 95% "
-               "CI of the mean.")
-    if replications < stable_draws:
-        caption += f" Below {stable_draws} replications the likely range is indicative."
+               "CI of the mean." + draws_caption(draws, STABLE_DRAWS))
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("Measure", justify="left", ratio=3)
     table.add_column("Unit", justify="left", ratio=2)
@@ -160,15 +169,20 @@ def _attribution_table(attribution, titles: dict[str, str]) -> Table:
     from caresim.measures import reduction
 
     table = Table(title="Emergency admissions avoided, by scheme (negative: more admissions)", title_justify="left")
-    for column in ("Scheme", "Alone (one at a time)", "Marginal (leave one out)"):
+    for column in ("Scheme", "Alone, one at a time (likely range)", "Marginal, leave one out"):
         table.add_column(column, justify="left" if column == "Scheme" else "right")
     rows = attribution[attribution["measure"] == "emergency_admissions"]
+    table.caption = (f"Likely range: 2.5 to 97.5 percentiles across the {int(rows['n'].max())} draws every "
+                     "attribution world has.")
+    table.caption_justify = "left"
     named = {"interaction": "Interaction between schemes", "all schemes": "All schemes together"}
     for scheme in dict.fromkeys(rows["scheme"]):
-        part = rows[rows["scheme"] == scheme].set_index("method")["mean"]
-        alone = part.get("one_at_a_time", part.get("remainder", part.get("total")))
-        marginal = part.get("leave_one_out", float("nan"))
-        table.add_row(titles.get(scheme, named.get(scheme, scheme)), f"{reduction(alone):,.0f}",
+        part = rows[rows["scheme"] == scheme].set_index("method")
+        alone = part.loc[next(m for m in ("one_at_a_time", "remainder", "total") if m in part.index)]
+        marginal = part["mean"].get("leave_one_out", float("nan"))
+        table.add_row(titles.get(scheme, named.get(scheme, scheme)),
+                      f"{reduction(alone['mean']):,.0f} ({reduction(alone['outcome_high']):,.0f} to "
+                      f"{reduction(alone['outcome_low']):,.0f})",
                       "" if marginal != marginal else f"{reduction(marginal):,.0f}")
     return table
 
@@ -204,7 +218,6 @@ def run(
 
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
-    from caresim.analysis.summary import STABLE_DRAWS
     from caresim.experiment.plan import make_plan, with_compared
     from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
@@ -217,6 +230,10 @@ def run(
         own_file = origin.compare_named_in is None or origin.compare_named_in.resolve() == origin.file.resolve()
         named_in = scenario if own_file else _load(origin.compare_named_in, seed).scenario
         plan = with_compared(plan, _load(origin.compare_file, seed).scenario, named_in)
+    if not quiet:
+        from caresim.engine.kernel import ENGINE_BUILD
+
+        console.print(f"Engine: {ENGINE_BUILD}", style="dim")
     experiment = run_experiment(plan, origin, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         _write_report(experiment.folder)
@@ -224,20 +241,22 @@ def run(
         console.print(str(experiment.folder))
         return
     console.print(_table(experiment.summary, "baseline", HEADLINE, f"{scenario.title}: baseline (do nothing)",
-                         STABLE_DRAWS))
+                         experiment.draws))
     if plan.mixes:
         main = scenario.mix_name
         console.print(_table(experiment.summary, main, HEADLINE, f"With the scheme mix: {plan.titles[main]}",
-                             STABLE_DRAWS))
+                             experiment.draws))
         console.print(_table(experiment.summary, "difference", HEADLINE_DIFFERENCES,
                              "Paired difference, scheme mix against baseline (same patients)"
                              + (", every effect at its point value" if plan.effects == "central" else ""),
-                             STABLE_DRAWS))
+                             experiment.draws))
     if experiment.attribution is not None:
         titles = {name: scheme.title for name, scheme in scenario.schemes.items()}
         console.print(_attribution_table(experiment.attribution, titles))
     console.print(_calibration_table(experiment.calibration))
-    console.print(f"{plan.replications} replications × {len(plan.worlds)} worlds in {experiment.seconds:.1f} s. "
+    draws = experiment.draws
+    console.print(f"{draws['draws']} draws ({draws['stopped']}) of up to {len(plan.worlds_in(0))} worlds in "
+                  f"{experiment.seconds:.1f} s ({draws['world_years']:,.0f} world-years). "
                   f"Results: [bold]{experiment.folder}[/bold]")
 
 
@@ -279,7 +298,7 @@ def compare(
     if quiet:
         console.print(str(experiment.folder))
         return
-    console.print(_comparison_table(experiment.comparison, plan.titles))
+    console.print(_comparison_table(experiment.comparison, plan.titles, experiment.draws))
     console.print(f"Results: [bold]{experiment.folder}[/bold]")
 
 
@@ -317,6 +336,7 @@ def optimise(
     Example: caresim optimise scenarios/skc_2015.yaml --budget 13.3m -n 20
     """
     from caresim.analysis.optimise import objective_named, parse_money
+    from caresim.experiment.plan import draw_settings
     from caresim.workflows.optimise import DEFAULT_BUDGETS, Search
     from caresim.workflows.optimise import optimise as run_optimise
 
@@ -330,8 +350,8 @@ def optimise(
                     tuple(parse_money(b) for b in frontier) if frontier else DEFAULT_BUDGETS,
                     tuple(must_fund or ()), tuple(payers), candidates)
     origin = _load(scenario_file, seed)
-    result = run_optimise(origin, search, replications or origin.scenario.run.replications, out, _executor(serial),
-                          workers, scheduler, progress=not quiet)
+    first_batch, _ = draw_settings(origin.scenario, replications)
+    result = run_optimise(origin, search, first_batch, out, _executor(serial), workers, scheduler, progress=not quiet)
     if report:
         from caresim.outputs.optimise_report import write_optimise_report
 
@@ -363,13 +383,15 @@ def _optimise_table(candidates, objective) -> Table:
     return table
 
 
-def _comparison_table(comparison, titles: dict[str, str]) -> Table:
+def _comparison_table(comparison, titles: dict[str, str], draws: dict) -> Table:
+    from caresim.analysis.summary import STABLE_DRAWS
     from caresim.outputs.chart_style import format_money
 
     table = Table(title="Scheme mixes ranked by emergency admissions avoided (paired against one baseline)",
                   title_justify="left")
     table.caption = ("Likely range: 2.5 to 97.5 percentiles across replications (each drawing its own effect "
-                     "sizes); the CI of the mean is in comparison.csv.")
+                     "sizes); the CI of the mean is in comparison.csv. The baseline runs once per draw for every "
+                     "mix." + draws_caption(draws, STABLE_DRAWS))
     table.caption_justify = "left"
     for column in ("Rank", "Mix", "Admissions avoided (likely range)", "Scheme cost",
                    "Net cost at average unit costs (likely range)", "Chance it saves money at average costs"):

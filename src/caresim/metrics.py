@@ -2,13 +2,18 @@
 
 Each name, unit and label is declared in `caresim.measures` (listed in docs/measures.md). Counts are
 annualised (per 365.25 days of the measured window); the four BCF metrics follow their national definitions.
+A run longer than a year also gives every measure for each of its years (`year_measures`), computed by the same
+function from the part of the record that falls in that year.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
 import numpy as np
 
-from caresim.engine.tally import ReplicationRecord
+from caresim.engine.tally import ReplicationRecord, ServiceRecord, YearMark
 from caresim.measures import AGENCIES, TALLY_COUNTS, WAIT_GROUPS
 from caresim.scenario.fields import AGE_BANDS, BAND_SUFFIX, DELAY_REASONS, SETTINGS, WEEKDAY_NAMES
 from caresim.scenario.schema import Scenario
@@ -20,14 +25,18 @@ def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float:
     return numerator / denominator * scale if denominator else float("nan")
 
 
-def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[str, ...]) -> dict[str, float]:
-    """All measures of one world in one replication."""
+def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[str, ...], offset_days: float = 0.0,
+             year: int = 0) -> dict[str, float]:
+    """All measures of one world in one replication, or of the part of its record (a year) that starts
+    ``offset_days`` after the measured window and ``year`` whole years after it (its population grown)."""
     c = record.counts
     window = record.services["acute_beds"].window_days
     per_year = DAYS_PER_YEAR / window
     population = scenario.population
-    adults = sum(population.adults(b) for b in AGE_BANDS)
-    older = sum(population.adults(b) for b in AGE_BANDS[1:])
+    grown = {b: population.adults(b) * (1 + population.growth_per_year.get(b, 0.0)) ** year for b in AGE_BANDS}
+    adults = sum(grown[b] for b in AGE_BANDS)
+    older = sum(grown[b] for b in AGE_BANDS[1:])
+    everyone = population.total + (adults - sum(population.adults(b) for b in AGE_BANDS))  # children not grown
     out = {count.name: c.get(count.name, 0.0) * per_year for count in TALLY_COUNTS}
     out["direct_admissions"] = out["emergency_admissions"] - out["emergency_admissions_via_ae"]
     out["ae_attendances_not_conveyed"] = (c.get("ae_attendances", 0) - c.get("ae_attendances_conveyed", 0)) * per_year
@@ -78,14 +87,14 @@ def measures(record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[
                                                c.get("rehabilitation_65plus_followed", 0), 100)
     out["bcf_delayed_days_per_100k_per_month"] = _ratio(out["delayed_days_per_month"], adults, 1e5)
     out["bcf_delayed_patients_per_100k"] = _ratio(float(np.mean(record.daily["delayed_patients"])), adults, 1e5)
-    out["bcf_avoidable_admissions_per_100k"] = _ratio(out["avoidable_emergency_admissions"], population.total, 1e5)
+    out["bcf_avoidable_admissions_per_100k"] = _ratio(out["avoidable_emergency_admissions"], everyone, 1e5)
 
     residents = services["residential_care"].mean_occupied + services["nursing_care"].mean_occupied
     out["care_home_ae_per_resident_year"] = _ratio(c.get("care_home_ae_attendances", 0) * per_year, residents)
     out["care_home_admissions_per_resident_year"] = _ratio(c.get("care_home_emergency_admissions", 0) * per_year,
                                                            residents)
     out.update(_downstream(record))
-    out.update(_costs(out, record, scenario, scheme_names, window))
+    out.update(_costs(out, record, scenario, scheme_names, window, offset_days))
     out.update(_discharge_rhythm(c, per_year))
     return out
 
@@ -134,7 +143,7 @@ def _downstream(record: ReplicationRecord) -> dict[str, float]:
 
 
 def _costs(m: dict[str, float], record: ReplicationRecord, scenario: Scenario, scheme_names: tuple[str, ...],
-           window: float) -> dict[str, float]:
+           window: float, offset_days: float) -> dict[str, float]:
     k = scenario.costs
     per_year = DAYS_PER_YEAR / window
     c = record.counts
@@ -160,11 +169,70 @@ def _costs(m: dict[str, float], record: ReplicationRecord, scenario: Scenario, s
     start = scenario.run.start
     for name in scheme_names:
         item = scenario.scheme(name)
-        active_days = max(0.0, window - ((item.start or start) - start).days)
-        scheme[item.cost.payer] += (item.cost.recurrent_per_year * active_days
-                                    + item.cost.non_recurrent * DAYS_PER_YEAR) / window
+        from_start = ((item.start or start) - start).days
+        starts = from_start - offset_days  # from the start of this part of the window
+        active_days = min(window, max(0.0, window - starts))
+        outside_run = from_start < 0 or from_start >= scenario.run.days  # paid in the first year
+        paid_now = 0 <= starts < window or (offset_days == 0 and outside_run)  # once, in the year it starts
+        once = item.cost.non_recurrent if paid_now else 0.0
+        scheme[item.cost.payer] += (item.cost.recurrent_per_year * active_days + once * DAYS_PER_YEAR) / window
     return {"cost_nhs": nhs, "cost_council": council, "cost_total": nhs + council,
             "cost_council_care_homes": care_homes, "cost_council_reablement": reablement,
             "scheme_cost": scheme["nhs"] + scheme["council"], "scheme_cost_nhs": scheme["nhs"],
             "scheme_cost_council": scheme["council"], "net_cost": nhs + council + scheme["nhs"] + scheme["council"],
             "claimed_benefit": sum(scenario.scheme(n).claimed_benefit_per_year for n in scheme_names)}
+
+
+class YearMeasures(NamedTuple):
+    """Every measure of one year of the measured window (the last may be part of a year)."""
+
+    label: str
+    days: float
+    measures: dict[str, float]
+
+
+def year_label(start: dt.date, first: dt.date) -> str:
+    """A financial year (2015/16) when the window starts on 1 April, else the year's first date."""
+    if (first.month, first.day) == (4, 1):
+        return f"{start.year}/{(start.year + 1) % 100:02d}"
+    return f"year from {start.isoformat()}"
+
+
+def year_record(record: ReplicationRecord, before: YearMark, mark: YearMark, window_start: float,
+                year: int) -> ReplicationRecord:
+    """The part of ``record`` between two year marks, ``year`` whole years after the window's start."""
+    days = mark.day - before.day
+    counts = {k: v - before.counts.get(k, 0.0) for k, v in mark.counts.items()}
+    services = {}
+    for name, (area, arrivals, stays, stay_total) in mark.services.items():
+        area0, arrivals0, stays0, stay_total0 = before.services.get(name, (0.0, 0, 0, 0.0))
+        stays -= stays0
+        stay_total -= stay_total0
+        services[name] = ServiceRecord(name, record.services[name].capacity, (area - area0) / max(days, 1e-12),
+                                       arrivals - arrivals0, stays, stay_total / stays if stays else 0.0, days)
+    waits = {}
+    for name, (granted, total, waited) in mark.waits.items():
+        granted0, total0, waited0 = before.waits.get(name, (0, 0.0, 0))
+        waits[name] = (granted - granted0, total - total0, waited - waited0)
+    days_in = slice(int(round(before.day - window_start)), int(round(mark.day - window_start)))
+    delayed = record.delayed if record.delayed_by_year is None else record.delayed_by_year[year]
+    return ReplicationRecord(
+        world=record.world, replication=record.replication, seed=record.seed, counts=counts, services=services,
+        delayed=delayed, daily={k: v[days_in] for k, v in record.daily.items()},
+        daily_capacity={k: v[days_in] for k, v in record.daily_capacity.items()}, sampled={}, waits=waits)
+
+
+def year_measures(record: ReplicationRecord, scenario: Scenario,
+                  scheme_names: tuple[str, ...]) -> list[YearMeasures]:
+    """Every measure of each year of the measured window, computed as ``measures`` computes the whole."""
+    run = scenario.run
+    window_start = float(run.warm_up_days)
+    before = YearMark(window_start, {}, {}, {})  # nothing counted yet
+    out = []
+    for year, mark in enumerate(record.years):
+        offset = before.day - window_start
+        part = year_record(record, before, mark, window_start, year)
+        label = year_label(run.start + dt.timedelta(days=round(offset)), run.start)
+        out.append(YearMeasures(label, mark.day - before.day, measures(part, scenario, scheme_names, offset, year)))
+        before = mark
+    return out

@@ -41,8 +41,7 @@ def financial_years(scenario: Scenario) -> str:
     def year(day: dt.date) -> int:
         return day.year if day.month >= 4 else day.year - 1
 
-    start = scenario.run.start + dt.timedelta(days=scenario.run.warm_up_days)
-    first, last = year(start), year(scenario.run_end - dt.timedelta(days=1))
+    first, last = year(scenario.run.start), year(scenario.run_end - dt.timedelta(days=1))  # the measured window
     label = f"{first}/{(first + 1) % 100:02d}"
     return label if first == last else f"{label} to {last}/{(last + 1) % 100:02d} (mean year)"
 
@@ -108,42 +107,85 @@ def scheme_spend_before(scenario: Scenario, schemes: tuple[str, ...]) -> float:
     return sum(scenario.scheme(name).cost.spend_before for name in schemes)
 
 
-def money_frame(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> pd.DataFrame:
-    """The ledger: comparison, year, payer, item, kind, mean, ci_low, ci_high (of the mean), p2_5, p97_5 (across
-    replications), n. Two comparisons: the plan against the baseline (cost: the increment over the schemes' spend
-    before the plan) and, with a no-fund world, the plan against no fund (cost: the whole schemes' cost)."""
+Change = tuple[str, str, str, str, str, pd.Series]  # comparison, counterfactual, payer, item, kind, values
+
+
+def _changes(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> list[Change]:
+    """Every ledger line of both comparisons, per replication: the plan against the baseline (cost: the increment
+    over the schemes' spend before the plan) and, with a no-fund world, the plan against no fund (the whole cost)."""
     mix = wide(frame, main_mix)
     schemes = scenario.mix_schemes
     comparisons = [(PLAN_AGAINST_2014_15, BASELINE, "schemes' cost less what they cost in 2014/15",
                     scheme_spend_before(scenario, schemes))]
     if NO_FUND in set(frame["world"]):
         comparisons.append((FUND_AGAINST_NO_FUND, NO_FUND, "schemes' cost (the whole fund)", 0.0))
-    year = financial_years(scenario)
-    rows = []
+    out = []
     for comparison, reference, cost_item, spent_before in comparisons:
         changes = ledger_changes(mix, wide(frame, reference), scenario)
         changes.append(("pooled_fund", cost_item, COST, mix["scheme_cost"] - spent_before))
-        for payer, item, kind, values in changes + totals(changes):
-            array = values.to_numpy(dtype=float)
-            mean, low, high, n = confidence_interval(array)
-            spread = np.percentile(array, [2.5, 97.5]) if n else (np.nan, np.nan)
-            below_zero = float((array < 0).mean()) if n else np.nan
-            rows.append((comparison, reference, year, payer, item, kind, mean, low, high, *spread, n, below_zero))
-    return pd.DataFrame(rows, columns=["comparison", "counterfactual", "year", "payer", "item", "kind", "mean",
-                                       "ci_low", "ci_high", "p2_5", "p97_5", "n", "share_below_zero"])
+        out += [(comparison, reference, payer, item, kind, values) for payer, item, kind, values in changes]
+    return out
 
 
-def totals(changes: list[tuple[str, str, str, pd.Series]]) -> list[tuple[str, str, str, pd.Series]]:
-    """Across payers, replication by replication: the cash released and the capacity freed (changes in spending,
-    negative when saved), the net cash cost (the cost less the cash released) and the net cost counting capacity
-    freed at average cost as if it were cash."""
-    def total(kind: str) -> pd.Series:
-        return sum((values for _, _, k, values in changes if k == kind), start=changes[0][3] * 0.0)
+def totals(changes: list[Change]) -> list[Change]:
+    """Per comparison, across payers, replication by replication: the cash released and the capacity freed (changes
+    in spending, negative when saved), the net cash cost (the cost less the cash released) and the net cost
+    counting capacity freed at average cost as if it were cash."""
+    out: list[Change] = []
+    for comparison, reference in dict.fromkeys((c[0], c[1]) for c in changes):
+        def total(kind: str, comparison: str = comparison) -> pd.Series:
+            return sum((c[5] for c in changes if c[0] == comparison and c[4] == kind), start=changes[0][5] * 0.0)
 
-    cost, cash, capacity = total(COST), total(CASH_RELEASING), total(NOT_CASH_RELEASING)
-    return [("all", "cash released", TOTAL_CASH, cash), ("all", "capacity freed, not cash", TOTAL_CAPACITY, capacity),
-            ("all", "net cash cost", NET_CASH, cost + cash), ("all", "net cost, capacity freed valued as cash",
-                                                              NET_ALL, cost + cash + capacity)]
+        cost, cash, capacity = total(COST), total(CASH_RELEASING), total(NOT_CASH_RELEASING)
+        out += [(comparison, reference, "all", "cash released", TOTAL_CASH, cash),
+                (comparison, reference, "all", "capacity freed, not cash", TOTAL_CAPACITY, capacity),
+                (comparison, reference, "all", "net cash cost", NET_CASH, cost + cash),
+                (comparison, reference, "all", "net cost, capacity freed valued as cash", NET_ALL,
+                 cost + cash + capacity)]
+    return out
+
+
+def _statistics(values: pd.Series) -> tuple[float, ...]:
+    """Mean, 95 % CI of the mean, 2.5 and 97.5 percentiles across replications, n."""
+    array = values.to_numpy(dtype=float)
+    mean, low, high, n = confidence_interval(array)
+    spread = np.percentile(array[~np.isnan(array)], [2.5, 97.5]) if n else (np.nan, np.nan)
+    return mean, low, high, *spread, n
+
+
+STATISTICS = ["mean", "ci_low", "ci_high", "p2_5", "p97_5", "n"]
+
+
+def money_frame(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> pd.DataFrame:
+    """The ledger: comparison, counterfactual, year, payer, item, kind, mean, ci_low, ci_high (of the mean), p2_5,
+    p97_5 (across replications), n, and the share of replications below zero; per year of the measured window (the
+    mean year of a longer run); each comparison's items, then its totals."""
+    year = financial_years(scenario)
+    changes = _changes(frame, scenario, main_mix)
+    rows = [(comparison, reference, year, payer, item, kind, *_statistics(values), float((values < 0).mean()))
+            for comparison, reference, payer, item, kind, values in changes + totals(changes)]
+    return pd.DataFrame(rows, columns=["comparison", "counterfactual", "year", "payer", "item", "kind", *STATISTICS,
+                                       "share_below_zero"])
+
+
+def money_by_year_frame(years: list[tuple[str, float, pd.DataFrame]], scenario: Scenario,
+                        main_mix: str) -> pd.DataFrame:
+    """The ledger of each year (label, days, its replications' measures) in pounds spent in that year (a year's
+    measures are per 365.25 days), with the totals of ``totals``, and each line's running total from the first year
+    (basis ``in_year`` or ``cumulative``): comparison, counterfactual, year, days, payer, item, kind, basis,
+    mean, ci_low, ci_high, p2_5, p97_5, n."""
+    rows = []
+    running: dict[tuple[str, ...], pd.Series] = {}
+    for label, days, frame in years:
+        changes = _changes(frame, scenario, main_mix)
+        for comparison, reference, payer, item, kind, values in changes + totals(changes):
+            in_year = values * days / DAYS_PER_YEAR
+            key = (comparison, payer, item, kind)
+            running[key] = running[key] + in_year if key in running else in_year
+            for basis, amount in (("in_year", in_year), ("cumulative", running[key])):
+                rows.append((comparison, reference, label, days, payer, item, kind, basis, *_statistics(amount)))
+    return pd.DataFrame(rows, columns=["comparison", "counterfactual", "year", "days", "payer", "item", "kind",
+                                       "basis", *STATISTICS])
 
 
 def performance_frame(frame: pd.DataFrame, scenario: Scenario, main_mix: str) -> pd.DataFrame:

@@ -17,7 +17,8 @@ from scipy import stats
 from caresim.analysis.money import ledger_changes, scheme_spend_before, totals
 from caresim.analysis.summary import confidence_interval
 from caresim.experiment.options import Mix, mix_cost, options_of
-from caresim.run_folder import NET_ALL, NET_CASH
+from caresim.experiment.plan import BASELINE
+from caresim.run_folder import COST, NET_ALL, NET_CASH
 from caresim.scenario.schema import Scenario
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -70,10 +71,10 @@ def objective_values(world: pd.DataFrame, baseline: pd.DataFrame, scenario: Scen
     if objective.name in REDUCED:
         measure = REDUCED[objective.name]
         return baseline[measure] - world[measure]
-    changes = ledger_changes(world, baseline, scenario)
     cost = world["scheme_cost"] - scheme_spend_before(scenario, tuple(mix))
-    changes.append(("pooled_fund", "cost", "cost", cost))
-    net = {kind: values for _, _, kind, values in totals(changes)}
+    lines = [*ledger_changes(world, baseline, scenario), ("pooled_fund", "cost", COST, cost)]
+    changes = [("mix against baseline", BASELINE, payer, item, kind, values) for payer, item, kind, values in lines]
+    net = {kind: values for *_, kind, values in totals(changes)}
     if objective.name == "net_cash_cost":
         return net[NET_CASH]
     return net[NET_ALL] if objective.name == "net_cost" else -net[NET_ALL]

@@ -25,7 +25,7 @@ from caresim.measures import (
     unit_of,
 )
 
-STABLE_DRAWS = 200  # replications below which the range of likely outcomes is indicative
+STABLE_DRAWS = 200  # replications below which the range of likely outcomes is indicative, unless the draws rule held
 BOOTSTRAP_RESAMPLES = 400  # resamples for the Monte-Carlo standard error of a range's ends
 SUMMARY_COLUMNS = ["scenario", "world", "measure", "unit", "mean", "ci_low", "ci_high", "outcome_low",
                    "outcome_high", "outcome_standard_error", "n"]
@@ -81,12 +81,23 @@ def wide(frame: pd.DataFrame, world: str) -> pd.DataFrame:
     return frame[frame["world"] == world].pivot(index="replication", columns="measure", values="value")
 
 
+def paired(frame: pd.DataFrame, *worlds: str) -> list[pd.DataFrame]:
+    """Each world's replications × measures, on the replications every one of them has (attribution worlds run on
+    the first draws only, headline worlds on all)."""
+    tables = [wide(frame, world) for world in worlds]
+    common = tables[0].index
+    for table in tables[1:]:
+        common = common.intersection(table.index)
+    return [table.loc[common] for table in tables]
+
+
 def paired_differences(frame: pd.DataFrame, world: str, reference: str = BASELINE) -> pd.DataFrame:
-    """Per-replication differences world − reference, with reductions and money measures added."""
-    difference = wide(frame, world) - wide(frame, reference)
+    """Per-replication differences world − reference (on the replications both have), with reductions and money
+    measures added."""
+    mix, base = paired(frame, world, reference)
+    difference = mix - base
     for measure, reduced in REDUCTIONS.items():
         difference[reduced] = reduction(difference[measure])
-    mix = wide(frame, world)
     difference["scheme_cost"] = mix["scheme_cost"]
     difference["net_cost"] = difference["cost_total"] + mix["scheme_cost"]
     difference["probability_saves_money"] = (difference["net_cost"] < 0).astype(float)
@@ -132,36 +143,48 @@ def effect_draws_frame(results: list[list[WorldResult]], world: str) -> pd.DataF
 
 def attribution_frame(frame: pd.DataFrame, main_mix: str, schemes: tuple[str, ...]) -> pd.DataFrame:
     """Per scheme: effect alone (one at a time) and marginal effect (leave one out), with the interaction
-    remainder so that the one-at-a-time parts plus the remainder equal the whole, replication by replication."""
-    base, mix = wide(frame, BASELINE), wide(frame, main_mix)
+    remainder so that the one-at-a-time parts plus the remainder equal the whole, replication by replication, on
+    the draws every attribution world has. Each row has both intervals: the 95 % CI of the mean (its half-width also
+    as a share of the whole's mean, the precision of a scheme's share) and the range of likely outcomes (2.5 to 97.5
+    percentiles across those draws)."""
+    alone = [f"only:{s}" for s in schemes]
+    left_out = [f"without:{s}" for s in schemes]
+    base, mix, *others = paired(frame, BASELINE, main_mix, *alone, *left_out)
+    worlds = dict(zip([*alone, *left_out], others, strict=True))
     total = (mix - base)[list(ATTRIBUTED)]
-    parts = sum((wide(frame, f"only:{s}") - base)[list(ATTRIBUTED)] for s in schemes)
+    parts = sum((worlds[world] - base)[list(ATTRIBUTED)] for world in alone)
     rows = []
 
     def add(scheme: str, method: str, values: pd.DataFrame) -> None:
         for measure in ATTRIBUTED:
-            mean, low, high, n = confidence_interval(values[measure].to_numpy(dtype=float))
-            rows.append((scheme, method, measure, mean, low, high, n))
+            array = values[measure].to_numpy(dtype=float)
+            mean, low, high, n = confidence_interval(array)
+            whole = total[measure].mean()
+            share = (high - low) / 2 / abs(whole) if whole else float("nan")
+            outcome_low, outcome_high = np.percentile(array, [2.5, 97.5]) if n else (np.nan, np.nan)
+            rows.append((scheme, method, measure, mean, low, high, (high - low) / 2, share, outcome_low, outcome_high,
+                         n))
 
     for scheme in schemes:
-        add(scheme, "one_at_a_time", (wide(frame, f"only:{scheme}") - base)[list(ATTRIBUTED)])
-        add(scheme, "leave_one_out", (mix - wide(frame, f"without:{scheme}"))[list(ATTRIBUTED)])
+        add(scheme, "one_at_a_time", (worlds[f"only:{scheme}"] - base)[list(ATTRIBUTED)])
+        add(scheme, "leave_one_out", (mix - worlds[f"without:{scheme}"])[list(ATTRIBUTED)])
     add("interaction", "remainder", total - parts)
     add("all schemes", "total", total)
-    return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "n"])
+    return pd.DataFrame(rows, columns=["scheme", "method", "measure", "mean", "ci_low", "ci_high", "half_width",
+                                       "half_width_share_of_total", "outcome_low", "outcome_high", "n"])
 
 
 def sensitivity_frame(frame: pd.DataFrame, plan_ends: dict[str, tuple[str, str, str]], scenario) -> pd.DataFrame:
     """Admissions avoided with each uncertain effect at its low and its high end, the others at their point values."""
-    base = wide(frame, BASELINE)["emergency_admissions"]
     rows: dict[tuple[str, str], dict] = {}
     for world, (scheme, effect_name, end) in plan_ends.items():
+        base, changed = (table["emergency_admissions"] for table in paired(frame, BASELINE, world))
         effect = next(e for e in scenario.scheme(scheme).effects if e.name == effect_name)
         value = uncertain_of(effect)
         row = rows.setdefault((scheme, effect_name), {
             "parameter": f"{scheme}: {effect_name}",
             "low_value": value.low, "high_value": value.high, "headline_measure": "emergency_admissions_avoided"})
-        row[f"headline_{end}"] = float((base - wide(frame, world)["emergency_admissions"]).mean())
+        row[f"headline_{end}"] = float((base - changed).mean())
     columns = ["parameter", "low_value", "high_value", "headline_low", "headline_high", "headline_measure"]
     table = pd.DataFrame(list(rows.values()), columns=columns)
     return table.reindex(table["headline_high"].sub(table["headline_low"]).abs().sort_values(ascending=False).index)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from caresim.analysis.summary import confidence_interval, wide
+from caresim.analysis.summary import confidence_interval, paired, wide
 from caresim.engine.effects import EffectKey, drawn_size, uncertain_of
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
@@ -25,12 +25,15 @@ def _rows(mix: str, scheme: str, changes: pd.DataFrame) -> list[tuple]:
 
 def side_by_side_frame(frame: pd.DataFrame, mixes: dict[str, dict[str, str]]) -> pd.DataFrame:
     """Per mix (name → scheme → the world of that scheme alone): the mix's paired change against the baseline and
-    each of its schemes' alone, replication by replication."""
-    base = wide(frame, BASELINE)
+    each of its schemes' alone, replication by replication (on the draws both worlds have)."""
+    def change(world: str) -> pd.DataFrame:
+        changed, base = paired(frame, world, BASELINE)
+        return changed - base
+
     rows = []
     for mix, alone in mixes.items():
-        rows += _rows(mix, ALL_SCHEMES, wide(frame, mix) - base)
-        rows += [row for scheme, world in alone.items() for row in _rows(mix, scheme, wide(frame, world) - base)]
+        rows += _rows(mix, ALL_SCHEMES, change(mix))
+        rows += [row for scheme, world in alone.items() for row in _rows(mix, scheme, change(world))]
     return pd.DataFrame(rows, columns=["mix", "scheme", "measure", "mean", "ci_low", "ci_high", "n"])
 
 

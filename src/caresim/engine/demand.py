@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from caresim.engine.calendar import Calendar, RateProfile
-from caresim.engine.services import RunawayError
+from caresim.engine.errors import RunawayError
 from caresim.engine.streams import stream
 from caresim.scenario.fields import AGE_BANDS, CRISIS_TYPES, capacity_value
 from caresim.scenario.schema import Scenario

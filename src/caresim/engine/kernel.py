@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from heapq import heappush
-from typing import Generic, TypeVar
+from heapq import heappop, heappush
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import simpy
@@ -20,25 +20,35 @@ from simpy.events import NORMAL, URGENT, EventPriority
 from caresim.engine.calendar import Calendar
 from caresim.engine.counters import ENDED, MOVED
 from caresim.engine.effects import WorldEffects
+from caresim.engine.errors import RunawayError
 from caresim.engine.network import Services
 from caresim.engine.patient import Patient
-from caresim.engine.services import RunawayError
-from caresim.engine.tally import Tally
+from caresim.engine.tally import Tally, YearMark
 from caresim.scenario.schema import Scenario
 
 T = TypeVar("T")
 
+# How this engine was installed, said when a run starts: setup.py compiles the hot modules with mypyc on request.
+ENGINE_BUILD = ("pure Python (the compiled engine is 1.5–1.9× as fast: see docs/performance.md)"
+                if __file__.endswith(".py") else "compiled (mypyc)")
+
 
 class Call(Generic[T]):
-    """A callback scheduled on simpy's event queue: what ``Environment.step`` needs of an event
-    (``callbacks``, ``_ok``) and the patient as ``value``, without the cost of a ``Timeout``."""
+    """A callback scheduled on simpy's event queue, with the patient as ``value``, without the cost of a
+    ``Timeout``. ``Kernel.run`` calls ``handler``; ``callbacks`` and ``_ok`` are what ``Environment.step``
+    would need of it, so simpy can still run it."""
 
-    __slots__ = ("callbacks", "value")
+    __slots__ = ("handler", "callbacks", "value")
     _ok = True
 
     def __init__(self, handler: Callable[[Call[T]], None], value: T) -> None:
-        self.callbacks = (handler,)
+        self.handler = handler
+        self.callbacks: tuple[Callable[[Call[T]], None], ...] | None = (handler,)
         self.value = value
+
+
+def _never(_event: Call[None]) -> None:
+    """The end of the run's entry on the queue: ``Kernel.run`` stops at it instead of calling it."""
 
 
 class Kernel:
@@ -50,7 +60,8 @@ class Kernel:
         self.effects = effects
         self.env = simpy.Environment()
         self.window = float(scenario.run.warm_up_days)  # the measured period starts here
-        self.tally = Tally(self.window, calendar.month)
+        self.tally = Tally(self.window, calendar.month, calendar.year)
+        self.year_marks: list[YearMark] = []  # the cumulative tally at each new year of the measured window
         self.counts = self.tally.counts
         self.events = 0
         self.live: dict[int, Patient] = {}
@@ -80,10 +91,28 @@ class Kernel:
         heappush(env._queue, entry)  # type: ignore[misc]  # a Call, not an Event: it has all that step() reads
 
     def run(self) -> None:
-        """Run to the end of the calendar, with the daily tick and the opening of the measured window."""
+        """Run to the end of the calendar, with the daily tick and the opening of the measured window.
+
+        The loop is ``Environment.run(until=end)`` without its per-event generality: the queue holds only
+        ``Call``s, and the end is an urgent entry queued now, as simpy queues its stop event, so the same
+        calls run in the same order and the clock ends at the same time."""
         self.after(0.0, self._new_day, None)
         self.after(self.window, self._open_window, None, URGENT)  # before anything else at that moment
-        self.env.run(until=self.calendar.end)
+        year = self.calendar.year
+        for day in range(int(self.window) + 1, int(self.calendar.end)):
+            if year[day] != year[day - 1]:
+                self.after(float(day), self._mark_year, None, URGENT)
+        env = self.env
+        end = float(self.calendar.end)
+        stop: Call[None] = Call(_never, None)
+        queue = cast("list[tuple[float, EventPriority, int, Call[Any]]]", env._queue)  # Calls, not Events
+        heappush(queue, (end, URGENT, next(env._eid), stop))
+        while True:
+            now, _priority, _eid, call = heappop(queue)
+            env._now = now
+            if call is stop:
+                return
+            call.handler(call)
 
     # ----------------------------------------------------------------- patients
     def enter(self, patient: Patient, location: str) -> None:
@@ -119,6 +148,19 @@ class Kernel:
         for pool in self.services.pools.values():
             pool.open_window()
         self.services.home_care.waits.open_window(self.now)
+
+    def year_mark(self) -> YearMark:
+        """The cumulative tally now, read without touching it (so the whole window's values do not change)."""
+        now = self.now
+        pools = self.services.pools
+        return YearMark(
+            day=now, counts=dict(self.counts),
+            services={name: (p.area + p.occupied * (now - p.last), p.arrivals, p.stays, p.stay_total)
+                      for name, p in pools.items()},
+            waits={name: (w.granted, float(w.total_days), int(w.waited)) for name, w in self.services.waits.items()})
+
+    def _mark_year(self, _event: Call[None]) -> None:
+        self.year_marks.append(self.year_mark())
 
     def _new_day(self, _event: Call[None]) -> None:
         """Each midnight: today's capacity, hours and appointments; yesterday's occupancy recorded."""

@@ -20,11 +20,11 @@ from caresim.engine.demand import Candidates, care_home_candidates, community_ca
 from caresim.engine.discharge import Discharge
 from caresim.engine.diversions import Diversions
 from caresim.engine.effects import EffectKey, WorldEffects
+from caresim.engine.errors import UnstableSystemError
 from caresim.engine.front_door import FrontDoor
 from caresim.engine.home_referrals import HomeReferrals
 from caresim.engine.kernel import Kernel
 from caresim.engine.record import replication_record
-from caresim.engine.services import UnstableSystemError
 from caresim.engine.tally import ReplicationRecord
 from caresim.engine.warm_start import warm_start
 from caresim.scenario.schema import Scenario

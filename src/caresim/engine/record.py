@@ -28,6 +28,7 @@ def replication_record(kernel: Kernel, world: str, replication: int) -> Replicat
         conservation=conservation(kernel), events=kernel.events,
         realised={key: (acted, without, with_) for key, (acted, without, with_) in kernel.effects.realised.items()},
         waits={name: (w.granted, float(w.total_days), int(w.waited)) for name, w in kernel.services.waits.items()},
+        years=[*kernel.year_marks, kernel.year_mark()], delayed_by_year=tally.delayed_by_year.copy(),
     )
 
 

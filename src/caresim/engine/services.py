@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from caresim.engine.errors import UnstableSystemError
+
 if TYPE_CHECKING:
     from caresim.engine.patient import Patient
 
@@ -42,14 +44,6 @@ class Waits:
         self.window_start = now
         self.granted = self.waited = 0
         self.total_days = 0.0
-
-
-class UnstableSystemError(RuntimeError):
-    """A queue grew past the scenario's limit: demand is beyond capacity."""
-
-
-class RunawayError(RuntimeError):
-    """The run would pass the scenario's limit on simulated events."""
 
 
 class Pool:

@@ -24,11 +24,13 @@ class Counts(dict[str, float]):
 class Tally:
     """Counts, delayed days by reason, setting and month, and sampled-versus-configured statistics."""
 
-    def __init__(self, window_start: float, month_of_day: np.ndarray) -> None:
+    def __init__(self, window_start: float, month_of_day: np.ndarray, year_of_day: np.ndarray) -> None:
         self.window_start = window_start
         self.counts = Counts()
         self.month_of_day = month_of_day
+        self.year_of_day = year_of_day
         self.delayed = np.zeros((len(DELAY_REASONS), len(SETTINGS), 12))
+        self.delayed_by_year = np.zeros((1 + int(year_of_day[:-1].max()), *self.delayed.shape))
         self.sampled: dict[str, list[float]] = {}
 
     def delay(self, reason: int, setting: int, start: float, end: float) -> None:
@@ -37,7 +39,9 @@ class Tally:
         while start < end:
             day = int(start)
             stop = min(end, day + 1.0)
-            self.delayed[reason, setting, self.month_of_day[day]] += stop - start
+            month = self.month_of_day[day]
+            self.delayed[reason, setting, month] += stop - start
+            self.delayed_by_year[self.year_of_day[day], reason, setting, month] += stop - start
             start = stop
 
     def sample(self, name: str, value: float) -> None:
@@ -64,6 +68,17 @@ class ServiceRecord:
 
 
 @dataclass
+class YearMark:
+    """The cumulative tally at the end of one year of the measured window: a year's values are the difference
+    between its mark and the one before (zero at the window's start)."""
+
+    day: float  # days since the start of the warm-up
+    counts: dict[str, float]
+    services: dict[str, tuple[float, int, int, float]]  # service → (occupied place-days, arrivals, stays, Σ stay)
+    waits: dict[str, tuple[int, float, int]]  # service → (granted, Σ wait days, waited)
+
+
+@dataclass
 class ReplicationRecord:
     """Everything one world in one replication produced, small enough to ship between processes."""
 
@@ -80,3 +95,5 @@ class ReplicationRecord:
     realised: dict[tuple[str, str], tuple[float, float, float]] = field(default_factory=dict)  # effects.Realised
     conservation: dict[str, int] = field(default_factory=dict)
     events: int = 0
+    years: list[YearMark] = field(default_factory=list)  # the end of each year of the window, the last at its end
+    delayed_by_year: np.ndarray | None = None  # delayed days by year, reason, setting and month

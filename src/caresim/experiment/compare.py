@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caresim.experiment.plan import Plan
+from caresim.experiment.plan import Plan, draw_settings
 from caresim.scenario.schema import Scenario
 
 MIX_FIELDS = {"name", "title", "description", "schemes", "mix_name", "mix", "variants", "claimed_benefit_source"}
@@ -40,4 +40,5 @@ def combine(scenarios: list[Scenario], replications: int | None = None) -> Plan:
             titles[mix] = scenario.title if mix == scenario.mix_name else scenario.variants[mix].title or mix
     merged = first.model_copy(update={"schemes": schemes, "mix": None, "variants": {}, "name": f"compare_{first.name}"})
     worlds = {"baseline": (), **mixes}
-    return Plan(merged, worlds, replications or first.run.replications, tuple(mixes), titles=titles)
+    first_batch, draws = draw_settings(first, replications)
+    return Plan(merged, worlds, first_batch, tuple(mixes), titles=titles, draws=draws)

@@ -119,8 +119,8 @@ def _lost(plan: Plan, replication: int, error: BaseException) -> ReplicationFail
                              "or lack caresim?)")
 
 
-def _serial(plan: Plan) -> Iterator[list[WorldResult]]:
-    for replication in range(plan.replications):
+def _serial(plan: Plan, numbers: range) -> Iterator[list[WorldResult]]:
+    for replication in numbers:
         yield _unwrap(replicate(plan, replication))
 
 
@@ -132,11 +132,11 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.terminate()
 
 
-def _processes(plan: Plan, workers: int) -> Iterator[list[WorldResult]]:
-    pool = ProcessPoolExecutor(max_workers=min(workers, plan.replications), initializer=_default_signals)
+def _processes(plan: Plan, numbers: range, workers: int) -> Iterator[list[WorldResult]]:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(numbers)), initializer=_default_signals)
     finished = False
     try:
-        futures: dict[Future, int] = {pool.submit(replicate, plan, r): r for r in range(plan.replications)}
+        futures: dict[Future, int] = {pool.submit(replicate, plan, r): r for r in numbers}
         for future in as_completed(futures):
             try:
                 result = future.result()
@@ -151,13 +151,13 @@ def _processes(plan: Plan, workers: int) -> Iterator[list[WorldResult]]:
             _stop(pool)
 
 
-def _dask(plan: Plan, scheduler: str, workers: int) -> Iterator[list[WorldResult]]:
+def _dask(plan: Plan, numbers: range, scheduler: str, workers: int) -> Iterator[list[WorldResult]]:
     from distributed import Client, LocalCluster
     from distributed import as_completed as dask_completed
 
     with ExitStack() as stack:
         if scheduler == "local":
-            address = stack.enter_context(LocalCluster(n_workers=min(workers, plan.replications), threads_per_worker=1,
+            address = stack.enter_context(LocalCluster(n_workers=min(workers, len(numbers)), threads_per_worker=1,
                                                        processes=True, dashboard_address=None))
         else:
             address = scheduler
@@ -170,7 +170,7 @@ def _dask(plan: Plan, scheduler: str, workers: int) -> Iterator[list[WorldResult
         shared = client.scatter(plan, broadcast=True)
         run = uuid.uuid4().hex[:8]  # keys unique to this run: a shared cluster may hold another run's results
         futures = {client.submit(replicate, shared, r, key=f"caresim-{run}-replication-{r}", pure=False): r
-                   for r in range(plan.replications)}
+                   for r in numbers}
         try:
             for future in dask_completed(futures):
                 try:
@@ -208,26 +208,29 @@ class LogLines:
 
 
 def execute(plan: Plan, executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
-            progress: bool = True, description: str = "Replications") -> list[list[WorldResult]]:
-    """All replications of ``plan``, ordered by replication number, with one progress bar across workers.
+            progress: bool = True, description: str = "Replications",
+            numbers: range | None = None) -> list[list[WorldResult]]:
+    """The replications ``numbers`` of ``plan`` (by default all of them), ordered by replication number, with one
+    progress bar across workers.
 
     ``scheduler`` (a Dask address such as tcp://10.0.0.5:8786, or ``local``) selects the Dask executor.
     """
+    numbers = range(plan.replications) if numbers is None else numbers
     if scheduler:
         executor = "dask"
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     workers = workers or os.cpu_count() or 1
-    if executor == "processes" and (workers == 1 or plan.replications == 1):
+    if executor == "processes" and (workers == 1 or len(numbers) == 1):
         executor = "serial"
-    runs = {"serial": lambda: _serial(plan), "processes": lambda: _processes(plan, workers),
-            "dask": lambda: _dask(plan, scheduler or "local", workers)}[executor]()
+    runs = {"serial": lambda: _serial(plan, numbers), "processes": lambda: _processes(plan, numbers, workers),
+            "dask": lambda: _dask(plan, numbers, scheduler or "local", workers)}[executor]()
     results: list[list[WorldResult]] = []
     # closing: stop the workers if the loop is interrupted, by Ctrl-C or (through _stop_on_termination) a signal
     with _stop_on_termination(), _progress(progress) as bar, closing(runs):
-        label = f"{description} ({len(plan.worlds)} worlds each)"
-        task = bar.add_task(label, total=plan.replications)
-        log = LogLines(bar, label, plan.replications)
+        label = f"{description} ({sum(len(plan.worlds_in(r)) for r in numbers)} world runs)"
+        task = bar.add_task(label, total=len(numbers))
+        log = LogLines(bar, label, len(numbers))
         for replication in runs:
             results.append(replication)
             bar.advance(task)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from caresim.engine.effects import EffectKey, then_admitted_key, uncertain_of
-from caresim.scenario.schema import Scenario
+from caresim.scenario.schema import Draws, Scenario
 from caresim.scenario.schemes import DiversionEffect
 
 BASELINE = "baseline"
@@ -29,10 +29,37 @@ class Plan:
     effects: EffectsMode = "drawn"
     compared: Scenario | None = None  # a scenario differing only in its schemes (`compare_with`)
     compared_worlds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # run with `compared`'s schemes
+    draws: Draws | None = None  # the adaptive rule for the headline worlds' draws; None: exactly `replications`
+    attribution_replications: int | None = None  # other worlds run on the first this-many draws; None: on all
 
     @property
     def seed(self) -> int:
         return self.scenario.run.seed
+
+    @property
+    def headline_worlds(self) -> tuple[str, ...]:
+        """The worlds run on every draw: the baseline, the mixes, the compared mix and the world without the fund."""
+        compared = (self.compared.mix_name,) if self.compared is not None else ()
+        headline = {BASELINE, NO_FUND, *self.mixes, *compared}
+        return tuple(world for world in (*self.worlds, *self.compared_worlds) if world in headline)
+
+    def runs(self, world: str, replication: int) -> bool:
+        """Whether ``world`` is simulated in ``replication``: headline worlds always, the others (attribution,
+        sensitivity) on the first ``attribution_replications`` draws, the same draws for all of them."""
+        limit = self.attribution_replications
+        return limit is None or replication < limit or world in self.headline_worlds
+
+    def worlds_in(self, replication: int) -> list[tuple[Scenario, str, tuple[str, ...]]]:
+        """(scenario, world, schemes) of every world simulated in ``replication``, compared worlds last."""
+        worlds = [(self.scenario_of(world), world, schemes) for world, schemes in self.worlds.items()]
+        if self.compared is not None:  # the same baseline: only the schemes differ
+            worlds += [(self.compared, world, schemes) for world, schemes in self.compared_worlds.items()]
+        return [(scenario, world, schemes) for scenario, world, schemes in worlds if self.runs(world, replication)]
+
+    def world_years(self) -> float:
+        """Simulated world-years of the plan's replications (the measured window, warm-up excluded)."""
+        worlds = sum(len(self.worlds_in(r)) for r in range(self.replications))
+        return worlds * self.scenario.run.days / 365
 
     def scenario_of(self, world: str) -> Scenario:
         """The scenario a world runs: the no-fund world lacks the fund's places, every other world is the scenario."""
@@ -49,6 +76,16 @@ def central_sizes(scenario: Scenario, schemes: tuple[str, ...]) -> dict[EffectKe
             if isinstance(effect, DiversionEffect):
                 sizes[then_admitted_key((name, effect.name))] = effect.then_admitted.value
     return sizes
+
+
+def draw_settings(scenario: Scenario, replications: int | None) -> tuple[int, Draws | None]:
+    """The first batch of draws and the adaptive rule: a forced number (``--replications``) or a fixed
+    ``run.replications`` gives that many draws and no rule; ``run.replications: {min, batch, max, precision}``
+    starts with ``min`` draws under that rule."""
+    setting = scenario.run.replications
+    if replications is not None:
+        return replications, None
+    return (setting.min, setting) if isinstance(setting, Draws) else (setting, None)
 
 
 def make_plan(scenario: Scenario, replications: int | None = None, attribution: bool = False,
@@ -90,8 +127,10 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
         points = central_sizes(scenario, tuple(scenario.schemes))
         fixed = {world: {**points, **fixed.get(world, {})} for world, schemes in worlds.items() if schemes}
     titles = {scenario.mix_name: scenario.title, **{name: v.title or name for name, v in scenario.variants.items()}}
-    return Plan(scenario, worlds, replications or scenario.run.replications, tuple(mixes), attribution, fixed, ends,
-                {mix: titles.get(mix, mix) for mix in mixes}, effects)
+    first, draws = draw_settings(scenario, replications)
+    return Plan(scenario, worlds, first, tuple(mixes), attribution, fixed, ends,
+                {mix: titles.get(mix, mix) for mix in mixes}, effects, draws=draws,
+                attribution_replications=scenario.run.attribution_draws)
 
 
 # What a compared scenario may change: its schemes and the words around them; anything else would change the baseline.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from caresim.engine.demand import care_home_candidates, community_candidates
 from caresim.engine.effects import EffectKey
 from caresim.engine.model import Model
 from caresim.experiment.plan import Plan
-from caresim.metrics import measures
+from caresim.metrics import YearMeasures, measures, year_measures
 
 
 @dataclass
@@ -30,6 +30,7 @@ class WorldResult:
     events: int
     effect_sizes: dict[EffectKey, float]  # every uncertain effect size of the world's schemes, as drawn
     realised: dict[EffectKey, tuple[float, float, float]]  # per effect: acted on, outcome without and with effects
+    years: list[YearMeasures] = field(default_factory=list)  # every measure of each year of the window
 
 
 class ReplicationFailed(RuntimeError):
@@ -37,17 +38,14 @@ class ReplicationFailed(RuntimeError):
 
 
 def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
-    """Simulate every world of ``plan`` in ``replication``; the same candidates serve all worlds."""
+    """Simulate every world of ``plan`` that runs in ``replication``; the same candidates serve all worlds."""
     scenario = plan.scenario
     try:
         calendar = Calendar(scenario.run.start, scenario.run.warm_up_days, scenario.run.days)
         candidates = (community_candidates(scenario, calendar, replication),
                       care_home_candidates(scenario, calendar, replication))
         results = []
-        worlds = [(plan.scenario_of(world), world, schemes) for world, schemes in plan.worlds.items()]
-        if plan.compared is not None:  # the same baseline: only the schemes differ
-            worlds += [(plan.compared, world, schemes) for world, schemes in plan.compared_worlds.items()]
-        for world_scenario, world, schemes in worlds:
+        for world_scenario, world, schemes in plan.worlds_in(replication):
             model = Model(world_scenario, world, schemes, replication, candidates, plan.fixed_sizes.get(world))
             record = model.run()
             results.append(WorldResult(
@@ -59,6 +57,7 @@ def run_replication(plan: Plan, replication: int) -> list[WorldResult]:
                         for name, s in record.services.items()},
                 conservation=record.conservation, events=record.events, effect_sizes=model.kernel.effects.sizes,
                 realised=record.realised,
+                years=year_measures(record, world_scenario, schemes),
             ))
         return results
     except Exception as error:  # report which replication failed, with its seed

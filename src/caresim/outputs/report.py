@@ -259,7 +259,10 @@ def _intervals_note(run: RunData) -> str:
         note = (f"Each of the {count} paired replications draws its own effect sizes from the evidence, so the "
                 f"{OUTCOME_RANGE} (2.5 to 97.5 percentiles across replications) is the uncertainty a board "
                 f"faces; the {PRECISION} only says how well the replications pin down the average.")
-    if count < run.stable_draws:
+    draws = run.manifest.get("draws") or {}
+    if draws:
+        note += f" Draws: {draws['rule']}; {draws['draws']} draws, {draws['stopped']}."
+    if count < run.stable_draws and draws.get("stopped") != "precision reached":
         note += (f" The range rests on {count} replications, fewer than the {run.stable_draws} that make its ends "
                  "stable, so it is indicative (summary.csv gives the Monte-Carlo standard error of its ends, "
                  "outcome_standard_error).")
@@ -307,6 +310,50 @@ def _headline_table(run: RunData) -> str:
         "Same direction in 95% of outcomes?",
     ]
     return _table(headers, rows)
+
+
+def _years_section(run: RunData) -> str:
+    """Each year's changes with the mix and the money of each year and its running total; empty for a run of one
+    year or less."""
+    years = run.year_labels
+    if len(years) < 2:
+        return ""
+
+    def cell(estimate: Estimate | None) -> tuple[str, str]:
+        if estimate is None:
+            return ("number", "–")
+        low, high = (format_value(v, estimate.unit) for v in (estimate.outcome_low, estimate.outcome_high))
+        return ("number", _text(f"{format_value(estimate.mean, estimate.unit)} ({low} to {high})"))
+
+    rows = [[("", _text(label(measure))), ("", _text(run.estimate(DIFFERENCE, measure).unit)),
+             *(cell(run.year_estimate(year, DIFFERENCE, measure)) for year in years)]
+            for measure in HEADLINE if run.has_measure(DIFFERENCE, measure)]
+    parts = ["<section><h2>Year by year</h2>",
+             '<p class="note">The change with the mix (mix minus baseline, paired) in each year of the run, per '
+             "year, with the range of likely outcomes (95%) in brackets. Later years carry the population's growth "
+             "and each scheme at its full strength after its ramp-up; years.csv has every measure of every "
+             "year.</p>", _table(["Measure", "Unit", *years], rows)]
+    money = run.money_by_year
+    if money is not None and not money.empty:
+        net = money[money["kind"] == NET_CASH]
+        money_rows = []
+        for comparison in dict.fromkeys(net["comparison"]):
+            for basis, name in (("in_year", "in the year"), ("cumulative", "since the start of the run")):
+                row = [("", _text(f"{comparison}: net cash cost {name}"))]
+                for year in years:
+                    match = net[(net["comparison"] == comparison) & (net["basis"] == basis) & (net["year"] == year)]
+                    if match.empty:
+                        row.append(("number", "–"))
+                        continue
+                    m = match.iloc[0]
+                    row.append(("number", _text(f"{format_money(m['mean'])} ({format_money(m['p2_5'])} to "
+                                                f"{format_money(m['p97_5'])})")))
+                money_rows.append(row)
+        parts += ["<h3>Money, year by year and cumulative</h3>",
+                  '<p class="note">Pounds spent in each year and since the start of the run (negative: saved), '
+                  "with the range of likely outcomes (95%) in brackets; money_by_year.csv splits them by payer, "
+                  "cash-releasing or not.</p>", _table(["Comparison", *years], money_rows)]
+    return "".join(parts) + "</section>"
 
 
 def _charts_section(charts: list[Path], first_number: int = 1) -> str:
@@ -497,6 +544,7 @@ def render_report(run: RunData, charts: list[Path]) -> str:
         "2.5 to 97.5 percentiles of the change across replications, each drawing its own effect sizes; the "
         "precision of the mean is the 95% confidence interval of the average change. 'Same direction' means "
         "the range of likely outcomes excludes no change. Every measure is in summary.xlsx.</p></section>",
+        _years_section(run),
         f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
         _behaviour_section(run, behaviour, len(charts) + 1),
         _evidence_section(run),

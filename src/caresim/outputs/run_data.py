@@ -64,6 +64,8 @@ class RunData:
     sensitivity: pd.DataFrame | None
     tornado: pd.DataFrame | None = None
     money: pd.DataFrame | None = None
+    years: pd.DataFrame | None = None  # years.csv: summary.csv for each year of the measured window
+    money_by_year: pd.DataFrame | None = None  # money_by_year.csv: each year's ledger and running totals
 
     @classmethod
     def load(cls, run_dir: Path) -> RunData:
@@ -85,6 +87,8 @@ class RunData:
             sensitivity=_read_optional_csv(run_dir / "sensitivity.csv"),
             tornado=_read_optional_csv(run_dir / "tornado.csv"),
             money=_read_optional_csv(run_dir / "money.csv"),
+            years=_read_optional_csv(run_dir / "years.csv"),
+            money_by_year=_read_optional_csv(run_dir / "money_by_year.csv"),
         )
 
     @property
@@ -182,6 +186,24 @@ class RunData:
         estimate = Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), "pounds",
                             float(row["p2_5"]), float(row["p97_5"]))
         return estimate, float(row.get("share_below_zero", float("nan")))
+
+    @property
+    def year_labels(self) -> list[str]:
+        """The years of the measured window in order (2015/16, 2016/17, …); none for a run without years.csv."""
+        return [] if self.years is None else list(dict.fromkeys(self.years["year"]))
+
+    def year_estimate(self, year: str, world: str, measure: str) -> Estimate | None:
+        """The years.csv row for one year, world and measure, or None."""
+        if self.years is None:
+            return None
+        table = self.years
+        rows = table[(table["year"] == year) & (table["world"] == world) & (table["measure"] == measure)]
+        if rows.empty:
+            return None
+        row = rows.iloc[0]
+        unit = REGISTRY[measure].unit if measure in REGISTRY else str(row["unit"])
+        return Estimate(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]), unit,
+                        float(row["outcome_low"]), float(row["outcome_high"]))
 
     @property
     def effects_central(self) -> bool:

@@ -65,6 +65,8 @@ def write_workbook(run_dir: Path) -> Path:
         "Calibration": labelled(run.calibration),
         "Sampled": run.sampled,
         "Comparison": labelled(run.comparison),
+        "Years": labelled(run.years) if len(run.year_labels) > 1 else None,
+        "Money by year": run.money_by_year if len(run.year_labels) > 1 else None,
         "About": about_table(run),
     }
     path = run.run_dir / "summary.xlsx"

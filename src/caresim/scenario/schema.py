@@ -45,11 +45,35 @@ from caresim.scenario.schemes import (
 from caresim.scenario.services import Services
 
 
+class Draws(Frozen):
+    """An adaptive number of effect draws: batches of replications until both ends of the headline outcome's range
+    of likely outcomes are pinned down to ``precision`` of its width, or ``max`` draws."""
+
+    min: int = Field(default=20, ge=2, le=100_000, description="Draws in the first batch.")
+    batch: int = Field(default=20, ge=1, le=100_000, description="Draws added while the range is not yet stable.")
+    max: int = Field(default=200, ge=2, le=100_000, description="The cap: no more draws than this.")
+    precision: float = Field(
+        default=0.1, gt=0, lt=1, description="Stop when the 95 % confidence interval of the 2.5 and of the 97.5 "
+        "percentile of admissions avoided and of net cost is within this share of the range's width (half-width).")
+
+
 class Run(Frozen):
     start: dt.date = Field(description="The first simulated day, e.g. 2015-04-01 for the financial year 2015/16.")
     days: int = Field(default=366, ge=1, le=3660)
     warm_up_days: int = Field(default=28, ge=0, le=3650)
-    replications: int = Field(default=20, ge=1, le=100_000)
+    replications: Annotated[int, Field(ge=1, le=100_000)] | Draws = Field(
+        default=20, description="Effect draws (paired replications): a number runs exactly that many; "
+        "{min, batch, max, precision} adds batches until the range of likely outcomes is stable or max is reached.")
+    attribution_draws: int = Field(
+        default=20, ge=1, le=100_000, description="The attribution worlds (each scheme alone and left out) run on "
+        "the first this-many draws only, paired with the headline worlds on the same draws.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Run:
+        draws = self.replications  # checked here, not in Draws: a union's error would also blame the number
+        if isinstance(draws, Draws) and draws.max < draws.min:
+            raise FieldError(f"max ({draws.max}) must be at least min ({draws.min})", "replications", "max")
+        return self
     seed: int = Field(ge=0, description="The root seed: the same seed gives the same numbers.")
     max_events: int = Field(default=50_000_000, ge=1000)
     max_queue: int = Field(default=20_000, ge=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import time
 from dataclasses import dataclass, replace
@@ -13,6 +14,7 @@ import yaml
 from caresim import __version__
 from caresim.analysis.checks import calibration_frame, little_frame, sampled_frame
 from caresim.analysis.comparison import comparison_frame
+from caresim.analysis.draws import DrawsDecision, decide, draws_frame, headline_precision, rule_text
 from caresim.analysis.money import money_frame, performance_frame
 from caresim.analysis.summary import (
     STABLE_DRAWS,
@@ -25,6 +27,7 @@ from caresim.analysis.summary import (
 from caresim.analysis.tables import daily_frame, flows_frame, monthly_frame
 from caresim.analysis.tornado import tornado_frame
 from caresim.analysis.validation import benchmark_frame, effect_evidence_frame, side_by_side_frame
+from caresim.analysis.years import year_tables
 from caresim.experiment.executors import execute
 from caresim.experiment.plan import BASELINE, Plan, alone_world
 from caresim.experiment.replication import WorldResult
@@ -48,6 +51,7 @@ class Experiment:
     little: pd.DataFrame
     sampled: pd.DataFrame
     seconds: float
+    draws: dict  # the draws rule and what it gave (the manifest's `draws`)
 
 
 def git_commit() -> str:
@@ -90,6 +94,42 @@ def compared_mixes(plan: Plan) -> tuple[str, ...]:
     return (*plan.mixes, plan.compared.mix_name) if plan.compared is not None else plan.mixes
 
 
+def draw(plan: Plan, executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
+         progress: bool = True) -> tuple[Plan, list[list[WorldResult]], DrawsDecision]:
+    """Run the plan's draws: its fixed number, or, under its draws rule, batches of replication numbers until the
+    rule stops them. The decision depends only on the results, which depend only on the seed and the replication
+    numbers, so every executor stops at the same draw. Returns the plan with its final number of replications."""
+    results: list[list[WorldResult]] = []
+    batch: range | None = range(plan.replications)
+    mix = main_mix(plan)
+    while batch is not None:
+        description = "Replications" if plan.draws is None else f"Draws {batch.start + 1}–{batch.stop}"
+        results += execute(plan, executor, workers, scheduler, progress, description, numbers=batch)
+        frame = replications_frame(results, plan.scenario.name, plan.seed)
+        precision = headline_precision(frame, mix) if mix is not None else {}
+        if plan.draws is None or mix is None:
+            return plan, results, DrawsDecision(len(results), precision, None, "fixed number of draws")
+        decision = decide(plan.draws, batch.stop, precision)
+        batch = decision.next_batch
+    return replace(plan, replications=len(results)), results, decision
+
+
+def draws_record(plan: Plan, decision: DrawsDecision) -> dict:
+    """The draws rule as the manifest states it: the rule in words, its settings, the draws run and why they
+    stopped, the precision reached and the simulated world-years."""
+    last = plan.replications - 1
+    cut = len(plan.worlds_in(last)) < len(plan.worlds_in(0))  # some worlds stopped at the attribution draws
+    attribution = min(plan.replications, plan.attribution_replications or plan.replications)
+    rule = plan.draws
+    return {"rule": rule_text(rule, plan.replications, attribution if cut else None), "draws": plan.replications,
+            "adaptive": rule is not None, "stopped": decision.stopped,
+            "settings": rule.model_dump() if rule is not None else None,
+            "precision_reached": {measure: round(value, 4) if math.isfinite(value) else None  # None: unbounded
+                                  for measure, value in decision.precision.items()},
+            "attribution_draws": attribution,
+            "world_years": round(plan.world_years(), 1)}
+
+
 def summarise(plan: Plan, results: list[list[WorldResult]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     scenario = plan.scenario
     frame = replications_frame(results, scenario.name, scenario.run.seed)
@@ -112,7 +152,7 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
                                replications=plan.replications, worlds=plan.worlds, executor=scheduler or executor,
                                effects=plan.effects, stable_draws=STABLE_DRAWS)
         started = time.perf_counter()
-        results = execute(plan, executor, workers, scheduler, progress)
+        plan, results, decision = draw(plan, executor, workers, scheduler, progress)
         seconds = time.perf_counter() - started
         conservation = check_conservation(results)
         frame, summary, attribution = summarise(plan, results)
@@ -121,6 +161,7 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
         (path / "scenario.yaml").write_text(
             yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
         write_frame(summary, path, "summary.csv")
+        write_frame(draws_frame(plan.draws, decision), path, "draws.csv")
         write_frame(frame, path, "replications.parquet")
         write_frame(daily_frame(results, main_worlds, scenario.run.start), path, "daily.parquet")
         write_frame(monthly_frame(results, main_worlds, scenario.run.start), path, "monthly.parquet")
@@ -141,11 +182,14 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
             write_frame(money_frame(frame, scenario, main), path, "money.csv")
             write_frame(performance_frame(frame, scenario, main), path, "performance.csv")
         write_validation_tables(plan, frame, results, path)
+        for name, table in year_tables(results, scenario, main, compared_mixes(plan)).items():
+            write_frame(table, path, name)
         if plan.sensitivity:
             write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
         comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
         if comparison is not None:
             write_frame(comparison, path, "comparison.csv")
+        record = draws_record(plan, decision)
         folder.update_manifest(
             seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
             claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
@@ -154,8 +198,10 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
             mix_titles=plan.titles, compared_mix=plan.compared.mix_name if plan.compared else None,
             compared_scenario=plan.compared.name if plan.compared else None,
             scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
+            replications=plan.replications, draws=record,
         )
-    return Experiment(folder.final_path, summary, calibration, attribution, comparison, little, sampled, seconds)
+    return Experiment(folder.final_path, summary, calibration, attribution, comparison, little, sampled, seconds,
+                      record)
 
 
 def write_validation_tables(plan: Plan, frame: pd.DataFrame, results: list[list[WorldResult]], path: Path) -> None:
