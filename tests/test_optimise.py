@@ -127,6 +127,22 @@ def test_two_stage_search_screens_then_finds_the_best(origin, found, tmp_path):
     assert len(merged) and np.array_equal(merged["admissions_avoided"], merged["admissions_avoided_again"])
 
 
+def test_more_draws_go_to_the_mixes_within_chance_of_the_best(origin, found, tmp_path):
+    more = optimise(origin, Search(2e6, frontier_budgets=(2e6,), candidates=20, more_draws=2), 3, tmp_path, "serial",
+                    progress=False)
+    table = more.candidates.set_index("mix")
+    close = found.candidates.set_index("mix")
+    close = close[close["within_chance_of_best"] & close["within_budget"]].index
+    assert len(close) > 1
+    assert (table.loc[close, "n"] == 5).all() and (table.drop(close)["n"] == 3).all()
+    assert more.candidates.iloc[0]["mix"] == "strong=on+scaled=low"
+    again = pd.read_csv(more.folder / "candidate_replications.csv")
+    first = pd.read_csv(found.folder / "candidate_replications.csv")
+    merged = first.merge(again, on=["mix", "replication"], suffixes=("", "_again"))
+    assert len(merged) == (again["replication"] < 3).sum()  # the first draws are the same: more draws only add
+    assert np.array_equal(merged["admissions_avoided"], merged["admissions_avoided_again"])
+
+
 def test_every_candidate_sees_the_same_baseline(found):
     rows = pd.read_csv(found.folder / "candidate_replications.csv")
     assert rows.groupby("replication")["baseline_emergency_admissions"].nunique().eq(1).all()

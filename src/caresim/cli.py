@@ -320,6 +320,9 @@ def optimise(
     candidates: Annotated[int, typer.Option(
         "--candidates", min=1, help="Mixes simulated whole for the budget, after the screen (exhaustive when all "
                                     "allowed mixes fit).")] = 8,
+    more_draws: Annotated[int, typer.Option(
+        "--more-draws", min=0, help="Further replications for the mixes within chance of the best, before "
+                                    "selecting (0: none).")] = 0,
     replications: Replications = None,
     seed: Seed = None,
     out: Out = Path("outputs"),
@@ -348,7 +351,7 @@ def optimise(
         payers.append((payer.strip(), parse_money(amount)))
     search = Search(parse_money(budget), objective_named(objective),
                     tuple(parse_money(b) for b in frontier) if frontier else DEFAULT_BUDGETS,
-                    tuple(must_fund or ()), tuple(payers), candidates)
+                    tuple(must_fund or ()), tuple(payers), candidates, more_draws)
     origin = _load(scenario_file, seed)
     first_batch, _ = draw_settings(origin.scenario, replications)
     result = run_optimise(origin, search, first_batch, out, _executor(serial), workers, scheduler, progress=not quiet)

@@ -190,14 +190,16 @@ def within_noise(scores: pd.DataFrame, best: str) -> pd.Series:
 
 def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: Objective, budget: float,
                      seed: int) -> pd.DataFrame:
-    """Each evaluated mix (a column of ``values``, its objective per replication): cost, mean with 95 % CI, the range
-    of likely outcomes (2.5–97.5 percentiles), and, among those within the budget, P(best), the share of draws in
-    which it is best, and whether it is within chance of the best; ranked best first."""
+    """Each evaluated mix (a column of ``values``, its objective per replication; NaN where it did not run): cost,
+    mean with 95 % CI, the range of likely outcomes (2.5–97.5 percentiles), and, among those within the budget on
+    the replications they all ran, P(best), the share of draws in which it is best, whether it is within chance of
+    the best and its OCBA share; ranked best first."""
     rows = []
     for mix in values.columns:
         array = values[mix].to_numpy(dtype=float)
         mean, low, high, n = confidence_interval(array)
-        rows.append((mix, costs[mix], costs[mix] <= budget, mean, low, high, *np.percentile(array, [2.5, 97.5]), n))
+        spread = np.nanpercentile(array, [2.5, 97.5]) if n else (np.nan, np.nan)
+        rows.append((mix, costs[mix], costs[mix] <= budget, mean, low, high, *spread, n))
     frame = pd.DataFrame(rows, columns=["mix", "cost", "within_budget", "mean", "ci_low", "ci_high", "outcome_low",
                                         "outcome_high", "n"]).set_index("mix")
     inside = sorted((mix for mix in values.columns if costs[mix] <= budget), key=costs.__getitem__)  # ties: cheaper
@@ -205,8 +207,8 @@ def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: O
     frame["share_of_draws_best"] = 0.0
     frame["within_chance_of_best"] = False
     frame["ocba_share"] = 0.0
-    if inside:
-        scores = score(values[inside], objective)
+    scores = score(values[inside], objective).dropna()  # the replications every mix within the budget ran
+    if inside and len(scores):
         p_best, draws = best_shares(scores, seed)
         frame.loc[inside, "p_best"] = p_best
         frame.loc[inside, "share_of_draws_best"] = draws

@@ -53,6 +53,7 @@ class Search:
     must_fund: tuple[str, ...] = ()
     payer_budgets: tuple[tuple[str, float], ...] = ()
     candidates: int = 8
+    more_draws: int = 0  # further replications for the mixes within chance of the best (screen, then select)
 
 
 @dataclass
@@ -161,9 +162,9 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         results = list(stage1)
         baseline = worlds[BASELINE]
 
-        def values_of(mix: Mix) -> pd.Series:
-            world_scenario = with_options(scenario, mix)
-            return objective_values(worlds[mix_name(mix)], baseline, world_scenario, mix, objective)
+        def values_of(mix: Mix, objective: Objective = objective) -> pd.Series:
+            world = worlds[mix_name(mix)]
+            return objective_values(world, baseline.loc[world.index], with_options(scenario, mix), mix, objective)
 
         alone = {(name, option): float(values_of({name: option}).mean())
                  for mix in alone_mixes if mix_name(mix) in worlds for name, option in mix.items()}
@@ -182,16 +183,33 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
                 check_conservation(stage2)
                 worlds.update(_wide_by_world(stage2, scenario.name, scenario.run.seed))
                 results = [[*a, *b] for a, b in zip(stage1, stage2, strict=True)]
-        seconds = time.perf_counter() - started
         names = [mix_name(mix) for mix in candidates]
-        values = pd.DataFrame({mix_name(mix): values_of(mix) for mix in candidates})
+        by_name = dict(zip(names, candidates, strict=True))
         costs = {mix_name(mix): mix_cost(scenario, mix) for mix in candidates}
         seed = scenario.run.seed
-        table = candidates_frame(values, costs, objective, search.budget, seed)
         allowed = {mix_name(mix) for mix in feasible_mixes(scenario, search.budget, search.must_fund, payers)}
+        if search.more_draws:
+            first_look = candidates_frame(pd.DataFrame({name: values_of(by_name[name]) for name in names}), costs,
+                                          objective, search.budget, seed)
+            close = first_look[first_look["within_chance_of_best"] & first_look["mix"].isin(allowed)]["mix"].tolist()
+            if len(close) > 1:
+                stage3 = execute(options_plan(scenario, [by_name[name] for name in close],
+                                              replications + search.more_draws), executor, workers, scheduler,
+                                 progress, description="More draws", numbers=range(replications,
+                                                                                   replications + search.more_draws))
+                check_conservation(stage3)
+                for world, frame in _wide_by_world(stage3, scenario.name, scenario.run.seed).items():
+                    worlds[world] = pd.concat([worlds[world], frame])
+                baseline = worlds[BASELINE]
+                results += stage3
+                folder.update_manifest(procedure=f"{'exhaustive' if exhaustive else 'two-stage'}, then "
+                                                 f"{search.more_draws} more draws for {len(close)} mixes within "
+                                                 "chance of the best")
+        seconds = time.perf_counter() - started
+        values = pd.DataFrame({mix_name(mix): values_of(mix) for mix in candidates})
+        table = candidates_frame(values, costs, objective, search.budget, seed)
         table = table[table["mix"].isin(allowed) | (table["mix"] == mix_name(plan_mix(origin)))].reset_index(drop=True)
         table["rank"] = range(1, len(table) + 1)
-        by_name = dict(zip(names, candidates, strict=True))
         table["predicted"] = [predicted(by_name[name], alone) if all(k in alone for k in by_name[name].items())
                               else np.nan for name in table["mix"]]
         table["plan_mix"] = table["mix"] == mix_name(plan_mix(origin))
@@ -201,11 +219,9 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
                                   seed)
         benefit = OBJECTIVES["net_benefit"]
         inside = [mix for mix in candidates if mix_name(mix) in allowed]
-        benefits = pd.DataFrame({mix_name(mix): objective_values(worlds[mix_name(mix)], baseline,
-                                                                 with_options(scenario, mix), mix, benefit)
-                                 for mix in inside})
+        benefits = pd.DataFrame({mix_name(mix): values_of(mix, benefit) for mix in inside}).dropna()
         draws = _effect_draws(results)
-        outcomes = score(values[list(benefits.columns)], objective)
+        outcomes = score(values.loc[benefits.index, list(benefits.columns)], objective)
         evppi = (evppi_frame(draws.loc[benefits.index], benefits, outcomes) if len(inside) > 1 and not draws.empty
                  else pd.DataFrame(columns=["effect", "evppi", "evppi_objective", "evpi_all", "evpi_all_objective",
                                             "degree", "n"]))
@@ -220,9 +236,9 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         write_frame(evppi, path, "evppi.csv")
         write_frame(draws.rename_axis("replication").reset_index(), path, "effect_draws.csv")
         paired = values.rename_axis("replication").reset_index().melt(id_vars="replication", var_name="mix",
-                                                                       value_name=objective.name)
+                                                                       value_name=objective.name).dropna()
         paired["baseline_emergency_admissions"] = paired["replication"].map(baseline["emergency_admissions"])
-        paired["net_benefit"] = [benefits[m][r] if m in benefits else np.nan
+        paired["net_benefit"] = [benefits[m].get(r, np.nan) if m in benefits else np.nan
                                  for m, r in zip(paired["mix"], paired["replication"], strict=True)]
         write_frame(paired, path, "candidate_replications.csv")
         folder.update_manifest(seconds=round(seconds, 2), best_mix=mix_name(best), plan_mix=mix_name(plan_mix(origin)),
