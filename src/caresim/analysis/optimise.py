@@ -188,12 +188,19 @@ def within_noise(scores: pd.DataFrame, best: str) -> pd.Series:
     return pd.Series(flags)[list(scores.columns)]
 
 
+def most_drawn(values: pd.DataFrame) -> pd.DataFrame:
+    """The mixes (columns) run on the most replications, on those replications: after more draws, the mixes still
+    within chance of the best; the others were screened out on fewer draws."""
+    counts = values.notna().sum()
+    return values.loc[:, counts == counts.max()].dropna() if len(counts) else values
+
+
 def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: Objective, budget: float,
                      seed: int) -> pd.DataFrame:
     """Each evaluated mix (a column of ``values``, its objective per replication; NaN where it did not run): cost,
-    mean with 95 % CI, the range of likely outcomes (2.5–97.5 percentiles), and, among those within the budget on
-    the replications they all ran, P(best), the share of draws in which it is best, whether it is within chance of
-    the best and its OCBA share; ranked best first."""
+    mean with 95 % CI, the range of likely outcomes (2.5–97.5 percentiles), and, among those within the budget (the
+    most drawn of them, on their replications: ``most_drawn``), P(best), the share of draws in which it is best,
+    whether it is within chance of the best and its OCBA share; ranked best first."""
     rows = []
     for mix in values.columns:
         array = values[mix].to_numpy(dtype=float)
@@ -207,14 +214,14 @@ def candidates_frame(values: pd.DataFrame, costs: dict[str, float], objective: O
     frame["share_of_draws_best"] = 0.0
     frame["within_chance_of_best"] = False
     frame["ocba_share"] = 0.0
-    scores = score(values[inside], objective).dropna()  # the replications every mix within the budget ran
+    scores = most_drawn(score(values[inside], objective))
     if inside and len(scores):
         p_best, draws = best_shares(scores, seed)
-        frame.loc[inside, "p_best"] = p_best
-        frame.loc[inside, "share_of_draws_best"] = draws
+        frame.loc[scores.columns, "p_best"] = p_best
+        frame.loc[scores.columns, "share_of_draws_best"] = draws
         best = str(scores.mean().idxmax())
-        frame.loc[inside, "within_chance_of_best"] = within_noise(scores, best)
-        frame.loc[inside, "ocba_share"] = ocba_shares(scores)
+        frame.loc[scores.columns, "within_chance_of_best"] = within_noise(scores, best)
+        frame.loc[scores.columns, "ocba_share"] = ocba_shares(scores)
     frame["objective"] = objective.name
     better = frame["mean"] if objective.higher_is_better else -frame["mean"]
     order = pd.DataFrame({"over": ~frame["within_budget"], "worse": -better, "cost": frame["cost"]}).sort_values(

@@ -26,6 +26,7 @@ from caresim.analysis.optimise import (
     evppi_frame,
     feasible_mixes,
     frontier_frame,
+    most_drawn,
     objective_values,
     predicted,
     score,
@@ -219,10 +220,10 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
                                   seed)
         benefit = OBJECTIVES["net_benefit"]
         inside = [mix for mix in candidates if mix_name(mix) in allowed]
-        benefits = pd.DataFrame({mix_name(mix): values_of(mix, benefit) for mix in inside}).dropna()
+        benefits = most_drawn(pd.DataFrame({mix_name(mix): values_of(mix, benefit) for mix in inside}))
         draws = _effect_draws(results)
         outcomes = score(values.loc[benefits.index, list(benefits.columns)], objective)
-        evppi = (evppi_frame(draws.loc[benefits.index], benefits, outcomes) if len(inside) > 1 and not draws.empty
+        evppi = (evppi_frame(draws.loc[benefits.index], benefits, outcomes) if benefits.shape[1] > 1 and not draws.empty
                  else pd.DataFrame(columns=["effect", "evppi", "evppi_objective", "evpi_all", "evpi_all_objective",
                                             "degree", "n"]))
         changes = change_sentences(origin, best, alone, objective)
