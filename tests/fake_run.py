@@ -413,6 +413,10 @@ def write_fake_run(
     _monthly(rng).to_parquet(run_dir / "monthly.parquet")
     _attribution().to_csv(run_dir / "attribution.csv", index=False)
     _money(rng).to_csv(run_dir / "money.csv", index=False)
+    pd.DataFrame([(metric, 0.05, 250_000.0, target, 0.4 if target else np.nan, 100_000.0 if target else np.nan)
+                  for metric, target in (("bcf_avoidable_admissions_per_100k", 1700.0), ("patient_experience", None))],
+                 columns=["metric", "share_of_fund", "at_risk", "target", "p_miss", "expected_loss"]
+                 ).to_csv(run_dir / "performance.csv", index=False)
     _calibration(summary).to_csv(run_dir / "calibration.csv", index=False)
     _sampled().to_csv(run_dir / "sampled.csv", index=False)
     pd.DataFrame(FLOWS, columns=["source", "target", "per_year"]).to_csv(run_dir / "flows.csv", index=False)

@@ -238,3 +238,12 @@ def test_numbers_are_rounded_to_three_significant_figures(value: float, text: st
 )
 def test_money_is_written_for_readers(value: float, text: str) -> None:
     assert chart_style.format_money(value) == text
+
+
+def test_money_draws_a_constant_cost_whose_mean_rounds_outside_its_percentiles(tmp_path: Path) -> None:
+    folder = write_fake_run(tmp_path / "run")
+    money = pd.read_csv(folder / "money.csv")
+    money.loc[money["kind"] == "cost", "p97_5"] = money.loc[money["kind"] == "cost", "mean"] - 1e-6
+    money.to_csv(folder / "money.csv", index=False)
+    data = charts.money(RunData.load(folder))
+    assert (folder / "charts" / "money.png").exists() and len(data) == 8

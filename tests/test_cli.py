@@ -70,6 +70,7 @@ def test_run_writes_a_complete_tidy_run_folder(skc_run):
                  "scenario.yaml"):
         assert (folder / name).exists(), name
     assert "Paired difference" in output and "Baseline against calibration targets" in output
+    assert "Money a year by payer" in output and "All payers" in output
 
 
 def test_input_against_sampled_is_recorded_and_not_flagged(skc_run):

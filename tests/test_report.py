@@ -61,6 +61,17 @@ def test_summary_states_what_the_mix_buys_and_the_claim(report: Path) -> None:
     assert "106,000 fewer emergency admissions" in text and "87,000 more" in text
 
 
+def test_money_by_payer_shows_cash_and_capacity_for_both_comparisons_and_the_fund_at_risk(report: Path) -> None:
+    text = html.unescape(report.read_text(encoding="utf-8"))
+    section = text.split("<h2>Money by payer</h2>")[1].split("</section>")[0]
+    for comparison in fake_run.MONEY:
+        assert f"<td>{comparison}</td><td>CCG, acute</td>" in section
+    assert section.count("All payers (range of likely outcomes)") == len(fake_run.MONEY)
+    assert "net cash cost £" in section and "of replications" in section
+    assert "<td>5.0%</td><td>£250k</td><td>1,700.0</td><td>40%</td><td>£100k</td>" in section
+    assert "<td>none set in the plan</td><td>–</td>" in section
+
+
 def test_assumptions_are_listed_first_and_flagged(report: Path) -> None:
     text = report.read_text(encoding="utf-8")
     table = text[text.index("<h2>Inputs and their sources</h2>") :]

@@ -187,6 +187,18 @@ def _attribution_table(attribution, titles: dict[str, str]) -> Table:
     return table
 
 
+def _money_table(folder: Path) -> Table:
+    from caresim.outputs.money_tables import ledger_rows
+
+    headers, rows = ledger_rows(folder)
+    table = Table(title="Money a year by payer (saved: positive; money.csv has every item)", title_justify="left")
+    for column in headers:
+        table.add_column(column, justify="left" if column in ("Comparison", "Payer") else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def _executor(serial: bool) -> str:
     return "serial" if serial else "processes"
 
@@ -253,6 +265,8 @@ def run(
     if experiment.attribution is not None:
         titles = {name: scheme.title for name, scheme in scenario.schemes.items()}
         console.print(_attribution_table(experiment.attribution, titles))
+    if plan.mixes:
+        console.print(_money_table(experiment.folder))
     console.print(_calibration_table(experiment.calibration))
     draws = experiment.draws
     console.print(f"{draws['draws']} draws ({draws['stopped']}) of up to {len(plan.worlds_in(0))} worlds in "

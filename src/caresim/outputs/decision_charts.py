@@ -55,7 +55,8 @@ def money(run: RunData) -> pd.DataFrame:
         bars = data[data["kind"] == kind]
         positions = np.arange(len(bars)) + (i - (len(MONEY_BARS) - 1) / 2) * width
         axes.bar(positions, bars["mean"] / 1e6, width=width * 0.92, color=colour, label=item)
-        errors = [(bars["mean"] - bars["outcome_low"]) / 1e6, (bars["outcome_high"] - bars["mean"]) / 1e6]
+        errors = np.clip([(bars["mean"] - bars["outcome_low"]) / 1e6, (bars["outcome_high"] - bars["mean"]) / 1e6],
+                         0.0, None)  # a skewed spread can leave the mean just outside its 2.5-97.5 percentiles
         axes.errorbar(positions, bars["mean"] / 1e6, yerr=errors, fmt="none", ecolor=BLACK, elinewidth=0.9, capsize=2)
         bar_labels(axes, positions, np.maximum(bars["outcome_high"], bars["mean"]) / 1e6,
                    [format_money(v) for v in bars["mean"]])

@@ -19,6 +19,7 @@ from caresim.measures import HEADLINE
 from caresim.outputs.behaviour import behaviour_table, reader_label
 from caresim.outputs.chart_style import format_money, format_number, format_value, label
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
+from caresim.outputs.money_tables import ledger_rows, performance_rows
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
 from caresim.run_folder import COST, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH
@@ -489,6 +490,26 @@ def _plain_table(headers: list[str], rows: list[list[str]]) -> str:
     return _table(headers, [[(classes.get(str(cell), ""), _text(cell)) for cell in row] for row in rows])
 
 
+def _money_section(run: RunData) -> str:
+    """The money ledger by payer for both comparisons, and the share of the fund paid for performance at risk."""
+    headers, rows = ledger_rows(run.run_dir)
+    if not rows:
+        return ""
+    parts = ["<section><h2>Money by payer</h2>",
+             '<p class="note">Pounds a year. Cash released leaves a budget: emergency admissions at the marginal rate '
+             "of the non-elective tariff, A&amp;E attendances at tariff, acute beds only in whole 28-bed wards, care "
+             "bought per person. Capacity freed is valued at average cost and releases no cash. Places a budget "
+             "already pays for (rapid response, intermediate care, reablement) cost that budget, not their activity, "
+             "so scheme-funded activity is counted once. money.csv has every item.</p>", _plain_table(headers, rows)]
+    headers, rows = performance_rows(run.run_dir)
+    if rows:
+        parts += ["<h3>The fund paid for performance</h3>",
+                  '<p class="note">The share of the pooled fund paid for meeting each metric\'s target, the chance '
+                  "the mix misses it (share of replications) and the money expected to go to other services as a "
+                  "result.</p>", _plain_table(headers, rows)]
+    return "".join(parts) + "</section>"
+
+
 def _evidence_section(run: RunData) -> str:
     """The evidence defaults and the planners' assumptions side by side, with the validation tables; empty for a
     run without them."""
@@ -545,6 +566,7 @@ def render_report(run: RunData, charts: list[Path]) -> str:
         "precision of the mean is the 95% confidence interval of the average change. 'Same direction' means "
         "the range of likely outcomes excludes no change. Every measure is in summary.xlsx.</p></section>",
         _years_section(run),
+        _money_section(run),
         f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
         _behaviour_section(run, behaviour, len(charts) + 1),
         _evidence_section(run),
