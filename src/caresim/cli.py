@@ -1,6 +1,6 @@
 """The `caresim` command: arguments in, rich tables out; no model logic lives here.
 
-Over 400 lines because each of the eleven commands carries its options and the help text that teaches
+Over 400 lines because each of the twelve commands carries its options and the help text that teaches
 it; splitting them across modules would scatter the one place a user's command line is defined.
 """
 
@@ -314,6 +314,90 @@ def compare(
         return
     console.print(_comparison_table(experiment.comparison, plan.titles, experiment.draws))
     console.print(f"Results: [bold]{experiment.folder}[/bold]")
+
+
+@app.command()
+@friendly
+def optimise(
+    scenario_file: ScenarioFile,
+    budget: Annotated[str, typer.Option("--budget", help="What the mix may cost a year, e.g. 13.3m or 500k.")],
+    objective: Annotated[str, typer.Option(
+        "--objective", help="admissions_avoided, delayed_days_saved, acute_bed_days_saved, "
+                            "care_home_admissions_avoided, net_cash_cost, net_cost or net_benefit.")
+    ] = "admissions_avoided",
+    frontier: Annotated[list[str] | None, typer.Option(
+        "--frontier", help="A budget of the frontier; repeat the option (default: 5m, 10m, 13.3m, 18.9m).")] = None,
+    must_fund: Annotated[list[str] | None, typer.Option(
+        "--must-fund", help="A scheme every mix must fund (at one of its options); repeat the option.")] = None,
+    payer_budget: Annotated[list[str] | None, typer.Option(
+        "--payer-budget", help="A payer's limit, e.g. council=1m; repeat the option.")] = None,
+    candidates: Annotated[int, typer.Option(
+        "--candidates", min=1, help="Mixes simulated whole for the budget, after the screen (exhaustive when all "
+                                    "allowed mixes fit).")] = 8,
+    more_draws: Annotated[int, typer.Option(
+        "--more-draws", min=0, help="Further replications for the mixes within chance of the best, before "
+                                    "selecting (0: none).")] = 0,
+    replications: Replications = None,
+    seed: Seed = None,
+    out: Out = Path("outputs"),
+    report: Report = True,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    serial: Serial = False,
+    quiet: Quiet = False,
+) -> None:
+    """Which mix of scheme options buys the most for a budget, how sure that is, and which evidence is worth having.
+
+    Screens each scheme option alone, simulates the best-predicted mixes whole on the same patients and draws, and
+    reports the best mix with P(best), the frontier over budgets and the value of information per effect.
+    Example: caresim optimise scenarios/skc_2015.yaml --budget 13.3m -n 20
+    """
+    from caresim.analysis.optimise import objective_named, parse_money
+    from caresim.experiment.plan import draw_settings
+    from caresim.workflows.optimise import DEFAULT_BUDGETS, Search
+    from caresim.workflows.optimise import optimise as run_optimise
+
+    payers = []
+    for limit in payer_budget or []:
+        payer, _, amount = limit.partition("=")
+        if not amount:
+            raise ValueError(f"--payer-budget {limit!r}: write payer=amount, e.g. council=1m")
+        payers.append((payer.strip(), parse_money(amount)))
+    search = Search(parse_money(budget), objective_named(objective),
+                    tuple(parse_money(b) for b in frontier) if frontier else DEFAULT_BUDGETS,
+                    tuple(must_fund or ()), tuple(payers), candidates, more_draws)
+    origin = _load(scenario_file, seed)
+    first_batch, _ = draw_settings(origin.scenario, replications)
+    result = run_optimise(origin, search, first_batch, out, _executor(serial), workers, scheduler, progress=not quiet)
+    if report:
+        from caresim.outputs.optimise_report import write_optimise_report
+
+        write_optimise_report(result.folder)
+    if quiet:
+        console.print(str(result.folder))
+        return
+    console.print(_optimise_table(result.candidates, search.objective))
+    for sentence in result.changes["why"]:
+        console.print(f"- {sentence}", highlight=False)
+    console.print(f"{'Exhaustive' if result.exhaustive else 'Two-stage'} search in {result.seconds:.1f} s. "
+                  f"Results: [bold]{result.folder}[/bold]")
+
+
+def _optimise_table(candidates, objective) -> Table:
+    caption = ("P(best): share of bootstrap resamples of the replications in which the mix has the best mean, among "
+               "the mixes within the budget.")
+    table = Table(title=f"Mixes ranked by {objective.label.lower()} ({objective.unit}), paired on the same draws",
+                  title_justify="left", caption=caption, caption_justify="left")
+    for column in ("Rank", "Mix", "Cost", "Mean (95% CI)", "Likely range", "P(best)"):
+        table.add_column(column, justify="left" if column == "Mix" else "right",
+                         overflow="fold", ratio=3 if column == "Mix" else None)
+    for row in candidates.itertuples():
+        mark = " (plan)" if row.plan_mix else ""
+        table.add_row(str(row.rank), row.mix.replace("+", " + ") + mark, f"£{row.cost:,.0f}",
+                      f"{row.mean:,.1f} ({row.ci_low:,.1f} to {row.ci_high:,.1f})",
+                      f"{row.outcome_low:,.1f} to {row.outcome_high:,.1f}",
+                      f"{row.p_best:.2f}" if row.within_budget else "over budget")
+    return table
 
 
 def _comparison_table(comparison, titles: dict[str, str], draws: dict) -> Table:

@@ -3,6 +3,7 @@ variants (named mixes)."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from functools import cache
@@ -234,6 +235,87 @@ class SchemeCost(Frozen):
                                  "the services it already paid for are in the baseline.")
 
 
+OptionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class SchemeOption(Frozen):
+    """One scale a scheme may be funded at: its cost and the effect settings that change with it.
+
+    ``effects`` maps an effect's name to the settings that differ (``{rapid_response_places: {add: 21}}``); a
+    setting an option leaves out is the scheme's own. Not funding a scheme (off) is not an option: it is the scheme
+    left out of the mix."""
+
+    title: str = ""
+    cost: dict[str, float] = Field(default_factory=dict, description="Cost settings that differ, e.g. "
+                                   "{recurrent_per_year: 8921504}.")
+    effects: dict[str, dict] = Field(default_factory=dict, description="Per effect name, the settings that differ.")
+
+
+def _settings(option: dict) -> dict[tuple[str, ...], object]:
+    """An option's changed settings as (section, ..., field) → value, nested settings flattened."""
+    def flat(prefix: tuple[str, ...], value: object) -> dict[tuple[str, ...], object]:
+        if isinstance(value, dict):
+            return {path: leaf for key, item in value.items() for path, leaf in flat((*prefix, key), item).items()}
+        return {prefix: value}
+    return flat((), {section: option.get(section) or {} for section in ("cost", "effects")})
+
+
+def _at(scheme: dict, path: tuple[str, ...]) -> tuple[dict, str] | None:
+    """The dict holding ``path``'s last field in raw scheme data, and that field (None: the effect is unknown)."""
+    if path[0] == "cost":
+        return scheme.setdefault("cost", {}), path[1]
+    effect = next((e for e in scheme.get("effects") or [] if isinstance(e, dict) and e.get("name") == path[1]), None)
+    if effect is None:
+        return None
+    holder = effect
+    for key in path[2:-1]:
+        holder = holder.setdefault(key, {})
+    return holder, path[-1]
+
+
+def _dumped(value: object) -> object:
+    return value.model_dump(by_alias=True) if isinstance(value, Frozen) else value
+
+
+def apply_option(data: dict) -> dict:
+    """Raw scheme data with its ``option`` applied: every option completed with the scheme's own value for each
+    setting some other option changes (so options can be swapped back and forth), then the chosen option's settings
+    written into the scheme's cost and effects."""
+    options = {name: dict(_dumped(option)) for name, option in (data.get("options") or {}).items()}
+    if not options:
+        return data
+    data = copy.deepcopy({**data, "options": options, "cost": _dumped(data.get("cost") or {}),
+                          "effects": [_dumped(effect) for effect in data.get("effects") or []]})
+    options = data["options"]
+    changed = {path for option in options.values() for path in _settings(option)}
+    for name, option in options.items():
+        given = _settings(option)
+        for path in changed - set(given):
+            found = _at(copy.deepcopy(data), path)
+            if found is None:
+                raise ValueError(f"option {name} changes effect {path[1]!r}, which the scheme does not have")
+            holder, field = found
+            value = _dumped(holder.get(field, SchemeCost().model_dump().get(field) if path[0] == "cost" else None))
+            if value is None:
+                raise ValueError(f"option {name} needs the scheme's {'.'.join(path)}, which is not set")
+            section = option.setdefault(path[0], {})
+            for key in path[1:-1]:
+                section = section.setdefault(key, {})
+            section[path[-1]] = copy.deepcopy(value)
+    chosen = data.get("option")
+    if chosen is None:
+        return data
+    if chosen not in options:
+        raise ValueError(f"option {chosen!r} is not one of the scheme's options ({', '.join(options)})")
+    for path, value in _settings(options[chosen]).items():
+        found = _at(data, path)
+        if found is None:
+            raise ValueError(f"option {chosen} changes effect {path[1]!r}, which the scheme does not have")
+        holder, field = found
+        holder[field] = copy.deepcopy(value)
+    return data
+
+
 class Scheme(Frozen):
     title: str
     lead_provider: str = "not stated"
@@ -243,6 +325,25 @@ class Scheme(Frozen):
     claimed_benefit_per_year: NonNegativeFloat = 0.0
     effects: list[AnyEffect] = []
     source: str = ""
+    options: dict[OptionName, SchemeOption] = Field(
+        default_factory=dict, description="Scales the scheme may be funded at (e.g. low, high), each with its cost "
+                                          "and the effect settings that change; for `caresim optimise`.")
+    option: OptionName | None = Field(default=None, description="The option this scenario funds; its settings "
+                                      "replace the scheme's own at load (none: the scheme as written).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _option_applied(cls, data: object) -> object:
+        return apply_option(data) if isinstance(data, dict) else data
+
+    def at(self, option: str) -> Scheme:
+        """This scheme funded at ``option`` (one of its options)."""
+        return Scheme.model_validate({**self.model_dump(by_alias=True), "option": option})
+
+    @property
+    def option_cost(self) -> float:
+        """What funding the scheme costs a year: its recurrent and non-recurrent cost."""
+        return self.cost.recurrent_per_year + self.cost.non_recurrent
 
     @model_validator(mode="after")
     def _programme_given(self) -> Scheme:

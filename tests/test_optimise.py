@@ -1,0 +1,195 @@
+"""`caresim optimise`: scheme options, the mixes a budget allows, paired evaluation, the best mix found by brute force,
+and the value of information."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from caresim.analysis.optimise import (
+    OBJECTIVES,
+    NoMixFitsError,
+    evppi,
+    feasible_mixes,
+    ocba_shares,
+    parse_money,
+)
+from caresim.cli import app
+from caresim.experiment.options import mix_cost, mix_name, with_options
+from caresim.outputs.optimise_report import write_optimise_report
+from caresim.scenario.schema import Scenario
+from caresim.scenario.sources import load_sourced
+from caresim.workflows.optimise import Search, optimise
+from conftest import SKC, shortened
+
+# Three schemes with fixed effects on every crisis: strong (0.8), none (1.0), and one with a low and a high option.
+# The best mix for admissions avoided within £2m is strong + scaled at low (0.8 × 0.95), by brute force.
+TINY_SCHEMES = {
+    "strong": {"title": "Strong", "cost": {"recurrent_per_year": 1e6},
+               "effects": [{"kind": "prevention", "name": "fewer_crises", "multiplier": {"value": 0.8}}]},
+    "useless": {"title": "Useless", "cost": {"recurrent_per_year": 1e6, "payer": "council"},
+                "effects": [{"kind": "prevention", "name": "fewer_crises",
+                             "multiplier": {"value": 1.0, "low": 0.98, "high": 1.02, "distribution": "uniform"}}]},
+    "scaled": {"title": "Scaled", "cost": {"recurrent_per_year": 1e6}, "option": "low",
+               "effects": [{"kind": "prevention", "name": "fewer_crises", "multiplier": {"value": 0.95}}],
+               "options": {"low": {}, "high": {"cost": {"recurrent_per_year": 2e6},
+                                               "effects": {"fewer_crises": {"multiplier": {"value": 0.85}}}}}},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Scenario:
+    scenario = shortened(load_sourced(SKC).scenario, days=30, warm_up_days=5)
+    data = scenario.model_dump(by_alias=True)
+    data.update(schemes=TINY_SCHEMES, mix=None, variants={}, benchmarks={}, name="tiny")
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def origin(tiny: Scenario):
+    return replace(load_sourced(SKC), scenario=tiny)
+
+
+def test_options_swap_back_and_forth(tiny: Scenario):
+    scaled = tiny.scheme("scaled")
+    high = scaled.at("high")
+    assert high.cost.recurrent_per_year == 2e6 and high.effects[0].multiplier.value == 0.85
+    assert high.at("low") == scaled
+    assert mix_cost(tiny, {"strong": "low", "scaled": "high"}) == 3e6
+    assert with_options(tiny, {"scaled": "high"}).scheme("scaled") == high
+
+
+def test_skc_declares_low_and_high_and_the_high_file_uses_them():
+    low = load_sourced(SKC).scenario
+    high = load_sourced(SKC.with_name("skc_2015_high.yaml")).scenario
+    assert sum(s.option_cost for s in low.schemes.values()) == 13_283_000  # seed: 001 L1553
+    assert sum(s.option_cost for s in high.schemes.values()) == 18_862_575
+    for name, scheme in low.schemes.items():
+        assert "low" in scheme.options
+        assert high.scheme(name) == (scheme.at("high") if "high" in scheme.options else scheme)
+
+
+def test_budget_and_constraints(tiny: Scenario):
+    mixes = feasible_mixes(tiny, 2e6)
+    assert {mix_name(m) for m in mixes} == {"strong=on", "useless=on", "scaled=low", "scaled=high",
+                                            "strong=on+useless=on", "strong=on+scaled=low",
+                                            "useless=on+scaled=low"}
+    assert all("useless" in m for m in feasible_mixes(tiny, 2e6, must_fund=("useless",)))
+    assert all(mix_cost(tiny, m, "council") == 0 for m in feasible_mixes(tiny, 3e6, payer_budgets={"council": 0}))
+    with pytest.raises(NoMixFitsError, match="cheapest allowed mix costs £1,000,000"):
+        feasible_mixes(tiny, 0.5e6)
+    with pytest.raises(NoMixFitsError):
+        feasible_mixes(tiny, 1.5e6, must_fund=("strong", "useless"))
+    assert parse_money("13.3m") == 13.3e6 and parse_money("£500k") == 5e5
+
+
+def test_budget_no_option_fits_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["optimise", str(SKC), "--budget", "100k", "--out", str(tmp_path), "--serial"])
+    assert result.exit_code == 2, result.output
+    assert "no mix of scheme options fits a budget of £100,000" in result.output
+
+
+@pytest.fixture(scope="module")
+def found(origin, tmp_path_factory):
+    out = tmp_path_factory.mktemp("optimise")
+    return optimise(origin, Search(2e6, frontier_budgets=(1e6, 2e6, 3e6), candidates=20), 3, out, "serial",
+                    progress=False)
+
+
+def test_exhaustive_search_finds_the_brute_force_best(found):
+    assert found.exhaustive
+    assert found.candidates.iloc[0]["mix"] == "strong=on+scaled=low"
+    assert found.candidates.iloc[0]["p_best"] > 0.5
+    frontier = found.frontier.set_index("budget")
+    assert frontier.loc[1e6, "mix"] == "strong=on" and frontier.loc[3e6, "mix"] == "strong=on+scaled=high"
+    report = write_optimise_report(found.folder)
+    assert "Which mix for the budget" in report.read_text(encoding="utf-8")
+    for name in ("frontier.csv", "candidates.csv", "evppi.csv", "changes.csv", "charts/frontier.png",
+                 "charts/frontier.svg", "charts/evppi.png"):
+        assert (found.folder / name).exists(), name
+
+
+def test_two_stage_search_screens_then_finds_the_best(origin, found, tmp_path):
+    two = optimise(origin, Search(2e6, frontier_budgets=(2e6,), candidates=2), 3, tmp_path, "serial", progress=False)
+    assert not two.exhaustive
+    assert two.candidates.iloc[0]["mix"] == "strong=on+scaled=low"
+    screen = pd.read_csv(two.folder / "screen.csv")
+    assert len(screen) == 4  # each scheme option alone
+    # paired: a mix simulated in both searches has the same value in every replication
+    first = pd.read_csv(found.folder / "candidate_replications.csv")
+    second = pd.read_csv(two.folder / "candidate_replications.csv")
+    merged = first.merge(second, on=["mix", "replication"], suffixes=("", "_again"))
+    assert len(merged) and np.array_equal(merged["admissions_avoided"], merged["admissions_avoided_again"])
+
+
+def test_more_draws_go_to_the_mixes_within_chance_of_the_best(origin, found, tmp_path):
+    more = optimise(origin, Search(2e6, frontier_budgets=(2e6,), candidates=20, more_draws=2), 3, tmp_path, "serial",
+                    progress=False)
+    table = more.candidates.set_index("mix")
+    close = found.candidates.set_index("mix")
+    close = close[close["within_chance_of_best"] & close["within_budget"]].index
+    assert len(close) > 1
+    assert (table.loc[close, "n"] == 5).all() and (table.drop(close)["n"] == 3).all()
+    assert more.candidates.iloc[0]["mix"] == "strong=on+scaled=low"
+    again = pd.read_csv(more.folder / "candidate_replications.csv")
+    first = pd.read_csv(found.folder / "candidate_replications.csv")
+    merged = first.merge(again, on=["mix", "replication"], suffixes=("", "_again"))
+    assert len(merged) == (again["replication"] < 3).sum()  # the first draws are the same: more draws only add
+    assert np.array_equal(merged["admissions_avoided"], merged["admissions_avoided_again"])
+
+
+def test_every_candidate_sees_the_same_baseline(found):
+    rows = pd.read_csv(found.folder / "candidate_replications.csv")
+    assert rows.groupby("replication")["baseline_emergency_admissions"].nunique().eq(1).all()
+    assert rows["mix"].nunique() > 3
+
+
+def test_must_fund_is_honoured(origin, tmp_path):
+    forced = optimise(origin, Search(2e6, frontier_budgets=(2e6,), must_fund=("useless",), candidates=20), 2,
+                      tmp_path, "serial", progress=False)
+    assert forced.candidates.iloc[0]["mix"] == "strong=on+useless=on"
+    assert forced.candidates[forced.candidates["within_budget"]]["mix"].str.contains("useless").all()
+
+
+def test_evppi_zero_without_influence_positive_when_it_changes_the_decision():
+    rng = np.random.default_rng(1)
+    n = 400
+    decisive, idle = rng.normal(size=n), rng.normal(size=n)
+    noise = rng.normal(scale=0.1, size=(n, 2))
+    benefits = pd.DataFrame({"a": 10 * decisive + noise[:, 0], "b": noise[:, 1]})  # a is best when decisive > 0
+    assert evppi(pd.Series(idle), benefits) < 0.2
+    expected = 10 * np.mean(np.maximum(decisive, 0))  # E[max(10x, 0)] − max(E[10x], 0) ≈ 10 / √(2π)
+    assert evppi(pd.Series(decisive), benefits) == pytest.approx(expected, rel=0.1)
+
+
+def test_ocba_gives_most_to_the_best_and_close_contenders():
+    rng = np.random.default_rng(2)
+    scores = pd.DataFrame({"best": 10 + rng.normal(size=50), "close": 9.8 + rng.normal(size=50),
+                           "far": rng.normal(size=50)})
+    shares = ocba_shares(scores)
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares["far"] < 0.01 < shares["close"] and shares["best"] > shares["far"]
+
+
+def test_objectives_named():
+    assert set(OBJECTIVES) >= {"admissions_avoided", "net_cash_cost", "delayed_days_saved", "net_benefit"}
+
+
+def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_path):
+    data = tiny.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key in ("evidence", "compare_with"):
+        data.pop(key, None)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["optimise", str(path), "--budget", "2m", "--frontier", "1m", "--frontier", "3m",
+                                      "-n", "2", "--serial", "--out", str(tmp_path / "out"), "--candidates", "20"])
+    assert result.exit_code == 0, result.output
+    assert "Useless goes from on to off" in result.output
+    (folder,) = (tmp_path / "out").glob("*/*")
+    assert (folder / "report.html").exists() and (folder / "charts" / "evppi.png").exists()
+    assert list(pd.read_csv(folder / "frontier.csv")["budget"]) == [1e6, 2e6, 3e6]
