@@ -490,53 +490,50 @@ def _plain_table(headers: list[str], rows: list[list[str]]) -> str:
     return _table(headers, [[(classes.get(str(cell), ""), _text(cell)) for cell in row] for row in rows])
 
 
+def _tables_section(title: str, tables: list[tuple[str, str, tuple[list[str], list[list[str]]]]]) -> str:
+    """A section of titled tables, each (subtitle, note, (headers, rows)); the first table's rows decide whether the
+    section is shown at all, a later table is left out when it has no rows."""
+    if not tables[0][2][1]:
+        return ""
+    parts = [f"<section><h2>{title}</h2>"]
+    for index, (subtitle, note, (headers, rows)) in enumerate(tables):
+        if rows:
+            parts += ([f"<h3>{subtitle}</h3>"] if index else []) + [f'<p class="note">{note}</p>',
+                                                                     _plain_table(headers, rows)]
+    return "".join(parts) + "</section>"
+
+
 def _money_section(run: RunData) -> str:
     """The money ledger by payer for both comparisons, and the share of the fund paid for performance at risk."""
-    headers, rows = ledger_rows(run.run_dir)
-    if not rows:
-        return ""
-    parts = ["<section><h2>Money by payer</h2>",
-             '<p class="note">Pounds a year. Cash released leaves a budget: emergency admissions at the marginal rate '
-             "of the non-elective tariff, A&amp;E attendances at tariff, acute beds only in whole 28-bed wards, care "
-             "bought per person. Capacity freed is valued at average cost and releases no cash. Places a budget "
-             "already pays for (rapid response, intermediate care, reablement) cost that budget, not their activity, "
-             "so scheme-funded activity is counted once. money.csv has every item.</p>", _plain_table(headers, rows)]
-    headers, rows = performance_rows(run.run_dir)
-    if rows:
-        parts += ["<h3>The fund paid for performance</h3>",
-                  '<p class="note">The share of the pooled fund paid for meeting each metric\'s target, the chance '
-                  "the mix misses it (share of replications) and the money expected to go to other services as a "
-                  "result.</p>", _plain_table(headers, rows)]
-    return "".join(parts) + "</section>"
+    return _tables_section("Money by payer", [
+        ("", "Pounds a year. Cash released leaves a budget: emergency admissions at the marginal rate of the "
+             "non-elective tariff, A&amp;E attendances at tariff, acute beds only in whole 28-bed wards, care bought "
+             "per person. Capacity freed is valued at average cost and releases no cash. Places a budget already "
+             "pays for (rapid response, intermediate care, reablement) cost that budget, not their activity, so "
+             "scheme-funded activity is counted once. money.csv has every item.", ledger_rows(run.run_dir)),
+        ("The fund paid for performance", "The share of the pooled fund paid for meeting each metric's target, the "
+         "chance the mix misses it (share of replications) and the money expected to go to other services as a "
+         "result.", performance_rows(run.run_dir)),
+    ])
 
 
 def _evidence_section(run: RunData) -> str:
     """The evidence defaults and the planners' assumptions side by side, with the validation tables; empty for a
     run without them."""
     titles = {**(run.manifest.get("mix_titles") or {})}
-    headers, rows = side_by_side_rows(run.run_dir, titles)
-    if not rows:
-        return ""
-    parts = ["<section><h2>Evidence defaults and the planners' assumptions</h2>",
-             '<p class="note">Both mixes on the same baseline: the same people and the same random draws, so the '
-             "differences between the columns are the effect sizes alone. Positive numbers are reductions.</p>",
-             _plain_table(headers, rows)]
-    headers, rows = effect_evidence_rows(run.run_dir)
-    if rows:
-        parts += ["<h3>Each effect against its evidence</h3>",
-                  '<p class="note">The size each effect was given (drawn once per replication, an input) and the '
-                  "size it realised on the people it acted on (measured in the simulation, where its scheme acts "
-                  "alone: a diversion's share of the patients it could take that were diverted; a ratio's outcome "
-                  "with the effect over the outcome without it, on the same draws), beside the evidence ledger's "
-                  "estimate and 95% CI.</p>",
-                  _plain_table(headers, rows)]
-    headers, rows = benchmark_rows(run.run_dir, titles)
-    if rows:
-        parts += ["<h3>The whole mix against external benchmarks</h3>",
-                  '<p class="note">Each mix\'s change against the baseline, paired, beside the plan\'s own target, '
-                  "Kent's ambition, the national 2015/16 outturn and published evaluations of comparable "
-                  "programmes; a count is scaled to this population.</p>", _plain_table(headers, rows)]
-    return "".join(parts) + "</section>"
+    return _tables_section("Evidence defaults and the planners' assumptions", [
+        ("", "Both mixes on the same baseline: the same people and the same random draws, so the differences "
+             "between the columns are the effect sizes alone. Positive numbers are reductions.",
+         side_by_side_rows(run.run_dir, titles)),
+        ("Each effect against its evidence", "The size each effect was given (drawn once per replication, an input) "
+         "and the size it realised on the people it acted on (measured in the simulation, where its scheme acts "
+         "alone: a diversion's share of the patients it could take that were diverted; a ratio's outcome with the "
+         "effect over the outcome without it, on the same draws), beside the evidence ledger's estimate and 95% CI.",
+         effect_evidence_rows(run.run_dir)),
+        ("The whole mix against external benchmarks", "Each mix's change against the baseline, paired, beside the "
+         "plan's own target, Kent's ambition, the national 2015/16 outturn and published evaluations of comparable "
+         "programmes; a count is scaled to this population.", benchmark_rows(run.run_dir, titles)),
+    ])
 
 
 def render_report(run: RunData, charts: list[Path]) -> str:
