@@ -27,7 +27,7 @@ def skc_text() -> str:
 TIERS = {  # every test module's tier (markers in pyproject.toml); a new module must be given one here
     "test_loading": "unit", "test_bad_input": "unit", "test_run_folder": "unit", "test_engine": "unit",
     "test_schemes": "unit", "test_evidence": "unit", "test_charts": "unit", "test_validation_doc": "unit",
-    "test_library": "unit",
+    "test_library": "unit", "test_paper": "unit",
     "test_simpy_contract": "unit", "test_counters": "unit", "test_discharge_rhythm": "unit", "test_downstream": "unit",
     "test_acuity": "unit", "test_uncertainty": "unit", "test_draws": "unit",
     "test_treated": "unit", "test_money": "unit", "test_compared": "e2e", "test_years": "e2e",

@@ -598,6 +598,29 @@ def report(
 
 @app.command()
 @friendly
+def paper(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Word file to write (default: paper.docx in the run "
+                                                           "folder).")] = None,
+    reference: Annotated[Path | None, typer.Option(
+        "--reference", help="A .docx whose styles (fonts, colours, headings, page set-up) the paper takes, e.g. your "
+                            "council's template.")] = None,
+) -> None:
+    """Write a Word paper for the Health and Wellbeing Board from a finished run (never re-runs it).
+
+    Sections: purpose, summary and options, what the model shows (both intervals), money by payer, risks and
+    uncertainty, the charts with their alt text, and appendices of assumptions and validation. It uses Word's
+    built-in styles, so restyle it in Word or pass --reference.
+
+    Example: caresim paper outputs/skc_2015/20261123-101500-ab12 --reference council.docx
+    """
+    from caresim.outputs.paper import write_paper
+
+    console.print(f"Paper: {write_paper(run_dir, out, reference)}")
+
+
+@app.command()
+@friendly
 def sources(
     scenario_file: ScenarioFile,
     out: Annotated[Path, typer.Option("--out", help="Markdown file to write.")] = Path("docs/sources.md"),

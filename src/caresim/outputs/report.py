@@ -279,38 +279,39 @@ def _cell(run: RunData, world: str, measure: str) -> str:
     return format_value(estimate.mean, estimate.unit)
 
 
-def _headline_table(run: RunData) -> str:
+HEADLINE_HEADERS = [
+    "Measure",
+    "Unit",
+    "Baseline",
+    "Scheme mix",
+    "Change with the mix",
+    "Range of likely outcomes (95%)",
+    "Precision of the mean (95% CI)",
+    "Same direction in 95% of outcomes?",
+]
+
+
+def headline_rows(run: RunData) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of the headline table: each headline measure's baseline, mix and change with both
+    intervals, formatted for readers (the report and the Word paper)."""
     rows = []
     for measure in (m for m in HEADLINE if run.has_measure(DIFFERENCE, m)):
         change = run.estimate(DIFFERENCE, measure)
         unit = change.unit + (" (change in percentage points)" if change.unit == "percent" else "")
-        clear = "yes" if change.outcomes_exclude_zero() else "no"
         outcomes = (f"{format_value(change.outcome_low, change.unit)} to "
                     f"{format_value(change.outcome_high, change.unit)}")
         interval = f"{format_value(change.ci_low, change.unit)} to {format_value(change.ci_high, change.unit)}"
-        rows.append(
-            [
-                ("", _text(label(measure))),
-                ("", _text(unit)),
-                ("number", _text(_cell(run, BASELINE, measure))),
-                ("number", _text(_cell(run, run.mix_name, measure))),
-                ("number", _text(format_value(change.mean, change.unit))),
-                ("number", _text(outcomes)),
-                ("number", _text(interval)),
-                (clear, "Yes" if clear == "yes" else "No"),
-            ]
-        )
-    headers = [
-        "Measure",
-        "Unit",
-        "Baseline",
-        "Scheme mix",
-        "Change with the mix",
-        "Range of likely outcomes (95%)",
-        "Precision of the mean (95% CI)",
-        "Same direction in 95% of outcomes?",
-    ]
-    return _table(headers, rows)
+        rows.append([label(measure), unit, _cell(run, BASELINE, measure), _cell(run, run.mix_name, measure),
+                     format_value(change.mean, change.unit), outcomes, interval,
+                     "Yes" if change.outcomes_exclude_zero() else "No"])
+    return HEADLINE_HEADERS, rows
+
+
+def _headline_table(run: RunData) -> str:
+    headers, rows = headline_rows(run)
+    cells = [[("", _text(row[0])), ("", _text(row[1])), *(("number", _text(cell)) for cell in row[2:7]),
+              (row[7].lower(), row[7])] for row in rows]
+    return _table(headers, cells)
 
 
 def _years_section(run: RunData) -> str:

@@ -1,0 +1,240 @@
+"""A finished run as a Word document in the shape of a Health and Wellbeing Board paper.
+
+Read from the run folder only. The document uses Word's built-in styles (Title, Heading 1 and 2, Table Grid,
+Caption, List Bullet), so a council restyles it in Word or by giving a reference document whose styles are used.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from docx import Document
+from docx.document import Document as WordDocument
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml.ns import qn
+from docx.shared import Cm
+
+from caresim.outputs.chart_style import format_money, format_number, label
+from caresim.outputs.charts import ADMISSIONS, make_all_charts
+from caresim.outputs.money_tables import ledger_rows, performance_rows
+from caresim.outputs.report import (
+    CAVEATS,
+    CHART_HEADINGS,
+    EVIDENCE_CAVEAT,
+    FLAG_LABELS,
+    headline_rows,
+    summary_paragraph,
+)
+from caresim.outputs.run_data import DIFFERENCE, RunData
+from caresim.run_folder import NET_CASH
+
+SECTIONS = (
+    "Purpose",
+    "Summary",
+    "Options for the board",
+    "What the model shows",
+    "Financial implications by payer",
+    "Risks and uncertainty",
+    "Charts",
+    "Appendix A: assumptions and their sources",
+    "Appendix B: validation",
+)
+TOP_INPUTS = 5
+PICTURE_WIDTH = Cm(16)
+ASSUMPTION = "assumption"
+
+
+def _blank_document(reference: Path | None) -> WordDocument:
+    """Word's default document, or the reference document with its body emptied (its styles and page set-up kept)."""
+    if reference is None:
+        return Document()
+    document = Document(str(reference))
+    body = document.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+    return document
+
+
+def _style(document: WordDocument, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str:
+    """A built-in style's name, added to the document when a reference document lacks it."""
+    if name not in [style.name for style in document.styles]:
+        document.styles.add_style(name, kind)
+    return name
+
+
+def _table(document: WordDocument, headers: list[str], rows: list[list[str]]) -> None:
+    table = document.add_table(rows=1, cols=len(headers), style=_style(document, "Table Grid", WD_STYLE_TYPE.TABLE))
+    for cell, header in zip(table.rows[0].cells, headers, strict=True):
+        cell.text = header
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in rows:
+        for cell, value in zip(table.add_row().cells, row, strict=True):
+            cell.text = str(value)
+
+
+def _note(document: WordDocument, text: str) -> None:
+    document.add_paragraph(text, style=_style(document, "Caption"))
+
+
+def _bullets(document: WordDocument, items: list[str]) -> None:
+    for item in items:
+        document.add_paragraph(item, style=_style(document, "List Bullet"))
+
+
+def _assumed_schemes(run: RunData) -> tuple[list[str], list[str]]:
+    """The main mix's schemes whose every sized effect has evidence, and those with an effect resting on an
+    assumption (effect_evidence.csv); both empty when the run folder lacks it."""
+    path = run.run_dir / "effect_evidence.csv"
+    if not path.exists():
+        return [], []
+    table = pd.read_csv(path)
+    table = table[table["mix"] == run.mix_name]
+    assumed = set(table[table["evidence_kind"] == ASSUMPTION]["scheme"])
+    schemes = list(dict.fromkeys(table["scheme"]))
+    title = lambda scheme: run.scheme_title(scheme) or scheme  # noqa: E731
+    return [title(s) for s in schemes if s not in assumed], [title(s) for s in schemes if s in assumed]
+
+
+def _options(run: RunData) -> list[str]:
+    """Three options worded from the run's numbers; the board weighs them, the paper does not choose."""
+    admissions = run.estimate(DIFFERENCE, ADMISSIONS).reduction() if run.has_measure(DIFFERENCE, ADMISSIONS) else None
+    comparisons = run.money_comparisons()
+    fund = f"Fund the mix as planned ({run.mix_title})."
+    if admissions is not None:
+        fund += (f" The model's central estimate is {format_number(admissions.mean)} emergency admissions avoided a "
+                 f"year (range of likely outcomes {format_number(admissions.outcome_low)} to "
+                 f"{format_number(admissions.outcome_high)}).")
+    if comparisons:
+        net, share = run.money_total(comparisons[0], NET_CASH)
+        fund += (f" Its net cash cost is {format_money(net.mean)} a year; cash released exceeds the cost in "
+                 f"{share:.0%} of replications.")
+    supported, assumed = _assumed_schemes(run)
+    only = "Fund only the schemes whose effects the evidence supports."
+    if supported or assumed:
+        only += (f" Schemes with no effect resting on an assumption: {', '.join(supported) or 'none'}. Schemes with "
+                 f"at least one assumed effect: {', '.join(assumed) or 'none'}. The model can be re-run with this "
+                 "smaller mix before a decision.")
+    defer = ("Defer the decision pending a local evaluation of the schemes' effects. "
+             f"{run.assumption_count} of the model's inputs are assumptions rather than evidence")
+    if admissions is not None and not admissions.outcomes_exclude_zero():
+        defer += ", and the range of likely outcomes for emergency admissions includes no change"
+    return [fund, only, defer + "."]
+
+
+def _top_inputs(run: RunData) -> list[str]:
+    """The effects whose uncertainty moves the headline most (tornado.csv), strongest first."""
+    if run.tornado is None or run.tornado.empty:
+        return []
+    table = run.tornado.assign(strength=run.tornado["correlation"].abs()).sort_values("strength", ascending=False)
+    return [f"{run.scheme_title(str(r.scheme)) or r.scheme}, {label(str(r.effect)).lower()}: correlation "
+            f"{float(r.correlation):+.2f} with {label(str(r.measure)).lower()} ({r.method}, {int(r.n)} draws)"
+            for r in table.head(TOP_INPUTS).itertuples()]
+
+
+def _risks(document: WordDocument, run: RunData) -> None:
+    draws = run.manifest.get("draws") or {}
+    if draws:
+        document.add_paragraph(f"How many draws: {draws['rule']}; {draws['draws']} draws, {draws['stopped']}.")
+    else:
+        document.add_paragraph(f"The results rest on {run.replication_count} paired replications.")
+    top = _top_inputs(run)
+    if top:
+        document.add_heading("The inputs that matter most", level=2)
+        _bullets(document, top)
+    document.add_heading("What the model does not capture", level=2)
+    _bullets(document, [*CAVEATS, EVIDENCE_CAVEAT])
+
+
+def _charts(run: RunData) -> list[Path]:
+    """The run's chart PNGs (each with its alt text beside it), drawn first when the folder has none."""
+    pngs = sorted(run.charts_dir.glob("*.png")) if run.charts_dir.exists() else []
+    if not pngs:
+        pngs = make_all_charts(run)
+    order = list(CHART_HEADINGS)
+    return sorted((png for png in pngs if png.with_suffix(".txt").exists()),
+                  key=lambda png: order.index(png.stem) if png.stem in order else len(order))
+
+
+def _add_chart(document: WordDocument, png: Path, number: int) -> None:
+    """The chart with its alt text as the picture's description (docPr descr) and as its caption."""
+    alt_text = png.with_suffix(".txt").read_text(encoding="utf-8").strip()
+    heading = CHART_HEADINGS.get(png.stem, label(png.stem))
+    document.add_heading(f"Figure {number}. {heading}", level=2)
+    picture = document.add_picture(str(png), width=PICTURE_WIDTH)
+    doc_pr = picture._inline.docPr
+    doc_pr.set("descr", alt_text)
+    doc_pr.set("title", heading)
+    _note(document, f"Figure {number}. {alt_text}")
+
+
+def _assumption_rows(run: RunData) -> list[list[str]]:
+    parameters = run.manifest.get("parameters_with_sources", [])
+    return [[str(p.get("path", "")), str(p.get("value", "")), str(p.get("source", ""))]
+            for p in parameters if p.get("flag") == ASSUMPTION]
+
+
+def _calibration_rows(run: RunData) -> list[list[str]]:
+    return [[label(str(r["measure"])), format_number(float(r["target"])), format_number(float(r["baseline_mean"])),
+             "Yes" if str(r["within"]).strip().lower() in {"true", "1", "yes"} else "No"]
+            for r in run.calibration.to_dict("records")]
+
+
+def render_paper(run: RunData, reference: Path | None = None) -> WordDocument:
+    """The whole board paper as a python-docx Document."""
+    document = _blank_document(reference)
+    document.add_heading(f"What the scheme mix buys: {run.mix_title}", level=0)
+    _note(document, f"Run {run.run_id}, finished {run.finished}; caresim {run.version}; {run.replication_count} "
+                    f"paired replications. Paper written {date.today():%d %B %Y}.")
+    purpose, summary, options, shows, money, risks, charts, assumptions, validation = SECTIONS
+    document.add_heading(purpose, level=1)
+    document.add_paragraph(
+        "To set out for the Health and Wellbeing Board what a simulation of the local health and care system "
+        f"suggests the Better Care Fund scheme mix ({run.mix_title}) would buy, what it would cost each payer, and "
+        "how uncertain those results are, so the board can weigh the options below.")
+    document.add_heading(summary, level=1)
+    document.add_paragraph(summary_paragraph(run))
+    document.add_heading(options, level=1)
+    document.add_paragraph("The options follow from the model's numbers; the paper does not recommend one.")
+    _bullets(document, [f"Option {n}: {text}" for n, text in enumerate(_options(run), start=1)])
+    document.add_heading(shows, level=1)
+    _table(document, *headline_rows(run))
+    _note(document, "Per year. Changes are scheme mix minus baseline, paired replication by replication. The range of "
+                    "likely outcomes is the 2.5 to 97.5 percentiles of the change across replications; the precision "
+                    "of the mean is the 95% confidence interval of the average change.")
+    document.add_heading(money, level=1)
+    for headers, rows in (ledger_rows(run.run_dir), performance_rows(run.run_dir)):
+        if rows:
+            _table(document, headers, rows)
+            document.add_paragraph()
+    _note(document, "Pounds a year. Cash released leaves a budget; capacity freed is valued at average cost and "
+                    "releases no cash. money.csv in the run folder has every item.")
+    document.add_heading(risks, level=1)
+    _risks(document, run)
+    document.add_heading(charts, level=1)
+    for number, png in enumerate(_charts(run), start=1):
+        _add_chart(document, png, number)
+    document.add_heading(assumptions, level=1)
+    document.add_paragraph(f"{run.assumption_count} inputs are assumptions: judgements without direct local or "
+                           "published evidence. Results that depend on them read as 'if this is right'.")
+    _table(document, ["Parameter", "Value", f"Source ({FLAG_LABELS[ASSUMPTION].lower()})"], _assumption_rows(run))
+    document.add_heading(validation, level=1)
+    document.add_paragraph("Does the do-nothing baseline look like the real system? Each calibration target against "
+                           "the baseline's mean.")
+    _table(document, ["Measure", "Target", "Baseline", "Within?"], _calibration_rows(run))
+    _note(document, f"{run.source_note}; run {run.run_id}.")
+    return document
+
+
+def write_paper(run_dir: Path, out: Path | None = None, reference: Path | None = None) -> Path:
+    """Write the board paper (`paper.docx` in the run folder unless `out`); raises `IncompleteRunError` for a run
+    folder that is not complete and FileNotFoundError for a missing reference document."""
+    run = RunData.load(Path(run_dir))
+    if reference is not None and not Path(reference).is_file():
+        raise FileNotFoundError(f"no reference document {reference}")
+    path = Path(out) if out is not None else run.run_dir / "paper.docx"
+    render_paper(run, reference).save(str(path))
+    return path
