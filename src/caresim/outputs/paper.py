@@ -42,14 +42,22 @@ SECTIONS = (
     "Appendix B: validation",
 )
 TOP_INPUTS = 5
+A4 = (Cm(21), Cm(29.7))
+MARGIN = Cm(2)
 PICTURE_WIDTH = Cm(16)
 ASSUMPTION = "assumption"
+NO_ENTRY = "none"  # effect_evidence.csv's evidence_kind for an effect without an evidence ledger entry
 
 
 def _blank_document(reference: Path | None) -> WordDocument:
     """Word's default document, or the reference document with its body emptied (its styles and page set-up kept)."""
     if reference is None:
-        return Document()
+        document = Document()
+        section = document.sections[0]
+        section.page_width, section.page_height = A4
+        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+            setattr(section, side, MARGIN)
+        return document
     document = Document(str(reference))
     body = document.element.body
     for child in list(body):
@@ -85,25 +93,28 @@ def _bullets(document: WordDocument, items: list[str]) -> None:
         document.add_paragraph(item, style=_style(document, "List Bullet"))
 
 
-def _assumed_schemes(run: RunData) -> tuple[list[str], list[str]]:
-    """The main mix's schemes whose every sized effect has evidence, and those with an effect resting on an
-    assumption (effect_evidence.csv); both empty when the run folder lacks it."""
+def _evidence_of_effects(run: RunData) -> tuple[list[str], list[str], str]:
+    """The main mix's schemes with no effect resting on an assumption, those with one, and a count of its effects by
+    the kind of evidence behind them (effect_evidence.csv; empty when the run folder lacks it)."""
     path = run.run_dir / "effect_evidence.csv"
     if not path.exists():
-        return [], []
+        return [], [], ""
     table = pd.read_csv(path)
     table = table[table["mix"] == run.mix_name]
     assumed = set(table[table["evidence_kind"] == ASSUMPTION]["scheme"])
-    schemes = list(dict.fromkeys(table["scheme"]))
-    title = lambda scheme: run.scheme_title(scheme) or scheme  # noqa: E731
-    return [title(s) for s in schemes if s not in assumed], [title(s) for s in schemes if s in assumed]
+    titles = {scheme: run.scheme_title(scheme) or scheme for scheme in dict.fromkeys(table["scheme"])}
+    kinds = table["evidence_kind"].fillna(NO_ENTRY).replace({NO_ENTRY: "no evidence entry"}).value_counts()
+    counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+    return ([title for scheme, title in titles.items() if scheme not in assumed],
+            [title for scheme, title in titles.items() if scheme in assumed],
+            f"Of the mix's {len(table)} effects, by the evidence behind them: {counts}")
 
 
 def _options(run: RunData) -> list[str]:
     """Three options worded from the run's numbers; the board weighs them, the paper does not choose."""
     admissions = run.estimate(DIFFERENCE, ADMISSIONS).reduction() if run.has_measure(DIFFERENCE, ADMISSIONS) else None
     comparisons = run.money_comparisons()
-    fund = f"Fund the mix as planned ({run.mix_title})."
+    fund = f"Fund the mix as planned: {run.mix_title}."
     if admissions is not None:
         fund += (f" The model's central estimate is {format_number(admissions.mean)} emergency admissions avoided a "
                  f"year (range of likely outcomes {format_number(admissions.outcome_low)} to "
@@ -112,14 +123,14 @@ def _options(run: RunData) -> list[str]:
         net, share = run.money_total(comparisons[0], NET_CASH)
         fund += (f" Its net cash cost is {format_money(net.mean)} a year; cash released exceeds the cost in "
                  f"{share:.0%} of replications.")
-    supported, assumed = _assumed_schemes(run)
+    supported, assumed, evidence = _evidence_of_effects(run)
     only = "Fund only the schemes whose effects the evidence supports."
-    if supported or assumed:
+    if evidence:
         only += (f" Schemes with no effect resting on an assumption: {', '.join(supported) or 'none'}. Schemes with "
                  f"at least one assumed effect: {', '.join(assumed) or 'none'}. The model can be re-run with this "
                  "smaller mix before a decision.")
-    defer = ("Defer the decision pending a local evaluation of the schemes' effects. "
-             f"{run.assumption_count} of the model's inputs are assumptions rather than evidence")
+    defer = "Defer the decision pending a local evaluation of the schemes' effects. " + (
+        evidence or f"{run.assumption_count} of the model's inputs are assumptions rather than evidence")
     if admissions is not None and not admissions.outcomes_exclude_zero():
         defer += ", and the range of likely outcomes for emergency admissions includes no change"
     return [fund, only, defer + "."]
