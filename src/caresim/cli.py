@@ -608,9 +608,9 @@ def paper(
 ) -> None:
     """Write a Word paper for the Health and Wellbeing Board from a finished run (never re-runs it).
 
-    Sections: purpose, summary and options, what the model shows (both intervals), money by payer, risks and
-    uncertainty, the charts with their alt text, and appendices of assumptions and validation. It uses Word's
-    built-in styles, so restyle it in Word or pass --reference.
+    Purpose, summary and options, the headline with both intervals, money by payer, risks, charts, appendices.
+
+    Word's built-in styles throughout: restyle it in Word, or pass --reference with your council's template.
 
     Example: caresim paper outputs/skc_2015/20261123-101500-ab12 --reference council.docx
     """
