@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from caresim.analysis.optimise import (
@@ -193,3 +194,11 @@ def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_pa
     (folder,) = (tmp_path / "out").glob("*/*")
     assert (folder / "report.html").exists() and (folder / "charts" / "evppi.png").exists()
     assert list(pd.read_csv(folder / "frontier.csv")["budget"]) == [1e6, 2e6, 3e6]
+
+
+@pytest.mark.parametrize("options", [3.0, {"low": 3.0}, {"low": {"effects": {"rapid_response_places": 21}}}])
+def test_a_malformed_option_is_explained_by_the_schema_not_a_crash(skc: Scenario, options: object) -> None:
+    data = skc.model_dump(by_alias=True)
+    data["schemes"]["integrated_teams_reablement"]["options"] = options
+    with pytest.raises(ValidationError, match="options"):
+        Scenario.model_validate(data)

@@ -334,7 +334,12 @@ class Scheme(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _option_applied(cls, data: object) -> object:
-        return apply_option(data) if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            return data
+        try:
+            return apply_option(data)
+        except (TypeError, AttributeError):  # malformed options or effects: the fields' own checks explain them
+            return data
 
     def at(self, option: str) -> Scheme:
         """This scheme funded at ``option`` (one of its options)."""
