@@ -196,7 +196,8 @@ def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_pa
     assert list(pd.read_csv(folder / "frontier.csv")["budget"]) == [1e6, 2e6, 3e6]
 
 
-@pytest.mark.parametrize("options", [3.0, {"low": 3.0}, {"low": {"effects": {"rapid_response_places": 21}}}])
+@pytest.mark.parametrize("options", [3.0, {"low": 3.0}, {"high": {"cost": 1.0}},
+                                     {"low": {"effects": {"rapid_response_places": 21}}}])
 def test_a_malformed_option_is_explained_by_the_schema_not_a_crash(skc: Scenario, options: object) -> None:
     data = skc.model_dump(by_alias=True)
     data["schemes"]["integrated_teams_reablement"]["options"] = options

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, NonNegativeFloat, model_validator
+from pydantic import Field, NonNegativeFloat, ValidationError, model_validator
 from scipy import optimize
 from scipy.special import logit, ndtri
 from scipy.stats import beta
@@ -277,6 +277,20 @@ def _dumped(value: object) -> object:
     return value.model_dump(by_alias=True) if isinstance(value, Frozen) else value
 
 
+def _well_formed(options: object) -> bool:
+    """Raw ``options`` that can be applied: none, or a mapping of valid options."""
+    if options is None:
+        return True
+    if not isinstance(options, dict):
+        return False
+    try:
+        for option in options.values():
+            SchemeOption.model_validate(option)
+    except ValidationError:
+        return False
+    return True
+
+
 def apply_option(data: dict) -> dict:
     """Raw scheme data with its ``option`` applied: every option completed with the scheme's own value for each
     setting some other option changes (so options can be swapped back and forth), then the chosen option's settings
@@ -334,11 +348,11 @@ class Scheme(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _option_applied(cls, data: object) -> object:
-        if not isinstance(data, dict):
-            return data
+        if not isinstance(data, dict) or not _well_formed(data.get("options")):
+            return data  # malformed options: the field's own checks explain them
         try:
             return apply_option(data)
-        except (TypeError, AttributeError):  # malformed options or effects: the fields' own checks explain them
+        except (TypeError, AttributeError):  # malformed effects: the fields' own checks explain them
             return data
 
     def at(self, option: str) -> Scheme:
