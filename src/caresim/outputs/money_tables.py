@@ -10,15 +10,11 @@ import pandas as pd
 
 from caresim.measures import label_or_name
 from caresim.outputs.chart_style import format_money
+from caresim.outputs.run_data import read_optional_csv
 from caresim.run_folder import CASH_RELEASING, COST, NET_ALL, NET_CASH, NOT_CASH_RELEASING, TOTAL_CASH
 
 PAYERS = {"ccg_acute": "CCG, acute", "ccg_community": "CCG, community", "kcc_adult_social_care":
           "KCC adult social care", "acute_trust": "Acute trust", "pooled_fund": "Pooled fund"}
-
-
-def _read(run_dir: Path, name: str) -> pd.DataFrame | None:
-    path = Path(run_dir) / name
-    return pd.read_csv(path) if path.exists() else None
 
 
 def _likely(row: pd.Series, sign: float = 1.0) -> str:
@@ -29,7 +25,7 @@ def _likely(row: pd.Series, sign: float = 1.0) -> str:
 def ledger_rows(run_dir: Path) -> tuple[list[str], list[list[str]]]:
     """Per comparison and payer: cash released, capacity freed (saved: positive) and cost; then the comparison's
     totals across payers with their range of likely outcomes and the chance the cash released exceeds the cost."""
-    money = _read(run_dir, "money.csv")
+    money = read_optional_csv(run_dir, "money.csv")
     if money is None or money.empty:
         return [], []
     headers = ["Comparison", "Payer", "Cash released", "Capacity freed, not cash", "Cost"]
@@ -57,7 +53,7 @@ def ledger_rows(run_dir: Path) -> tuple[list[str], list[list[str]]]:
 def performance_rows(run_dir: Path) -> tuple[list[str], list[list[str]]]:
     """Per metric paid for performance: the share and pounds of the fund at risk, the plan's target and the chance
     the mix misses it (blank where the plan sets no target or the model does not hold the metric)."""
-    table = _read(run_dir, "performance.csv")
+    table = read_optional_csv(run_dir, "performance.csv")
     if table is None or table.empty:
         return [], []
     headers = ["Metric", "Share of the fund", "At risk a year", "The plan's target", "Chance of missing it",

@@ -42,7 +42,9 @@ class Estimate:
         return self.ci_low > 0 or self.ci_high < 0
 
 
-def _read_optional_csv(path: Path) -> pd.DataFrame | None:
+def read_optional_csv(run_dir: Path, name: str) -> pd.DataFrame | None:
+    """A table of the run folder that not every run writes; None when this one did not."""
+    path = Path(run_dir) / name
     return pd.read_csv(path) if path.exists() else None
 
 
@@ -79,16 +81,16 @@ class RunData:
             replications=pd.read_parquet(run_dir / "replications.parquet"),
             daily=pd.read_parquet(run_dir / "daily.parquet"),
             monthly=pd.read_parquet(run_dir / "monthly.parquet"),
-            attribution=_read_optional_csv(run_dir / "attribution.csv"),
+            attribution=read_optional_csv(run_dir, "attribution.csv"),
             calibration=pd.read_csv(run_dir / "calibration.csv"),
             sampled=pd.read_csv(run_dir / "sampled.csv"),
             flows=pd.read_csv(run_dir / "flows.csv"),
-            comparison=_read_optional_csv(run_dir / "comparison.csv"),
-            sensitivity=_read_optional_csv(run_dir / "sensitivity.csv"),
-            tornado=_read_optional_csv(run_dir / "tornado.csv"),
-            money=_read_optional_csv(run_dir / "money.csv"),
-            years=_read_optional_csv(run_dir / "years.csv"),
-            money_by_year=_read_optional_csv(run_dir / "money_by_year.csv"),
+            comparison=read_optional_csv(run_dir, "comparison.csv"),
+            sensitivity=read_optional_csv(run_dir, "sensitivity.csv"),
+            tornado=read_optional_csv(run_dir, "tornado.csv"),
+            money=read_optional_csv(run_dir, "money.csv"),
+            years=read_optional_csv(run_dir, "years.csv"),
+            money_by_year=read_optional_csv(run_dir, "money_by_year.csv"),
         )
 
     @property

@@ -6,17 +6,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import pandas as pd
-
 from caresim.measures import label_or_name, reduction
+from caresim.outputs.run_data import read_optional_csv
 
 SIDE_BY_SIDE_MEASURES = ("emergency_admissions", "acute_bed_days", "delayed_days", "care_home_admissions", "cost_total")
 ALL_SCHEMES = "all schemes"
-
-
-def _read(run_dir: Path, name: str) -> pd.DataFrame | None:
-    path = Path(run_dir) / name
-    return pd.read_csv(path) if path.exists() else None
 
 
 def _interval(mean: float, low: float, high: float, digits: int = 0) -> str:
@@ -26,7 +20,7 @@ def _interval(mean: float, low: float, high: float, digits: int = 0) -> str:
 def side_by_side_rows(run_dir: Path, titles: dict[str, str]) -> tuple[list[str], list[list[str]]]:
     """Headers and rows: each measure (the mix) and each scheme alone's admissions avoided, one column per mix;
     reductions are positive (baseline − mix, 95 % CI)."""
-    table = _read(run_dir, "side_by_side.csv")
+    table = read_optional_csv(run_dir, "side_by_side.csv")
     if table is None or table.empty:
         return [], []
     mixes = list(dict.fromkeys(table["mix"]))
@@ -54,7 +48,7 @@ def _realised(r: object) -> str:
 def effect_evidence_rows(run_dir: Path) -> tuple[list[str], list[list[str]]]:
     """Each sized effect with a ledger entry: the ledger's estimate and CI beside the size drawn (an input) and the
     size realised on the people the effect acted on (measured), each inside or outside the ledger's CI."""
-    table = _read(run_dir, "effect_evidence.csv")
+    table = read_optional_csv(run_dir, "effect_evidence.csv")
     if table is None or table.empty:
         return [], []
     headers = ["Mix", "Scheme", "Effect", "Ledger outcome", "Ledger estimate (95 % CI)", "Evidence kind",
@@ -74,7 +68,7 @@ def _end(value: float) -> str:
 
 def benchmark_rows(run_dir: Path, titles: dict[str, str]) -> tuple[list[str], list[list[str]]]:
     """Each benchmark and mix: the range, the modelled change (mix − baseline, 95 % CI), inside or outside, source."""
-    table = _read(run_dir, "benchmarks.csv")
+    table = read_optional_csv(run_dir, "benchmarks.csv")
     if table is None or table.empty:
         return [], []
     headers = ["Benchmark", "Mix", "Measure", "Range", "Modelled change (95 % CI)", "Inside?", "Source"]
