@@ -1,13 +1,18 @@
-"""Packaging beyond pyproject.toml: the engine's hot modules compiled by mypyc when asked.
+"""Packaging beyond pyproject.toml: the engine's hot modules compiled by mypyc at ``pip install .``.
 
-    CARESIM_COMPILE=1 pip install --no-build-isolation ".[test]"   # compiled (needs gcc, Python headers, mypy)
-    pip install ".[test]"                                          # pure Python, the default
+    pip install ".[test]"                       # compiled when a C compiler is present, else pure Python
+    CARESIM_COMPILE=0 pip install ".[test]"     # pure Python on purpose
+    pip install -e ".[test]"                    # editable: always pure Python, so edits take effect at once
 
-The compiled modules are the same source, so results are bit for bit the same (tests/test_compiled_engine.py);
-without mypyc or a compiler the pure-Python package is installed and ``caresim`` says so when it starts.
+The compiled modules are the same source, so results are bit for bit the same (tests/test_engine_builds.py).
+Without a compiler, or if mypyc cannot build, the pure-Python package is installed; ``caresim run`` says
+which engine it runs in its first line.
 """
 
 import os
+import shutil
+import sys
+import sysconfig
 
 from setuptools import setup
 
@@ -18,16 +23,31 @@ COMPILED = ("acute", "ae", "arrivals", "calendar", "care_homes", "community", "d
             "services")
 
 
+def _pure_because() -> str | None:
+    """Why this build is pure Python, or None to compile."""
+    if os.environ.get("CARESIM_COMPILE") == "0":
+        return "CARESIM_COMPILE=0"
+    if {"editable_wheel", "develop"} & set(sys.argv):
+        return "an editable install runs its sources"
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        return f"no C compiler ({compiler}) here"
+    return None
+
+
 def compiled_engine() -> list:
-    if os.environ.get("CARESIM_COMPILE") != "1":
+    reason = _pure_because()
+    if reason is None:
+        try:
+            from mypyc.build import mypycify
+
+            modules = mypycify([f"src/caresim/engine/{name}.py" for name in COMPILED], opt_level="2")
+        except (Exception, SystemExit) as error:  # mypyc exits on a type error
+            reason = f"mypyc could not build it ({type(error).__name__}: {error})"
+    if reason is not None:
+        print(f"caresim: building the pure-Python engine: {reason}")
         return []
-    try:
-        from mypyc.build import mypycify
-    except ImportError:
-        print("caresim: CARESIM_COMPILE=1 but mypyc is not installed here (install mypy, then pip install "
-              "--no-build-isolation); building the pure-Python engine")
-        return []
-    return mypycify([f"src/caresim/engine/{name}.py" for name in COMPILED], opt_level="2")
+    return modules
 
 
 setup(ext_modules=compiled_engine())

@@ -8,6 +8,7 @@ from textwrap import dedent
 
 import pytest
 
+from caresim.engine.kernel import COMPILED
 from caresim.scenario.loading import load_scenario
 from caresim.scenario.schema import Scenario
 
@@ -34,7 +35,7 @@ TIERS = {  # every test module's tier (markers in pyproject.toml); a new module 
     "test_verify": "theory",
     "test_fuzz": "property",
     "test_cli": "e2e", "test_report": "e2e", "test_executors": "e2e", "test_golden_master": "e2e", "test_flows": "e2e",
-    "test_measures": "e2e", "test_termination": "e2e", "test_compiled_engine": "e2e", "test_optimise": "e2e",
+    "test_measures": "e2e", "test_termination": "e2e", "test_engine_builds": "e2e", "test_optimise": "e2e",
 }
 
 
@@ -45,6 +46,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if module not in TIERS:
             raise pytest.UsageError(f"{module}.py has no tier: add it to TIERS in tests/conftest.py")
         item.add_marker(TIERS[module])
+        if COMPILED and item.get_closest_marker("pure_engine"):
+            item.add_marker(pytest.mark.skip(reason="patches an engine method, which a compiled class forbids; "
+                                                    "tests/test_engine_builds.py runs it on the pure-Python sources"))
 
 
 def shortened(scenario: Scenario, days: int = 45, warm_up_days: int = 7, **run: object) -> Scenario:

@@ -73,6 +73,7 @@ def test_a_diversion_never_takes_a_patient_more_acute_than_it_can_treat(short):
     assert all(effects.divert("admission", person(a), 10.0, 0.99) is not None for a in np.linspace(0, 0.5, 50))
 
 
+@pytest.mark.pure_engine
 def test_in_a_run_only_the_treatable_are_diverted(short, monkeypatch):
     """Every patient reaching admission meets a diversion with share 1 and max_acuity 0.5: those above it are
     all admitted, and every one diverted has acuity at most 0.5."""

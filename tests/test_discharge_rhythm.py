@@ -153,6 +153,7 @@ def test_skc_discharges_at_weekends_at_a_lower_rate_and_sundays_are_not_full(sho
     assert occupied.max() < short_skc.services.acute_beds.capacity
 
 
+@pytest.mark.pure_engine
 def test_nobody_leaves_acute_at_night_when_the_profile_is_zero_there(short_skc: Scenario):
     hourly = [0.0] * 6 + list(short_skc.discharge.profile.hourly[6:23]) + [0.0]
     scenario = changed(short_skc, "discharge.profile.hourly", hourly)
@@ -171,6 +172,7 @@ def test_the_7_day_effect_raises_the_weekend_share(short_skc: Scenario):
     assert seven_day["weekend_discharge_percent"] > baseline["weekend_discharge_percent"] + 2
 
 
+@pytest.mark.pure_engine
 def test_no_assessment_starts_at_weekends_when_there_is_no_weekend_capacity(short_skc: Scenario):
     scenario = changed(short_skc, "discharge.assessments_per_weekend_day", 0)
     _, started, model = run(scenario, watch="_assessment_starts")

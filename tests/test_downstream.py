@@ -112,6 +112,7 @@ def test_full_care_homes_make_community_placements_wait_at_home(short):
     assert world.conservation["violations"] == 0
 
 
+@pytest.mark.pure_engine
 def test_a_residents_crisis_carries_the_residents_own_age_band(short):
     model = Model(short, "baseline", (), 0)
     warm_start(model)
@@ -193,6 +194,7 @@ class _Asked:
     """A stand-in patient for the queue tests."""
 
 
+@pytest.mark.pure_engine
 def test_a_pool_serves_people_waiting_in_beds_before_people_waiting_at_home():
     import simpy
 

@@ -28,9 +28,11 @@ from caresim.scenario.schema import Scenario
 
 T = TypeVar("T")
 
-# How this engine was installed, said when a run starts: setup.py compiles the hot modules with mypyc on request.
-ENGINE_BUILD = ("pure Python (the compiled engine is 1.5–1.9× as fast: see docs/performance.md)"
-                if __file__.endswith(".py") else "compiled (mypyc)")
+# How this engine was installed, said when a run starts: `pip install .` compiles the hot modules with mypyc
+# when it can (setup.py), an editable install or a machine without a C compiler runs the sources.
+COMPILED = not __file__.endswith(".py")
+ENGINE_BUILD = ("compiled (mypyc)" if COMPILED else
+                "pure Python (the compiled engine, from `pip install .`, is 1.5–1.9× as fast: docs/performance.md)")
 
 
 class Call(Generic[T]):
