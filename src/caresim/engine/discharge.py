@@ -40,6 +40,7 @@ class Discharge(Pathway):
         d = self.scenario.discharge
         self.pathway_shares: list[dict[str, float]] = [{k: v for k, v in d.pathways[band].items()}
                                                        for band in AGE_BANDS]  # by age band index
+        self.pathway_cumulative = [cumulative_of(shares) for shares in self.pathway_shares]
         self.assessment_share: dict[str, float] = {k: v for k, v in d.assessment_share.items()}
 
     def medically_fit(self, event: Call[Patient]) -> None:
@@ -54,11 +55,13 @@ class Discharge(Pathway):
                 p.destination = "care_home_return"
                 self._discharge_when_ready(p)
             return
-        shares = self.effects.pathway_shares(self.pathway_shares[p.band], p, now)
-        pathway = choose(cumulative_of(shares), p.row[PATHWAY])
+        base_shares = self.pathway_shares[p.band]
+        shares = self.effects.pathway_shares(base_shares, p, now)
+        base_cumulative = self.pathway_cumulative[p.band]
+        pathway = choose(base_cumulative if shares is base_shares else cumulative_of(shares), p.row[PATHWAY])
         p.pathway = pathway
         if self.effects.of(CareHomeAdmissionEffect):
-            base = choose(cumulative_of(self.pathway_shares[p.band]), p.row[PATHWAY])
+            base = choose(base_cumulative, p.row[PATHWAY])
             self.effects.chose(CareHomeAdmissionEffect, p, now, base == "P3", pathway == "P3")
         if pathway == "death":
             self.model.acute.die(p)

@@ -310,7 +310,10 @@ class WorldEffects:
 
     def _applying(self, kind: type[E], patient: Patient, t: float, service: str | None = None) -> list[Active[E]]:
         """The started effects of this kind (for one ``service`` when given) that apply to the patient."""
-        return [active for active in self.of(kind) if active.strength(t) > 0 and active.target.applies(patient, t)
+        actives = self.by_kind.get(kind)
+        if actives is None:  # most decisions in most worlds: no effect of this kind
+            return []
+        return [active for active in actives if active.strength(t) > 0 and active.target.applies(patient, t)
                 and (service is None or getattr(active.effect, "service", None) == service)]
 
     @staticmethod
@@ -328,6 +331,8 @@ class WorldEffects:
         """Whether an event of this ``probability`` happens on the patient's draw ``u``, the kind's multipliers
         applied; each effect that applies counts the event with and without them."""
         applying = self._applying(kind, patient, t)
+        if not applying:
+            return u < probability
         happened = u < probability * self._product(applying, t)
         for active in applying:
             self.realised.add(active.key, 1.0, float(u < probability), float(happened))
@@ -337,6 +342,8 @@ class WorldEffects:
         """A duration (a stay, an assessment) scaled by the kind's multipliers that apply (for one ``service``
         when given); each effect that applies counts it with and without them."""
         applying = self._applying(kind, patient, t, service)
+        if not applying:
+            return value
         scaled = value * self._product(applying, t)
         for active in applying:
             self.realised.add(active.key, 1.0, value, scaled)
@@ -348,6 +355,9 @@ class WorldEffects:
             self.realised.add(active.key, 1.0, float(without), float(with_))
 
     def pathway_shares(self, base: dict[str, float], patient: Patient, t: float) -> dict[str, float]:
+        """The discharge pathway shares for this patient: ``base`` itself when no scheme could change them."""
+        if PathwayShiftEffect not in self.by_kind and CareHomeAdmissionEffect not in self.by_kind:
+            return base
         shares = dict(base)
         for active in self.of(PathwayShiftEffect):
             if active.target.applies(patient, t):

@@ -2,8 +2,9 @@
 
 Each step of a journey is a plain callback scheduled with ``Kernel.after`` (no generator processes:
 see docs/performance.md). This is the only module that touches simpy's private attributes
-(``_queue``, ``_eid``, ``_now``); tests/test_simpy_contract.py fails, saying what changed, if simpy
-stops providing them.
+(``_queue``, ``_eid``, ``_now``), but for ``services.Pool`` reading the clock as ``_now`` (the
+``now`` property would cost a Python call on every admission and release in the compiled engine);
+tests/test_simpy_contract.py fails, saying what changed, if simpy stops providing them.
 """
 
 from __future__ import annotations

@@ -76,13 +76,13 @@ class Pool:
         return len(self.queue) + len(self.from_home)
 
     def _change(self, delta: int) -> None:
-        now = self.env.now
+        now = self.env._now
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += delta
 
     def _admit(self, patient: Patient, requested: float) -> None:
-        now = self.env.now  # _change(1), inlined: this runs on every admission
+        now = self.env._now  # _change(1), inlined: this runs on every admission
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += 1
@@ -94,26 +94,26 @@ class Pool:
     def try_admit(self, patient: Patient) -> bool:
         """Admit now if there is room, without queueing."""
         if self.has_room():
-            self._admit(patient, self.env.now)
+            self._admit(patient, self.env._now)
             return True
         return False
 
     def request(self, patient: Patient, granted: Granted, at_home: bool = False) -> None:
         """Admit now, or queue and call ``granted(patient)`` when a place frees; ``at_home``: behind those in beds."""
         if self.has_room():
-            self._admit(patient, self.env.now)
+            self._admit(patient, self.env._now)
             granted(patient)
             return
-        (self.from_home if at_home else self.queue).append((patient, granted, self.env.now))
+        (self.from_home if at_home else self.queue).append((patient, granted, self.env._now))
         if self.waiting() > self.max_queue:
             raise UnstableSystemError(
-                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env.now:.0f}: "
+                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env._now:.0f}: "
                 f"demand is beyond its capacity of {self.capacity:g}; add capacity or lower demand"
             )
 
     def release(self, patient: Patient) -> None:
         entered = self.entered.pop(id(patient))
-        now = self.env.now
+        now = self.env._now
         if entered >= self.window_start:
             self.stay_total += now - entered
             self.stays += 1
@@ -140,12 +140,12 @@ class Pool:
         self.arrivals = 0
         self.stays = 0
         self.stay_total = 0.0
-        self.window_start = self.env.now
-        self.waits.open_window(self.env.now)
+        self.window_start = self.env._now
+        self.waits.open_window(self.env._now)
 
     def time_average(self) -> float:
         self._change(0)
-        return self.area / max(self.env.now - self.window_start, 1e-12)
+        return self.area / max(self.env._now - self.window_start, 1e-12)
 
 
 class Starts:
@@ -180,7 +180,7 @@ class Starts:
         self.per_weekday = self.per_weekend_day = per_week / 7
 
     def request(self, patient: Patient, granted: Granted, at_home: bool = False) -> None:
-        now = self.env.now
+        now = self.env._now
         if self.tokens >= 1 and not self.queue and not self.from_home:
             self.tokens -= 1
             self.waits.grant(now, now)
@@ -200,7 +200,7 @@ class Starts:
         while (self.queue or self.from_home) and self.tokens >= 1:
             self.tokens -= 1
             patient, granted, requested = (self.queue or self.from_home).popleft()
-            self.waits.grant(requested, self.env.now)
+            self.waits.grant(requested, self.env._now)
             granted(patient)
 
 
