@@ -16,11 +16,11 @@ import sysconfig
 
 from setuptools import setup
 
-# The modules every crisis runs through. Left pure Python: effects.py and tally.py (frozen generic and
-# record dataclasses, a dict subclass), errors.py (builtin exception subclasses), and the numpy-bound ones.
+# The modules every crisis runs through. Left pure Python: errors.py (builtin exception subclasses) and the
+# numpy-bound or run-once modules (demand, warm_start, record, streams).
 COMPILED = ("acute", "ae", "arrivals", "calendar", "care_homes", "community", "discharge", "discharge_rhythm",
-            "diversions", "front_door", "home_referrals", "kernel", "model", "network", "pathway", "patient",
-            "services")
+            "diversions", "effects", "front_door", "home_referrals", "kernel", "model", "network", "pathway",
+            "patient", "services", "tally")
 
 
 def _pure_because() -> str | None:

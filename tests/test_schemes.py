@@ -109,6 +109,7 @@ class Person:
     row = [0.0] * WIDTH  # acuity 0: any diversion may take them
 
 
+@pytest.mark.pure_engine
 def test_diversions_at_one_point_combine_as_independent_chances(short):
     scheme = lambda share: {"title": "d", "effects": [  # noqa: E731
         {"kind": "diversion", "name": "diversion", "at": "admission", "to": "rapid_response",
@@ -125,6 +126,7 @@ def test_diversions_at_one_point_combine_as_independent_chances(short):
     assert share_a + share_b == pytest.approx(1 - 0.8 * 0.5, abs=1e-3)
 
 
+@pytest.mark.pure_engine
 def test_multipliers_of_several_schemes_multiply(short):
     scheme = lambda m: {"title": "m", "effects": [  # noqa: E731
         {"kind": "length_of_stay", "name": "length_of_stay", "service": "acute_beds", "multiplier": {"value": m}}]}

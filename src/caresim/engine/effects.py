@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import ACUITY, COLUMN, Candidates, community_segments
@@ -179,6 +180,7 @@ def eligible_people(scenario: Scenario, target: Target) -> float:
     return people
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen generic dataclass would not import
 @dataclass(frozen=True)
 class Active(Generic[E]):
     """One effect of one scheme, with its drawn size and when it acts."""
