@@ -4,6 +4,7 @@ and the value of information."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,13 +16,14 @@ from typer.testing import CliRunner
 from caresim.analysis.optimise import (
     OBJECTIVES,
     NoMixFitsError,
+    all_mixes,
     evppi,
     feasible_mixes,
     ocba_shares,
     parse_money,
 )
 from caresim.cli import app
-from caresim.experiment.options import mix_cost, mix_name, with_options
+from caresim.experiment.options import mix_cost, mix_name, options_of, with_options
 from caresim.outputs.optimise_report import write_optimise_report
 from caresim.scenario.schema import Scenario
 from caresim.scenario.sources import load_sourced
@@ -87,6 +89,56 @@ def test_budget_and_constraints(tiny: Scenario):
     with pytest.raises(NoMixFitsError):
         feasible_mixes(tiny, 1.5e6, must_fund=("strong", "useless"))
     assert parse_money("13.3m") == 13.3e6 and parse_money("£500k") == 5e5
+
+
+BEDS = {"title": "Step-up beds", "cost": {"recurrent_per_year": 1.0},
+        "effects": [{"kind": "capacity", "name": "extra_beds", "service": "intermediate_care_beds", "add": 1}],
+        "steps": {"setting": "extra_beds.add", "add_per_step": 5, "cost_per_step": 120000, "max_steps": 3}}
+
+
+def with_beds(tiny: Scenario, beds: dict) -> Scenario:
+    data = tiny.model_dump(by_alias=True)
+    data["schemes"] = {**data["schemes"], "beds": beds}
+    return Scenario.model_validate(data)
+
+
+def test_capacity_steps_become_options_with_a_cost_per_step(tiny: Scenario):
+    stepped = with_beds(tiny, BEDS)
+    assert options_of(stepped, "beds") == ("step_1", "step_2", "step_3")
+    three = with_options(stepped, {"beds": "step_3"}).scheme("beds")
+    assert three.effects[0].add == 15 and three.option_cost == 360000
+    assert three.at("step_1").effects[0].add == 5  # steps swap back and forth like options
+    assert mix_cost(stepped, {"scaled": "high", "beds": "step_2"}) == 2e6 + 240000
+    assert len(all_mixes(stepped, tuple(stepped.schemes))) == 2 * 2 * 3 * 4
+
+
+@pytest.mark.parametrize(("steps", "problem"), [
+    ({"setting": "extra_beds.places"}, "extra_beds.places is not a number"),
+    ({"add_per_step": 2.5}, "add_per_step must be one"),
+    ({"max_steps": 0}, "max_steps"),
+])
+def test_malformed_steps_are_explained_and_exit_2(tiny: Scenario, tmp_path, steps: dict, problem: str):
+    with pytest.raises(ValidationError, match=problem):
+        with_beds(tiny, {**BEDS, "steps": {**BEDS["steps"], **steps}})
+    data = tiny.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["schemes"]["beds"] = {**BEDS, "steps": {**BEDS["steps"], **steps}}
+    path = write_scenario(data, tmp_path)
+    result = CliRunner().invoke(app, ["optimise", str(path), "--budget", "2m", "--serial", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "steps" in result.output, result.output
+
+
+def test_minimum_option_per_scheme(tiny: Scenario, tmp_path):
+    mixes = feasible_mixes(tiny, 3e6, minimum={"scaled": "high"})
+    assert mixes and all(mix.get("scaled") == "high" for mix in mixes)
+    assert {m.get("scaled") for m in feasible_mixes(tiny, 3e6, minimum={"scaled": "low"})} == {"low", "high"}
+    with pytest.raises(NoMixFitsError, match="scaled at high or above: the cheapest allowed mix costs £2,000,000"):
+        feasible_mixes(tiny, 1.5e6, minimum={"scaled": "high"})
+    with pytest.raises(ValueError, match="scaled's options are low, high"):
+        feasible_mixes(tiny, 3e6, minimum={"scaled": "huge"})
+    path = write_scenario(tiny.model_dump(mode="json", by_alias=True, exclude_none=True), tmp_path)
+    result = CliRunner().invoke(app, ["optimise", str(path), "--budget", "1.5m", "--min-option", "scaled=high",
+                                      "--serial", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "no mix of scheme options fits" in result.output, result.output
 
 
 def test_budget_no_option_fits_exits_2(tmp_path):
@@ -181,12 +233,16 @@ def test_objectives_named():
     assert set(OBJECTIVES) >= {"admissions_avoided", "net_cash_cost", "delayed_days_saved", "net_benefit"}
 
 
-def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_path):
-    data = tiny.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for key in ("evidence", "compare_with"):
-        data.pop(key, None)
-    path = tmp_path / "tiny.yaml"
+def write_scenario(data: dict, folder) -> Path:
+    """A scenario's data (as dumped) written as a YAML file on its own."""
+    data = {key: value for key, value in data.items() if key not in ("evidence", "compare_with")}
+    path = folder / "tiny.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_path):
+    path = write_scenario(tiny.model_dump(mode="json", by_alias=True, exclude_none=True), tmp_path)
     result = CliRunner().invoke(app, ["optimise", str(path), "--budget", "2m", "--frontier", "1m", "--frontier", "3m",
                                       "-n", "2", "--serial", "--out", str(tmp_path / "out"), "--candidates", "20"])
     assert result.exit_code == 0, result.output

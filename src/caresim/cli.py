@@ -331,6 +331,9 @@ def optimise(
         "--must-fund", help="A scheme every mix must fund (at one of its options); repeat the option.")] = None,
     payer_budget: Annotated[list[str] | None, typer.Option(
         "--payer-budget", help="A payer's limit, e.g. council=1m; repeat the option.")] = None,
+    min_option: Annotated[list[str] | None, typer.Option(
+        "--min-option", help="Fund a scheme at least at an option or step, e.g. integrated_teams_reablement=high "
+                             "(options in the order the scheme declares them, steps last); repeat the option.")] = None,
     candidates: Annotated[int, typer.Option(
         "--candidates", min=1, help="Mixes simulated whole for the budget, after the screen (exhaustive when all "
                                     "allowed mixes fit).")] = 8,
@@ -357,15 +360,11 @@ def optimise(
     from caresim.workflows.optimise import DEFAULT_BUDGETS, Search
     from caresim.workflows.optimise import optimise as run_optimise
 
-    payers = []
-    for limit in payer_budget or []:
-        payer, _, amount = limit.partition("=")
-        if not amount:
-            raise ValueError(f"--payer-budget {limit!r}: write payer=amount, e.g. council=1m")
-        payers.append((payer.strip(), parse_money(amount)))
+    payers = [(payer, parse_money(amount)) for payer, amount in _pairs("--payer-budget", payer_budget, "council=1m")]
     search = Search(parse_money(budget), objective_named(objective),
                     tuple(parse_money(b) for b in frontier) if frontier else DEFAULT_BUDGETS,
-                    tuple(must_fund or ()), tuple(payers), candidates, more_draws)
+                    tuple(must_fund or ()), tuple(payers), _pairs("--min-option", min_option, "housing=on"),
+                    candidates, more_draws)
     origin = _load(scenario_file, seed)
     first_batch, _ = draw_settings(origin.scenario, replications)
     result = run_optimise(origin, search, first_batch, out, _executor(serial), workers, scheduler, progress=not quiet)
@@ -381,6 +380,17 @@ def optimise(
         console.print(f"- {sentence}", highlight=False)
     console.print(f"{'Exhaustive' if result.exhaustive else 'Two-stage'} search in {result.seconds:.1f} s. "
                   f"Results: [bold]{result.folder}[/bold]")
+
+
+def _pairs(option: str, given: list[str] | None, example: str) -> tuple[tuple[str, str], ...]:
+    """``name=value`` options as pairs; ValueError shows how to write one."""
+    pairs = []
+    for text in given or []:
+        name, _, value = text.partition("=")
+        if not name.strip() or not value.strip():
+            raise ValueError(f"{option} {text!r}: write name=value, e.g. {example}")
+        pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
 
 
 def _optimise_table(candidates, objective) -> Table:

@@ -112,21 +112,30 @@ def all_mixes(scenario: Scenario, schemes: tuple[str, ...]) -> list[Mix]:
 
 
 def feasible_mixes(scenario: Scenario, budget: float, must_fund: tuple[str, ...] = (),
-                   payer_budgets: dict[str, float] | None = None) -> list[Mix]:
-    """The mixes (at least one scheme funded) within the budget, the payers' budgets and funding every must-fund
-    scheme; ``NoMixFitsError`` says what the cheapest allowed mix would need."""
+                   payer_budgets: dict[str, float] | None = None, minimum: dict[str, str] | None = None) -> list[Mix]:
+    """The mixes (at least one scheme funded) within the budget and the payers' budgets, funding every must-fund
+    scheme and each scheme of ``minimum`` at its option or a later one (options in the order the scheme declares them,
+    steps last); ``NoMixFitsError`` says what the cheapest allowed mix would need."""
     schemes = tuple(scenario.schemes)
-    unknown = [name for name in must_fund if name not in scenario.schemes]
+    minimum = minimum or {}
+    unknown = [name for name in (*must_fund, *minimum) if name not in scenario.schemes]
     if unknown:
-        raise ValueError(f"--must-fund names {', '.join(unknown)}, not a scheme of {scenario.name} "
+        raise ValueError(f"--must-fund or --min-option names {', '.join(unknown)}, not a scheme of {scenario.name} "
                          f"(schemes: {', '.join(schemes)})")
+    order = {name: options_of(scenario, name) for name in minimum}
+    for name, option in minimum.items():
+        if option not in order[name]:
+            raise ValueError(f"--min-option {name}={option}: {name}'s options are {', '.join(order[name])}")
     payer_budgets = payer_budgets or {}
-    allowed = [mix for mix in all_mixes(scenario, schemes) if mix and all(name in mix for name in must_fund)]
+    allowed = [mix for mix in all_mixes(scenario, schemes) if mix and all(name in mix for name in must_fund)
+               and all(name in mix and order[name].index(mix[name]) >= order[name].index(option)
+                       for name, option in minimum.items())]
     fits = [mix for mix in allowed if mix_cost(scenario, mix) <= budget
             and all(mix_cost(scenario, mix, payer) <= limit for payer, limit in payer_budgets.items())]
     if not fits:
         cheapest = min((mix_cost(scenario, mix) for mix in allowed), default=float("nan"))
         constraints = "".join([f", funding {', '.join(must_fund)}" if must_fund else "",
+                               "".join(f", {name} at {option} or above" for name, option in minimum.items()),
                                "".join(f", {payer} at most £{limit:,.0f}" for payer, limit in payer_budgets.items())])
         raise NoMixFitsError(f"no mix of scheme options fits a budget of £{budget:,.0f}{constraints}: the cheapest "
                              f"allowed mix costs £{cheapest:,.0f} a year; raise the budget or relax the constraints")

@@ -38,6 +38,7 @@ from caresim.experiment.options import Mix, mix_cost, mix_name, options_of, opti
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
 from caresim.run_folder import RunFolder, write_frame
+from caresim.scenario.schema import Scenario
 from caresim.scenario.sources import SourcedScenario
 from caresim.workflows.run import check_conservation, git_commit
 
@@ -53,6 +54,7 @@ class Search:
     frontier_budgets: tuple[float, ...] = DEFAULT_BUDGETS
     must_fund: tuple[str, ...] = ()
     payer_budgets: tuple[tuple[str, float], ...] = ()
+    minimum: tuple[tuple[str, str], ...] = ()  # (scheme, option): fund the scheme at that option or a later one
     candidates: int = 8
     more_draws: int = 0  # further replications for the mixes within chance of the best (screen, then select)
 
@@ -76,13 +78,18 @@ def plan_mix(origin: SourcedScenario) -> Mix:
     return {name: scenario.scheme(name).option or options_of(scenario, name)[0] for name in scenario.mix_schemes}
 
 
+def _within(scenario: Scenario, search: Search, budget: float) -> list[Mix]:
+    """The mixes within ``budget`` that meet the search's constraints."""
+    return feasible_mixes(scenario, budget, search.must_fund, dict(search.payer_budgets), dict(search.minimum))
+
+
 def _shortlisted(origin: SourcedScenario, search: Search, alone: dict[tuple[str, str], float]) -> list[Mix]:
-    scenario, payers = origin.scenario, dict(search.payer_budgets)
-    main = feasible_mixes(scenario, search.budget, search.must_fund, payers)
+    scenario = origin.scenario
+    main = _within(scenario, search, search.budget)
     chosen = shortlist(main, alone, search.candidates)
     for budget in search.frontier_budgets:
         try:
-            inside = feasible_mixes(scenario, budget, search.must_fund, payers)
+            inside = _within(scenario, search, budget)
         except ValueError:
             continue
         chosen += shortlist(inside, alone, max(2, search.candidates // 3))
@@ -141,15 +148,16 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
     objective = search.objective
     payers = dict(search.payer_budgets)
     budgets = sorted({*search.frontier_budgets, search.budget})
-    largest = feasible_mixes(scenario, max(budgets), search.must_fund, payers)
+    largest = _within(scenario, search, max(budgets))
     exhaustive = len(largest) <= search.candidates
-    feasible_mixes(scenario, search.budget, search.must_fund, payers)  # the main budget must fit before any run
+    _within(scenario, search, search.budget)  # the main budget must fit before any run
     with RunFolder(out_root, f"{scenario.name}_optimise", run_id) as folder:
         folder.update_manifest(kind="optimise", scenario=scenario.name, scenario_file=origin.file.name,
                                title=scenario.title, caresim_version=__version__, git_commit=git_commit(),
                                seed=scenario.run.seed, replications=replications, objective=objective.name,
                                objective_label=objective.label, objective_unit=objective.unit,
                                budget=search.budget, frontier_budgets=budgets, must_fund=list(search.must_fund),
+                               minimum=dict(search.minimum),
                                payer_budgets=payers, procedure="exhaustive" if exhaustive else "two-stage",
                                executor=scheduler or executor)
         started = time.perf_counter()
@@ -188,7 +196,7 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         by_name = dict(zip(names, candidates, strict=True))
         costs = {mix_name(mix): mix_cost(scenario, mix) for mix in candidates}
         seed = scenario.run.seed
-        allowed = {mix_name(mix) for mix in feasible_mixes(scenario, search.budget, search.must_fund, payers)}
+        allowed = {mix_name(mix) for mix in _within(scenario, search, search.budget)}
         if search.more_draws:
             first_look = candidates_frame(pd.DataFrame({name: values_of(by_name[name]) for name in names}), costs,
                                           objective, search.budget, seed)
