@@ -17,8 +17,11 @@ from caresim.analysis.optimise import (
     OBJECTIVES,
     NoMixFitsError,
     all_mixes,
+    check_objective,
     evppi,
     feasible_mixes,
+    objective_named,
+    objective_values,
     ocba_shares,
     parse_money,
 )
@@ -230,7 +233,30 @@ def test_ocba_gives_most_to_the_best_and_close_contenders():
 
 
 def test_objectives_named():
-    assert set(OBJECTIVES) >= {"admissions_avoided", "net_cash_cost", "delayed_days_saved", "net_benefit"}
+    assert set(OBJECTIVES) >= {"admissions_avoided", "net_cash_cost", "delayed_days_saved", "net_benefit",
+                               "bcf_targets_met", "bcf_target_shortfall"}
+    with pytest.raises(ValueError, match="name=weight pairs"):
+        objective_named("admissions_avoided=1,net_cash=2")
+
+
+def test_bcf_targets_and_a_weighted_mix(tiny: Scenario):
+    target = tiny.bcf_targets["bcf_avoidable_admissions_per_100k"]
+    world = pd.DataFrame({"bcf_avoidable_admissions_per_100k": [target * 0.9, target, target * 1.1],
+                          "emergency_admissions": [90.0, 95, 100], "delayed_days": [10.0, 20, 30]})
+    baseline = pd.DataFrame({"emergency_admissions": [100.0, 100, 100], "delayed_days": [40.0, 40, 40]})
+
+    def values(name: str) -> list[float]:
+        return list(objective_values(world, baseline, tiny, {}, objective_named(name)))
+
+    assert values("bcf_targets_met") == [1, 1, 0]  # fewer avoidable admissions than the target meets it
+    assert values("bcf_target_shortfall") == pytest.approx([0, 0, 10])
+    weighted = objective_named("admissions_avoided=1,delayed_days=-0.5")
+    assert weighted.higher_is_better and "− 0.5 × delayed discharge days saved" in weighted.label
+    assert values("admissions_avoided=1,delayed_days=-0.5") == [10 - 15, 5 - 10, 0 - 5]
+    on_targets = objective_named("bcf_targets_met=1,admissions=1")
+    assert on_targets.weights == (("bcf_targets_met", 1.0), ("admissions_avoided", 1.0))
+    with pytest.raises(ValueError, match="sets no bcf_targets"):
+        check_objective(on_targets, tiny.model_copy(update={"bcf_targets": {}}))
 
 
 def write_scenario(data: dict, folder) -> Path:

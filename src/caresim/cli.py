@@ -323,7 +323,9 @@ def optimise(
     budget: Annotated[str, typer.Option("--budget", help="What the mix may cost a year, e.g. 13.3m or 500k.")],
     objective: Annotated[str, typer.Option(
         "--objective", help="admissions_avoided, delayed_days_saved, acute_bed_days_saved, "
-                            "care_home_admissions_avoided, net_cash_cost, net_cost or net_benefit.")
+                            "care_home_admissions_avoided, net_cash_cost, net_cost, net_benefit, bcf_targets_met, "
+                            "bcf_target_shortfall, or a weighted mix: admissions_avoided=1,net_cash_cost=-0.0001 "
+                            "(each objective in its units times its weight, summed; higher is better).")
     ] = "admissions_avoided",
     frontier: Annotated[list[str] | None, typer.Option(
         "--frontier", help="A budget of the frontier; repeat the option (default: 5m, 10m, 13.3m, 18.9m).")] = None,

@@ -23,6 +23,7 @@ from caresim.analysis.optimise import (
     OBJECTIVES,
     Objective,
     candidates_frame,
+    check_objective,
     evppi_frame,
     feasible_mixes,
     frontier_frame,
@@ -150,7 +151,8 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
     budgets = sorted({*search.frontier_budgets, search.budget})
     largest = _within(scenario, search, max(budgets))
     exhaustive = len(largest) <= search.candidates
-    _within(scenario, search, search.budget)  # the main budget must fit before any run
+    _within(scenario, search, search.budget)  # before any run: the main budget fits
+    check_objective(objective, scenario)  # and the objective is measurable
     with RunFolder(out_root, f"{scenario.name}_optimise", run_id) as folder:
         folder.update_manifest(kind="optimise", scenario=scenario.name, scenario_file=origin.file.name,
                                title=scenario.title, caresim_version=__version__, git_commit=git_commit(),
