@@ -22,6 +22,7 @@ from caresim.analysis.optimise import (
     feasible_mixes,
     objective_named,
     objective_values,
+    ocba_round,
     ocba_shares,
     parse_money,
 )
@@ -183,20 +184,43 @@ def test_two_stage_search_screens_then_finds_the_best(origin, found, tmp_path):
     assert len(merged) and np.array_equal(merged["admissions_avoided"], merged["admissions_avoided_again"])
 
 
-def test_more_draws_go_to_the_mixes_within_chance_of_the_best(origin, found, tmp_path):
-    more = optimise(origin, Search(2e6, frontier_budgets=(2e6,), candidates=20, more_draws=2), 3, tmp_path, "serial",
-                    progress=False)
+def test_more_draws_go_in_ocba_rounds_to_the_contenders_on_the_same_replications(origin, found, tmp_path):
+    search = Search(2e6, frontier_budgets=(2e6,), candidates=20, more_draws=4, round_draws=2, target_p_best=1.01)
+    more = optimise(origin, search, 3, tmp_path, "serial", progress=False)
+    rounds = more.rounds
+    assert list(rounds.columns) == ["round", "mix", "n", "mean", "p_best", "ocba_share", "drawn_next"]
+    assert rounds["round"].max() == 2 and (rounds.groupby("round")["n"].first() == [3, 5, 7]).all()
+    for number, this in rounds.groupby("round"):  # the next round's contenders are the ones drawn in this one
+        drawn = set(this.loc[this["drawn_next"], "mix"])
+        after = set(rounds.loc[rounds["round"] == number + 1, "mix"])
+        assert drawn == after or (number == 2 and not drawn)
     table = more.candidates.set_index("mix")
-    close = found.candidates.set_index("mix")
-    close = close[close["within_chance_of_best"] & close["within_budget"]].index
-    assert len(close) > 1
-    assert (table.loc[close, "n"] == 5).all() and (table.drop(close)["n"] == 3).all()
+    last = set(rounds.loc[rounds["round"] == 2, "mix"])
+    assert (table.loc[list(last), "n"] == 7).all() and (table.drop(list(last))["n"] < 7).all()
     assert more.candidates.iloc[0]["mix"] == "strong=on+scaled=low"
+    assert "2 rounds of more draws by OCBA (4 more draws spent)" in (more.folder / "manifest.json").read_text()
     again = pd.read_csv(more.folder / "candidate_replications.csv")
     first = pd.read_csv(found.folder / "candidate_replications.csv")
     merged = first.merge(again, on=["mix", "replication"], suffixes=("", "_again"))
     assert len(merged) == (again["replication"] < 3).sum()  # the first draws are the same: more draws only add
     assert np.array_equal(merged["admissions_avoided"], merged["admissions_avoided_again"])
+    by_replication = again[again["replication"] >= 3].groupby("replication")["mix"].apply(set)
+    assert by_replication.loc[[3, 4]].map(len).min() >= 2  # a round's new replications are run by every drawn mix
+    assert by_replication.loc[3] == by_replication.loc[4] and by_replication.loc[5] == by_replication.loc[6]
+
+
+def test_the_rounds_stop_when_p_best_is_reached(origin, tmp_path):
+    search = Search(2e6, frontier_budgets=(2e6,), candidates=20, more_draws=4, target_p_best=0.5)
+    more = optimise(origin, search, 3, tmp_path, "serial", progress=False)
+    assert more.rounds["round"].max() == 0 and not more.rounds["drawn_next"].any()
+    assert (more.candidates["n"] == 3).all()
+
+
+def test_ocba_round_draws_for_the_best_and_close_contenders_only():
+    rng = np.random.default_rng(3)
+    scores = pd.DataFrame({"best": 10 + rng.normal(size=8), "close": 9.5 + rng.normal(size=8),
+                           "far": rng.normal(size=8)})
+    assert ocba_round(scores, 4) == ["best", "close"]
 
 
 def test_every_candidate_sees_the_same_baseline(found):
@@ -270,12 +294,14 @@ def write_scenario(data: dict, folder) -> Path:
 def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_path):
     path = write_scenario(tiny.model_dump(mode="json", by_alias=True, exclude_none=True), tmp_path)
     result = CliRunner().invoke(app, ["optimise", str(path), "--budget", "2m", "--frontier", "1m", "--frontier", "3m",
-                                      "-n", "2", "--serial", "--out", str(tmp_path / "out"), "--candidates", "20"])
+                                      "-n", "2", "--serial", "--out", str(tmp_path / "out"), "--candidates", "20",
+                                      "--more-draws", "2", "--target-p-best", "1"])
     assert result.exit_code == 0, result.output
     assert "Useless goes from on to off" in result.output
     (folder,) = (tmp_path / "out").glob("*/*")
     assert (folder / "report.html").exists() and (folder / "charts" / "evppi.png").exists()
     assert list(pd.read_csv(folder / "frontier.csv")["budget"]) == [1e6, 2e6, 3e6]
+    assert pd.read_csv(folder / "rounds.csv")["n"].max() <= 4
 
 
 @pytest.mark.parametrize("options", [3.0, {"low": 3.0}, {"high": {"cost": 1.0}},

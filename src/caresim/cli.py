@@ -340,8 +340,14 @@ def optimise(
         "--candidates", min=1, help="Mixes simulated whole for the budget, after the screen (exhaustive when all "
                                     "allowed mixes fit).")] = 8,
     more_draws: Annotated[int, typer.Option(
-        "--more-draws", min=0, help="Further replications for the mixes within chance of the best, before "
-                                    "selecting (0: none).")] = 0,
+        "--more-draws", min=0, help="The most further replications a mix gets before selecting, in rounds: each "
+                                    "round's go to the mixes OCBA allocates more to, all on the same draws (0: none)."
+    )] = 0,
+    round_draws: Annotated[int, typer.Option(
+        "--round-draws", min=0, help="Replications per round of --more-draws (0: half of -n, at least 2).")] = 0,
+    target_p_best: Annotated[float, typer.Option(
+        "--target-p-best", min=0, max=1, help="The rounds of --more-draws stop when the leader's P(best) reaches "
+                                              "this.")] = 0.95,
     replications: Replications = None,
     seed: Seed = None,
     out: Out = Path("outputs"),
@@ -366,7 +372,7 @@ def optimise(
     search = Search(parse_money(budget), objective_named(objective),
                     tuple(parse_money(b) for b in frontier) if frontier else DEFAULT_BUDGETS,
                     tuple(must_fund or ()), tuple(payers), _pairs("--min-option", min_option, "housing=on"),
-                    candidates, more_draws)
+                    candidates, more_draws, round_draws, target_p_best)
     origin = _load(scenario_file, seed)
     first_batch, _ = draw_settings(origin.scenario, replications)
     result = run_optimise(origin, search, first_batch, out, _executor(serial), workers, scheduler, progress=not quiet)

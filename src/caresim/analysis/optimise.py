@@ -239,6 +239,14 @@ def ocba_shares(scores: pd.DataFrame) -> pd.Series:
     return weights / total if total > 0 else weights
 
 
+def ocba_round(scores: pd.DataFrame, draws: int) -> list[str]:
+    """The candidates (columns, higher better, all on the same replications) that OCBA gives more replications in a
+    round of ``draws`` each: those whose OCBA share of every replication after the round exceeds what they have."""
+    n, k = scores.shape
+    shares = ocba_shares(scores)
+    return [str(mix) for mix in scores.columns if shares[mix] * k * (n + draws) > n]
+
+
 def within_noise(scores: pd.DataFrame, best: str) -> pd.Series:
     """Per candidate: whether its paired difference from the best is within chance (a two-sided t interval with a
     Bonferroni correction over the candidates compared includes zero); the best itself is True."""

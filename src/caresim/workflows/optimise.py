@@ -11,6 +11,7 @@ When every allowed mix fits in the shortlist, all are simulated whole (exhaustiv
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from caresim import __version__
 from caresim.analysis.optimise import (
     OBJECTIVES,
     Objective,
+    best_shares,
     candidates_frame,
     check_objective,
     evppi_frame,
@@ -29,6 +31,8 @@ from caresim.analysis.optimise import (
     frontier_frame,
     most_drawn,
     objective_values,
+    ocba_round,
+    ocba_shares,
     predicted,
     score,
     shortlist,
@@ -57,7 +61,9 @@ class Search:
     payer_budgets: tuple[tuple[str, float], ...] = ()
     minimum: tuple[tuple[str, str], ...] = ()  # (scheme, option): fund the scheme at that option or a later one
     candidates: int = 8
-    more_draws: int = 0  # further replications for the mixes within chance of the best (screen, then select)
+    more_draws: int = 0  # the most further replications a mix gets, in rounds allocated by OCBA
+    round_draws: int = 0  # replications per round (0: half the first batch, at least 2)
+    target_p_best: float = 0.95  # the rounds stop when the leader's P(best) reaches it
 
 
 @dataclass
@@ -69,6 +75,7 @@ class Optimised:
     frontier: pd.DataFrame
     evppi: pd.DataFrame
     changes: pd.DataFrame
+    rounds: pd.DataFrame
     exhaustive: bool
     seconds: float
 
@@ -141,6 +148,36 @@ def change_sentences(origin: SourcedScenario, best: Mix, alone: dict[tuple[str, 
     return pd.DataFrame(rows, columns=["scheme", "plan", "best", "why"])
 
 
+ROUND_COLUMNS = ["round", "mix", "n", "mean", "p_best", "ocba_share", "drawn_next"]
+
+
+def ocba_rounds(search: Search, first: int, values_now: Callable[[], pd.DataFrame],
+                simulate: Callable[[list[str], range], None], seed: int) -> tuple[pd.DataFrame, str]:
+    """Sequential OCBA: in rounds, the contenders (``values_now``: replications × mixes within the budget and the
+    constraints) that OCBA gives more draws all run the round's new replications (the same numbers: paired), until
+    the leader's P(best) reaches the target, the more-draws budget is spent, or fewer than two are given draws.
+    A row per round and contender still in, and why the rounds stopped."""
+    if not search.more_draws:
+        return pd.DataFrame(columns=ROUND_COLUMNS), ""
+    size, drawn, number, rows = search.round_draws or max(2, first // 2), first, 0, []
+    while True:
+        values = values_now()
+        scores = most_drawn(score(values, search.objective))
+        p_best, _ = best_shares(scores, seed)
+        shares = ocba_shares(scores)
+        step = min(size, first + search.more_draws - drawn)
+        reached = p_best.max() >= search.target_p_best
+        chosen = ocba_round(scores, step) if step > 0 and not reached else []
+        rows += [(number, mix, len(scores), values.loc[scores.index, mix].mean(), p_best[mix], shares[mix],
+                  mix in chosen) for mix in scores.columns]
+        if len(chosen) < 2:
+            stopped = (f"P(best) {p_best.max():.2f} reached {search.target_p_best:g}" if reached else
+                       f"{search.more_draws} more draws spent" if step <= 0 else "OCBA gave draws to one mix")
+            return pd.DataFrame(rows, columns=ROUND_COLUMNS), stopped
+        simulate(chosen, range(drawn, drawn + step))
+        drawn, number = drawn + step, number + 1
+
+
 def optimise(origin: SourcedScenario, search: Search, replications: int, out_root: Path, executor: str = "processes",
              workers: int | None = None, scheduler: str | None = None, progress: bool = True,
              run_id: str | None = None) -> Optimised:
@@ -166,17 +203,24 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         alone_mixes = [{name: option} for name in scenario.schemes for option in options_of(scenario, name)]
         whole = list({mix_name(mix): mix for mix in [*largest, plan_mix(origin)]}.values())
         first = whole if exhaustive else alone_mixes
-        stage1 = execute(options_plan(scenario, first, replications), executor, workers, scheduler, progress,
-                         description="Exhaustive" if exhaustive else "Screening")
-        check_conservation(stage1)
-        worlds = _wide_by_world(stage1, scenario.name, scenario.run.seed)
-        results = list(stage1)
-        baseline = worlds[BASELINE]
+        worlds: dict[str, pd.DataFrame] = {}
+        results: list[list[WorldResult]] = []
+
+        def simulate(mixes: list[Mix], numbers: range, description: str, baseline: bool = True) -> None:
+            """Simulate ``mixes`` (and the baseline) on the replications ``numbers``; add them to ``worlds``."""
+            done = execute(options_plan(scenario, mixes, numbers.stop, baseline), executor, workers, scheduler,
+                           progress, description=description, numbers=numbers)
+            check_conservation(done)
+            results.extend(done)
+            for world, frame in _wide_by_world(done, scenario.name, scenario.run.seed).items():
+                worlds[world] = pd.concat([worlds[world], frame]) if world in worlds else frame
 
         def values_of(mix: Mix, objective: Objective = objective) -> pd.Series:
             world = worlds[mix_name(mix)]
-            return objective_values(world, baseline.loc[world.index], with_options(scenario, mix), mix, objective)
+            return objective_values(world, worlds[BASELINE].loc[world.index], with_options(scenario, mix), mix,
+                                    objective)
 
+        simulate(first, range(replications), "Exhaustive" if exhaustive else "Screening")
         alone = {(name, option): float(values_of({name: option}).mean())
                  for mix in alone_mixes if mix_name(mix) in worlds for name, option in mix.items()}
         screen = pd.DataFrame([(name, option, mix_cost(scenario, {name: option}), value)
@@ -189,33 +233,19 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
             candidates = _shortlisted(origin, search, ranked_alone)
             missing = [mix for mix in candidates if mix_name(mix) not in worlds]
             if missing:
-                stage2 = execute(options_plan(scenario, missing, replications, baseline=False), executor, workers,
-                                 scheduler, progress, description="Candidates")
-                check_conservation(stage2)
-                worlds.update(_wide_by_world(stage2, scenario.name, scenario.run.seed))
-                results = [[*a, *b] for a, b in zip(stage1, stage2, strict=True)]
+                simulate(missing, range(replications), "Candidates", baseline=False)
         names = [mix_name(mix) for mix in candidates]
         by_name = dict(zip(names, candidates, strict=True))
         costs = {mix_name(mix): mix_cost(scenario, mix) for mix in candidates}
         seed = scenario.run.seed
         allowed = {mix_name(mix) for mix in _within(scenario, search, search.budget)}
-        if search.more_draws:
-            first_look = candidates_frame(pd.DataFrame({name: values_of(by_name[name]) for name in names}), costs,
-                                          objective, search.budget, seed)
-            close = first_look[first_look["within_chance_of_best"] & first_look["mix"].isin(allowed)]["mix"].tolist()
-            if len(close) > 1:
-                stage3 = execute(options_plan(scenario, [by_name[name] for name in close],
-                                              replications + search.more_draws), executor, workers, scheduler,
-                                 progress, description="More draws", numbers=range(replications,
-                                                                                   replications + search.more_draws))
-                check_conservation(stage3)
-                for world, frame in _wide_by_world(stage3, scenario.name, scenario.run.seed).items():
-                    worlds[world] = pd.concat([worlds[world], frame])
-                baseline = worlds[BASELINE]
-                results += stage3
-                folder.update_manifest(procedure=f"{'exhaustive' if exhaustive else 'two-stage'}, then "
-                                                 f"{search.more_draws} more draws for {len(close)} mixes within "
-                                                 "chance of the best")
+        contenders = [name for name in names if name in allowed]
+        rounds, stopped = ocba_rounds(
+            search, replications, lambda: pd.DataFrame({name: values_of(by_name[name]) for name in contenders}),
+            lambda chosen, numbers: simulate([by_name[name] for name in chosen], numbers, "More draws"), seed)
+        if len(rounds):
+            folder.update_manifest(procedure=f"{'exhaustive' if exhaustive else 'two-stage'}, then "
+                                             f"{rounds['round'].max()} rounds of more draws by OCBA ({stopped})")
         seconds = time.perf_counter() - started
         values = pd.DataFrame({mix_name(mix): values_of(mix) for mix in candidates})
         table = candidates_frame(values, costs, objective, search.budget, seed)
@@ -244,14 +274,15 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         write_frame(frontier, path, "frontier.csv")
         write_frame(screen, path, "screen.csv")
         write_frame(changes, path, "changes.csv")
+        write_frame(rounds, path, "rounds.csv")
         write_frame(evppi, path, "evppi.csv")
         write_frame(draws.rename_axis("replication").reset_index(), path, "effect_draws.csv")
         paired = values.rename_axis("replication").reset_index().melt(id_vars="replication", var_name="mix",
                                                                        value_name=objective.name).dropna()
-        paired["baseline_emergency_admissions"] = paired["replication"].map(baseline["emergency_admissions"])
+        paired["baseline_emergency_admissions"] = paired["replication"].map(worlds[BASELINE]["emergency_admissions"])
         paired["net_benefit"] = [benefits[m].get(r, np.nan) if m in benefits else np.nan
                                  for m, r in zip(paired["mix"], paired["replication"], strict=True)]
         write_frame(paired, path, "candidate_replications.csv")
         folder.update_manifest(seconds=round(seconds, 2), best_mix=mix_name(best), plan_mix=mix_name(plan_mix(origin)),
                                scheme_titles={name: s.title for name, s in scenario.schemes.items()})
-    return Optimised(folder.final_path, table, frontier, evppi, changes, exhaustive, seconds)
+    return Optimised(folder.final_path, table, frontier, evppi, changes, rounds, exhaustive, seconds)
