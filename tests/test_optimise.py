@@ -302,6 +302,12 @@ def test_cli_writes_frontier_report_and_says_what_changes(tiny: Scenario, tmp_pa
     assert (folder / "report.html").exists() and (folder / "charts" / "evppi.png").exists()
     assert list(pd.read_csv(folder / "frontier.csv")["budget"]) == [1e6, 2e6, 3e6]
     assert pd.read_csv(folder / "rounds.csv")["n"].max() <= 4
+    (folder / "report.html").unlink()
+    again = CliRunner().invoke(app, ["report", str(folder)])
+    assert again.exit_code == 0, again.output
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert all(part in page for part in ("The best mix within each budget", "P(best)", "More draws, in rounds",
+                                         "The value of better evidence"))
 
 
 @pytest.mark.parametrize("options", [3.0, {"low": 3.0}, {"high": {"cost": 1.0}},

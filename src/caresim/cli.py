@@ -606,10 +606,15 @@ def calibrate(
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
 ) -> None:
-    """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it)."""
+    """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it);
+    of an optimise run, its frontier, P(best) and EVPPI charts and report."""
     from caresim.run_folder import read_complete_run
 
-    read_complete_run(run_dir)
+    if read_complete_run(run_dir).get("kind") == "optimise":
+        from caresim.outputs.optimise_report import write_optimise_report
+
+        console.print(f"Report: {write_optimise_report(run_dir)}")
+        return
     _write_report(run_dir)
     console.print(f"Report: {run_dir / 'report.html'}")
 
