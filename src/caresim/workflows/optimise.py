@@ -6,6 +6,7 @@
    the plan's own mix.
 3. Select: the shortlisted mixes simulated whole on the same replications, against the baseline of stage 1; the
    best mean wins, with P(best) from a bootstrap over replications.
+4. More draws (optional), in rounds: the contenders OCBA allocates more to run each round's new replications.
 When every allowed mix fits in the shortlist, all are simulated whole (exhaustive) and the screen is skipped."""
 
 from __future__ import annotations
@@ -171,8 +172,9 @@ def ocba_rounds(search: Search, first: int, values_now: Callable[[], pd.DataFram
         rows += [(number, mix, len(scores), values.loc[scores.index, mix].mean(), p_best[mix], shares[mix],
                   mix in chosen) for mix in scores.columns]
         if len(chosen) < 2:
-            stopped = (f"P(best) {p_best.max():.2f} reached {search.target_p_best:g}" if reached else
-                       f"{search.more_draws} more draws spent" if step <= 0 else "OCBA gave draws to one mix")
+            stopped = (f"P(best) {p_best.max():.2f} reached {search.target_p_best:g}" if reached
+                       else f"{search.more_draws} more draws spent" if step <= 0
+                       else "OCBA gave draws to fewer than two mixes")
             return pd.DataFrame(rows, columns=ROUND_COLUMNS), stopped
         simulate(chosen, range(drawn, drawn + step))
         drawn, number = drawn + step, number + 1
