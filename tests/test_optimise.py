@@ -185,7 +185,7 @@ def test_two_stage_search_screens_then_finds_the_best(origin, found, tmp_path):
 
 
 def test_more_draws_go_in_ocba_rounds_to_the_contenders_on_the_same_replications(origin, found, tmp_path):
-    search = Search(2e6, frontier_budgets=(2e6,), candidates=20, more_draws=4, round_draws=2, target_p_best=1.01)
+    search = Search(2e6, frontier_budgets=(2e6, 3e6), candidates=20, more_draws=4, round_draws=2, target_p_best=1.01)
     more = optimise(origin, search, 3, tmp_path, "serial", progress=False)
     rounds = more.rounds
     assert list(rounds.columns) == ["round", "mix", "n", "mean", "p_best", "ocba_share", "drawn_next"]
@@ -198,6 +198,8 @@ def test_more_draws_go_in_ocba_rounds_to_the_contenders_on_the_same_replications
     last = set(rounds.loc[rounds["round"] == 2, "mix"])
     assert (table.loc[list(last), "n"] == 7).all() and (table.drop(list(last))["n"] < 7).all()
     assert more.candidates.iloc[0]["mix"] == "strong=on+scaled=low"
+    frontier = more.frontier.set_index("budget")  # another budget compares its mixes on the draws they all ran
+    assert frontier.loc[3e6, "mix"] == "strong=on+scaled=high" and frontier.loc[3e6, "p_best"] > 0.5
     assert "2 rounds of more draws by OCBA (4 more draws spent)" in (more.folder / "manifest.json").read_text()
     again = pd.read_csv(more.folder / "candidate_replications.csv")
     first = pd.read_csv(found.folder / "candidate_replications.csv")

@@ -258,8 +258,10 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         table["plan_mix"] = table["mix"] == mix_name(plan_mix(origin))
         best = by_name[table.iloc[0]["mix"]]
         constrained = {mix_name(mix) for mix in largest}
-        frontier = frontier_frame(values[[name for name in names if name in constrained]], costs, objective, budgets,
-                                  seed)
+        compared = values[[name for name in names if name in constrained]]
+        first_batch = compared[compared.index < replications]  # the rounds of more draws were for the main budget
+        frontier = pd.concat([frontier_frame(compared if budget == search.budget else first_batch, costs, objective,
+                                             [budget], seed) for budget in budgets], ignore_index=True)
         benefit = OBJECTIVES["net_benefit"]
         inside = [mix for mix in candidates if mix_name(mix) in allowed]
         benefits = most_drawn(pd.DataFrame({mix_name(mix): values_of(mix, benefit) for mix in inside}))
