@@ -75,7 +75,7 @@ def objective_named(name: str) -> Objective:
                 weights.append((objective_named(key.strip()).name, float(weight)))
             except ValueError:
                 raise ValueError(f"--objective {name!r}: write name=weight pairs separated by commas, e.g. "
-                                 "admissions_avoided=1,net_cash_cost=-0.0001; " + f"{part!r} is not one") from None
+                                 f"admissions_avoided=1,net_cash_cost=-0.0001; {part!r} is not one") from None
         terms = " ".join(f"{'−' if weight < 0 else '+'} {abs(weight):g} × {OBJECTIVES[key].label.lower()}"
                          for key, weight in weights).removeprefix("+ ")
         return Objective("weighted", f"Weighted: {terms}", "weighted units (each objective in its units × its weight)",
