@@ -323,7 +323,9 @@ def optimise(
     budget: Annotated[str, typer.Option("--budget", help="What the mix may cost a year, e.g. 13.3m or 500k.")],
     objective: Annotated[str, typer.Option(
         "--objective", help="admissions_avoided, delayed_days_saved, acute_bed_days_saved, "
-                            "care_home_admissions_avoided, net_cash_cost, net_cost or net_benefit.")
+                            "care_home_admissions_avoided, net_cash_cost, net_cost, net_benefit, bcf_targets_met, "
+                            "bcf_target_shortfall, or a weighted mix: admissions_avoided=1,net_cash_cost=-0.0001 "
+                            "(each objective in its units times its weight, summed; higher is better).")
     ] = "admissions_avoided",
     frontier: Annotated[list[str] | None, typer.Option(
         "--frontier", help="A budget of the frontier; repeat the option (default: 5m, 10m, 13.3m, 18.9m).")] = None,
@@ -331,12 +333,21 @@ def optimise(
         "--must-fund", help="A scheme every mix must fund (at one of its options); repeat the option.")] = None,
     payer_budget: Annotated[list[str] | None, typer.Option(
         "--payer-budget", help="A payer's limit, e.g. council=1m; repeat the option.")] = None,
+    min_option: Annotated[list[str] | None, typer.Option(
+        "--min-option", help="Fund a scheme at least at an option or step, e.g. integrated_teams_reablement=high "
+                             "(options in the order the scheme declares them, steps last); repeat the option.")] = None,
     candidates: Annotated[int, typer.Option(
         "--candidates", min=1, help="Mixes simulated whole for the budget, after the screen (exhaustive when all "
                                     "allowed mixes fit).")] = 8,
     more_draws: Annotated[int, typer.Option(
-        "--more-draws", min=0, help="Further replications for the mixes within chance of the best, before "
-                                    "selecting (0: none).")] = 0,
+        "--more-draws", min=0, help="The most further replications a mix gets before selecting, in rounds: each "
+                                    "round's go to the mixes OCBA allocates more to, all on the same draws (0: none)."
+    )] = 0,
+    round_draws: Annotated[int, typer.Option(
+        "--round-draws", min=0, help="Replications per round of --more-draws (0: half of -n, at least 2).")] = 0,
+    target_p_best: Annotated[float, typer.Option(
+        "--target-p-best", min=0, max=1, help="The rounds of --more-draws stop when the leader's P(best) reaches "
+                                              "this.")] = 0.95,
     replications: Replications = None,
     seed: Seed = None,
     out: Out = Path("outputs"),
@@ -357,15 +368,11 @@ def optimise(
     from caresim.workflows.optimise import DEFAULT_BUDGETS, Search
     from caresim.workflows.optimise import optimise as run_optimise
 
-    payers = []
-    for limit in payer_budget or []:
-        payer, _, amount = limit.partition("=")
-        if not amount:
-            raise ValueError(f"--payer-budget {limit!r}: write payer=amount, e.g. council=1m")
-        payers.append((payer.strip(), parse_money(amount)))
+    payers = [(payer, parse_money(amount)) for payer, amount in _pairs("--payer-budget", payer_budget, "council=1m")]
     search = Search(parse_money(budget), objective_named(objective),
                     tuple(parse_money(b) for b in frontier) if frontier else DEFAULT_BUDGETS,
-                    tuple(must_fund or ()), tuple(payers), candidates, more_draws)
+                    tuple(must_fund or ()), tuple(payers), _pairs("--min-option", min_option, "housing=on"),
+                    candidates, more_draws, round_draws, target_p_best)
     origin = _load(scenario_file, seed)
     first_batch, _ = draw_settings(origin.scenario, replications)
     result = run_optimise(origin, search, first_batch, out, _executor(serial), workers, scheduler, progress=not quiet)
@@ -381,6 +388,17 @@ def optimise(
         console.print(f"- {sentence}", highlight=False)
     console.print(f"{'Exhaustive' if result.exhaustive else 'Two-stage'} search in {result.seconds:.1f} s. "
                   f"Results: [bold]{result.folder}[/bold]")
+
+
+def _pairs(option: str, given: list[str] | None, example: str) -> tuple[tuple[str, str], ...]:
+    """``name=value`` options as pairs; ValueError shows how to write one."""
+    pairs = []
+    for text in given or []:
+        name, _, value = text.partition("=")
+        if not name.strip() or not value.strip():
+            raise ValueError(f"{option} {text!r}: write name=value, e.g. {example}")
+        pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
 
 
 def _optimise_table(candidates, objective) -> Table:
@@ -588,10 +606,15 @@ def calibrate(
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
 ) -> None:
-    """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it)."""
+    """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it);
+    of an optimise run, its frontier, P(best) and EVPPI charts and report."""
     from caresim.run_folder import read_complete_run
 
-    read_complete_run(run_dir)
+    if read_complete_run(run_dir).get("kind") == "optimise":
+        from caresim.outputs.optimise_report import write_optimise_report
+
+        console.print(f"Report: {write_optimise_report(run_dir)}")
+        return
     _write_report(run_dir)
     console.print(f"Report: {run_dir / 'report.html'}")
 

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from caresim.analysis.money import ledger_changes, scheme_spend_before, totals
+from caresim.analysis.money import HIGHER_IS_BETTER, ledger_changes, scheme_spend_before, totals
 from caresim.analysis.summary import confidence_interval
 from caresim.experiment.options import Mix, mix_cost, options_of
 from caresim.experiment.plan import BASELINE
+from caresim.measures import BCF
 from caresim.run_folder import COST, NET_ALL, NET_CASH
 from caresim.scenario.schema import Scenario
 
@@ -31,12 +32,14 @@ class NoMixFitsError(ValueError):
 
 @dataclass(frozen=True)
 class Objective:
-    """What a mix is judged by: a paired change per replication, its unit, and whether more is better."""
+    """What a mix is judged by: a value per replication (paired), its unit, and whether more is better; a weighted
+    mix of objectives names its parts and their weights."""
 
     name: str
     label: str
     unit: str
     higher_is_better: bool
+    weights: tuple[tuple[str, float], ...] = ()
 
 
 OBJECTIVES = {objective.name: objective for objective in (
@@ -48,18 +51,66 @@ OBJECTIVES = {objective.name: objective for objective in (
     Objective("net_cost", "Net cost, capacity freed valued as cash", "pounds per year", False),
     Objective("net_benefit", "Net monetary benefit (cash released and capacity freed, less cost)",
               "pounds per year", True),
+    Objective("bcf_targets_met", "BCF targets met", "targets met (with one target, the probability)", True),
+    Objective("bcf_target_shortfall", "Shortfall against the BCF targets", "percent of target, summed over targets",
+              False),
 )}
 ALIASES = {"delayed_days": "delayed_days_saved", "admissions": "admissions_avoided"}
 REDUCED = {"admissions_avoided": "emergency_admissions", "delayed_days_saved": "delayed_days",
            "acute_bed_days_saved": "acute_bed_days", "care_home_admissions_avoided": "care_home_admissions"}
 
 
+TARGET_OBJECTIVES = ("bcf_targets_met", "bcf_target_shortfall")  # measured against the bcf_targets
+
+
 def objective_named(name: str) -> Objective:
-    """The objective called ``name`` (or an alias of it); ValueError lists the choices."""
+    """The objective called ``name`` (or an alias of it), or a weighted mix written ``name=weight,name=weight``
+    (the sum of each objective's value in its own units times its weight, higher better); ValueError lists the
+    choices."""
+    if "=" in name:
+        weights = []
+        for part in name.split(","):
+            key, _, weight = part.partition("=")
+            try:
+                weights.append((objective_named(key.strip()).name, float(weight)))
+            except ValueError:
+                raise ValueError(f"--objective {name!r}: write name=weight pairs separated by commas, e.g. "
+                                 f"admissions_avoided=1,net_cash_cost=-0.0001; {part!r} is not one") from None
+        terms = " ".join(f"{'−' if weight < 0 else '+'} {abs(weight):g} × {OBJECTIVES[key].label.lower()}"
+                         for key, weight in weights).removeprefix("+ ")
+        return Objective("weighted", f"Weighted: {terms}", "weighted units (each objective in its units × its weight)",
+                         True, tuple(weights))
     found = OBJECTIVES.get(ALIASES.get(name, name))
     if found is None:
-        raise ValueError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}")
+        raise ValueError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}, or a weighted mix "
+                         "such as admissions_avoided=1,net_cash_cost=-0.0001")
     return found
+
+
+def bcf_targets(scenario: Scenario) -> dict[str, float]:
+    """The scenario's targets for BCF metrics the model measures; ValueError when it sets none."""
+    targets = {metric: target for metric, target in scenario.bcf_targets.items() if metric in BCF}
+    if not targets:
+        raise ValueError(f"{scenario.name} sets no bcf_targets for a BCF metric the model measures "
+                         f"({', '.join(BCF)}); choose another objective")
+    return targets
+
+
+def check_objective(objective: Objective, scenario: Scenario) -> None:
+    """ValueError, before anything runs, when the scenario cannot measure the objective."""
+    if any(name in TARGET_OBJECTIVES for name in [name for name, _ in objective.weights] or [objective.name]):
+        bcf_targets(scenario)
+
+
+def against_targets(world: pd.DataFrame, scenario: Scenario, shortfall: bool) -> pd.Series:
+    """Per replication, the BCF targets a world meets, or (``shortfall``) by how much it misses them: the gap as a
+    percentage of each target, summed."""
+    met, gaps = [], []
+    for metric, target in bcf_targets(scenario).items():
+        gap = (target - world[metric]) if metric in HIGHER_IS_BETTER else (world[metric] - target)
+        met.append(gap <= 0)
+        gaps.append(gap.clip(lower=0) / abs(target) * 100)
+    return sum(gaps) if shortfall else sum(flags.astype(float) for flags in met)
 
 
 def objective_values(world: pd.DataFrame, baseline: pd.DataFrame, scenario: Scenario, mix: Mix,
@@ -67,7 +118,13 @@ def objective_values(world: pd.DataFrame, baseline: pd.DataFrame, scenario: Scen
     """The objective per replication of one mix's world (replications × measures) against the baseline.
 
     Money follows the money ledger: the cost is the mix's cost less what its schemes cost a year before the plan
-    (the services the baseline already has); cash released and capacity freed are changes in spending."""
+    (the services the baseline already has); cash released and capacity freed are changes in spending. The BCF
+    objectives are the world's own level against the targets."""
+    if objective.weights:
+        return sum(weight * objective_values(world, baseline, scenario, mix, OBJECTIVES[name])
+                   for name, weight in objective.weights)
+    if objective.name in TARGET_OBJECTIVES:
+        return against_targets(world, scenario, shortfall=objective.name == "bcf_target_shortfall")
     if objective.name in REDUCED:
         measure = REDUCED[objective.name]
         return baseline[measure] - world[measure]
@@ -112,21 +169,30 @@ def all_mixes(scenario: Scenario, schemes: tuple[str, ...]) -> list[Mix]:
 
 
 def feasible_mixes(scenario: Scenario, budget: float, must_fund: tuple[str, ...] = (),
-                   payer_budgets: dict[str, float] | None = None) -> list[Mix]:
-    """The mixes (at least one scheme funded) within the budget, the payers' budgets and funding every must-fund
-    scheme; ``NoMixFitsError`` says what the cheapest allowed mix would need."""
+                   payer_budgets: dict[str, float] | None = None, minimum: dict[str, str] | None = None) -> list[Mix]:
+    """The mixes (at least one scheme funded) within the budget and the payers' budgets, funding every must-fund
+    scheme and each scheme of ``minimum`` at its option or a later one (options in the order the scheme declares them,
+    steps last); ``NoMixFitsError`` says what the cheapest allowed mix would need."""
     schemes = tuple(scenario.schemes)
-    unknown = [name for name in must_fund if name not in scenario.schemes]
+    minimum = minimum or {}
+    unknown = [name for name in (*must_fund, *minimum) if name not in scenario.schemes]
     if unknown:
-        raise ValueError(f"--must-fund names {', '.join(unknown)}, not a scheme of {scenario.name} "
+        raise ValueError(f"--must-fund or --min-option names {', '.join(unknown)}, not a scheme of {scenario.name} "
                          f"(schemes: {', '.join(schemes)})")
+    order = {name: options_of(scenario, name) for name in minimum}
+    for name, option in minimum.items():
+        if option not in order[name]:
+            raise ValueError(f"--min-option {name}={option}: {name}'s options are {', '.join(order[name])}")
     payer_budgets = payer_budgets or {}
-    allowed = [mix for mix in all_mixes(scenario, schemes) if mix and all(name in mix for name in must_fund)]
+    allowed = [mix for mix in all_mixes(scenario, schemes) if mix and all(name in mix for name in must_fund)
+               and all(name in mix and order[name].index(mix[name]) >= order[name].index(option)
+                       for name, option in minimum.items())]
     fits = [mix for mix in allowed if mix_cost(scenario, mix) <= budget
             and all(mix_cost(scenario, mix, payer) <= limit for payer, limit in payer_budgets.items())]
     if not fits:
         cheapest = min((mix_cost(scenario, mix) for mix in allowed), default=float("nan"))
         constraints = "".join([f", funding {', '.join(must_fund)}" if must_fund else "",
+                               "".join(f", {name} at {option} or above" for name, option in minimum.items()),
                                "".join(f", {payer} at most £{limit:,.0f}" for payer, limit in payer_budgets.items())])
         raise NoMixFitsError(f"no mix of scheme options fits a budget of £{budget:,.0f}{constraints}: the cheapest "
                              f"allowed mix costs £{cheapest:,.0f} a year; raise the budget or relax the constraints")
@@ -171,6 +237,14 @@ def ocba_shares(scores: pd.DataFrame) -> pd.Series:
         weights[best] = spreads[best] * np.sqrt(sum(weights[n] ** 2 / spreads[n] ** 2 for n in others))
     total = weights.sum()
     return weights / total if total > 0 else weights
+
+
+def ocba_round(scores: pd.DataFrame, draws: int) -> list[str]:
+    """The candidates (columns, higher better, all on the same replications) that OCBA gives more replications in a
+    round of ``draws`` each: those whose OCBA share of every replication after the round exceeds what they have."""
+    n, k = scores.shape
+    shares = ocba_shares(scores)
+    return [str(mix) for mix in scores.columns if shares[mix] * k * (n + draws) > n]
 
 
 def within_noise(scores: pd.DataFrame, best: str) -> pd.Series:

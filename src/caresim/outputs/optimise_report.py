@@ -13,6 +13,7 @@ import pandas as pd
 
 from caresim.outputs.chart_style import BLUE, GREY, STYLE, VERMILLION, format_money, new_figure, save_chart, wrap
 from caresim.outputs.report import STYLE as REPORT_STYLE
+from caresim.outputs.run_data import read_optional_csv
 from caresim.run_folder import read_complete_run
 
 FRONTIER = "frontier"
@@ -29,13 +30,15 @@ class OptimiseRun:
     frontier: pd.DataFrame
     evppi: pd.DataFrame
     changes: pd.DataFrame
+    rounds: pd.DataFrame | None  # the rounds of more draws (folders written before them have none)
 
     @classmethod
     def load(cls, run_dir: Path) -> OptimiseRun:
         run_dir = Path(run_dir)
         manifest = read_complete_run(run_dir)
         return cls(run_dir, manifest, *(pd.read_csv(run_dir / f"{name}.csv")
-                                         for name in ("candidates", "frontier", "evppi", "changes")))
+                                         for name in ("candidates", "frontier", "evppi", "changes")),
+                   read_optional_csv(run_dir, "rounds.csv"))
 
     @property
     def charts_dir(self) -> Path:
@@ -112,6 +115,12 @@ def optimise_section(run: OptimiseRun) -> str:
             f"{manifest['objective_label'].lower()} is {best['mix']} (cost {format_money(best['cost'])}; "
             f"{best['mean']:,.1f} {unit}, 95% CI {best['ci_low']:,.1f} to {best['ci_high']:,.1f}; "
             f"P(best) {best['p_best']:.2f}).")
+    constraints = [*(f"funding {name}" for name in manifest.get("must_fund", [])),
+                   *(f"{name} at {option} or above" for name, option in manifest.get("minimum", {}).items()),
+                   *(f"{payer} at most {format_money(limit)}"
+                     for payer, limit in manifest.get("payer_budgets", {}).items())]
+    if constraints:
+        lead += f" Constraints: {', '.join(constraints)}."
     if len(plan):
         row = plan.iloc[0]
         lead += (f" The plan's mix gives {row['mean']:,.1f} {unit} (95% CI {row['ci_low']:,.1f} to "
@@ -143,6 +152,16 @@ def optimise_section(run: OptimiseRun) -> str:
         _rows(shown, {"rank": "Rank", "mix": "Mix", "cost": "Cost", "mean": "Mean", "ci": "95% CI",
                       "likely": "Likely range", "p_best": "P(best)"}),
     ]
+    if run.rounds is not None and len(run.rounds):
+        rounds = run.rounds.assign(mean=run.rounds["mean"].map("{:,.1f}".format),
+                                   p_best=run.rounds["p_best"].map("{:.2f}".format),
+                                   drawn_next=run.rounds["drawn_next"].map({True: "yes", False: "no"}))
+        parts += ["<h3>More draws, in rounds</h3>",
+                  "<p>In each round, OCBA (optimal computing budget allocation) says which mixes further replications "
+                  "would most help to tell apart; those mixes all ran the round's new replications (the same "
+                  "patients and draws), the others kept the replications they had.</p>",
+                  _rows(rounds, {"round": "Round", "mix": "Mix", "n": "Replications", "mean": "Mean",
+                                 "p_best": "P(best)", "drawn_next": "Drawn in the next round"})]
     if len(run.evppi):
         parts += ["<h3>The value of better evidence</h3>",
                   "<p>Net monetary benefit: cash released and capacity freed (at average unit costs), less the mixes' "

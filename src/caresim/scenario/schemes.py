@@ -10,7 +10,7 @@ from functools import cache
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, NonNegativeFloat, ValidationError, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, ValidationError, model_validator
 from scipy import optimize
 from scipy.special import logit, ndtri
 from scipy.stats import beta
@@ -277,18 +277,57 @@ def _dumped(value: object) -> object:
     return value.model_dump(by_alias=True) if isinstance(value, Frozen) else value
 
 
-def _well_formed(options: object) -> bool:
-    """Raw ``options`` that can be applied: none, or a mapping of valid options."""
-    if options is None:
-        return True
-    if not isinstance(options, dict):
+class SchemeSteps(Frozen):
+    """A scale bought in equal steps (beds, places): option ``step_k`` (k = 1 … ``max_steps``) sets ``setting`` to
+    k × ``add_per_step`` and costs k × ``cost_per_step`` a year (recurrent)."""
+
+    setting: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
+                         description="The effect and its numeric setting that grows, e.g. extra_beds.add.")
+    add_per_step: PositiveFloat
+    cost_per_step: NonNegativeFloat
+    max_steps: int = Field(ge=1, le=50)
+
+
+def _well_formed(options: object, steps: object) -> bool:
+    """Raw ``options`` and ``steps`` that can be applied: each none or valid."""
+    if options is not None and not isinstance(options, dict):
         return False
     try:
-        for option in options.values():
+        for option in (options or {}).values():
             SchemeOption.model_validate(option)
+        if steps is not None:
+            SchemeSteps.model_validate(steps)
     except ValidationError:
         return False
     return True
+
+
+def _nested(path: tuple[str, ...], value: object) -> dict:
+    return {path[0]: _nested(path[1:], value) if len(path) > 1 else value}
+
+
+def with_steps(data: dict) -> dict:
+    """Raw scheme data with its ``steps`` written out as options ``step_1`` … ``step_n`` after the declared ones."""
+    if data.get("steps") is None:
+        return data
+    steps = SchemeSteps.model_validate(data["steps"])
+    path = ("effects", *steps.setting.split("."))
+    found = _at({"effects": [_dumped(effect) for effect in data.get("effects") or []]}, path)
+    current = found[0].get(found[1]) if found else None
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        raise ValueError(f"steps: {steps.setting} is not a number the scheme's effects set")
+    if isinstance(current, int) and not steps.add_per_step.is_integer():
+        raise ValueError(f"steps: {steps.setting} is a whole number, so add_per_step must be one")
+    options = {name: _dumped(option) for name, option in (data.get("options") or {}).items()}
+    for k in range(1, steps.max_steps + 1):
+        added = k * steps.add_per_step
+        step = {"title": f"{k} × {steps.add_per_step:g} {path[-1]}",
+                "cost": {"recurrent_per_year": k * steps.cost_per_step},
+                "effects": _nested(path[1:], int(added) if added.is_integer() else added)}
+        declared = options.setdefault(f"step_{k}", step)
+        if any(_settings(declared).get(key) != value for key, value in _settings(step).items()):
+            raise ValueError(f"option step_{k} is declared and also made by steps; rename the declared option")
+    return {**data, "options": options}
 
 
 def apply_option(data: dict) -> dict:
@@ -342,16 +381,18 @@ class Scheme(Frozen):
     options: dict[OptionName, SchemeOption] = Field(
         default_factory=dict, description="Scales the scheme may be funded at (e.g. low, high), each with its cost "
                                           "and the effect settings that change; for `caresim optimise`.")
+    steps: SchemeSteps | None = Field(default=None, description="A scale bought in equal steps, written out as "
+                                      "options step_1 … step_n after the declared ones.")
     option: OptionName | None = Field(default=None, description="The option this scenario funds; its settings "
                                       "replace the scheme's own at load (none: the scheme as written).")
 
     @model_validator(mode="before")
     @classmethod
     def _option_applied(cls, data: object) -> object:
-        if not isinstance(data, dict) or not _well_formed(data.get("options")):
-            return data  # malformed options: the field's own checks explain them
+        if not isinstance(data, dict) or not _well_formed(data.get("options"), data.get("steps")):
+            return data  # malformed options or steps: the fields' own checks explain them
         try:
-            return apply_option(data)
+            return apply_option(with_steps(data))
         except (TypeError, AttributeError):  # malformed effects: the fields' own checks explain them
             return data
 

@@ -6,11 +6,13 @@
    the plan's own mix.
 3. Select: the shortlisted mixes simulated whole on the same replications, against the baseline of stage 1; the
    best mean wins, with P(best) from a bootstrap over replications.
+4. More draws (optional), in rounds: the contenders OCBA allocates more to run each round's new replications.
 When every allowed mix fits in the shortlist, all are simulated whole (exhaustive) and the screen is skipped."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +24,16 @@ from caresim import __version__
 from caresim.analysis.optimise import (
     OBJECTIVES,
     Objective,
+    best_shares,
     candidates_frame,
+    check_objective,
     evppi_frame,
     feasible_mixes,
     frontier_frame,
     most_drawn,
     objective_values,
+    ocba_round,
+    ocba_shares,
     predicted,
     score,
     shortlist,
@@ -38,6 +44,7 @@ from caresim.experiment.options import Mix, mix_cost, mix_name, options_of, opti
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
 from caresim.run_folder import RunFolder, write_frame
+from caresim.scenario.schema import Scenario
 from caresim.scenario.sources import SourcedScenario
 from caresim.workflows.run import check_conservation, git_commit
 
@@ -53,8 +60,11 @@ class Search:
     frontier_budgets: tuple[float, ...] = DEFAULT_BUDGETS
     must_fund: tuple[str, ...] = ()
     payer_budgets: tuple[tuple[str, float], ...] = ()
+    minimum: tuple[tuple[str, str], ...] = ()  # (scheme, option): fund the scheme at that option or a later one
     candidates: int = 8
-    more_draws: int = 0  # further replications for the mixes within chance of the best (screen, then select)
+    more_draws: int = 0  # the most further replications a mix gets, in rounds allocated by OCBA
+    round_draws: int = 0  # replications per round (0: half the first batch, at least 2)
+    target_p_best: float = 0.95  # the rounds stop when the leader's P(best) reaches it
 
 
 @dataclass
@@ -66,6 +76,7 @@ class Optimised:
     frontier: pd.DataFrame
     evppi: pd.DataFrame
     changes: pd.DataFrame
+    rounds: pd.DataFrame
     exhaustive: bool
     seconds: float
 
@@ -76,13 +87,18 @@ def plan_mix(origin: SourcedScenario) -> Mix:
     return {name: scenario.scheme(name).option or options_of(scenario, name)[0] for name in scenario.mix_schemes}
 
 
+def _within(scenario: Scenario, search: Search, budget: float) -> list[Mix]:
+    """The mixes within ``budget`` that meet the search's constraints."""
+    return feasible_mixes(scenario, budget, search.must_fund, dict(search.payer_budgets), dict(search.minimum))
+
+
 def _shortlisted(origin: SourcedScenario, search: Search, alone: dict[tuple[str, str], float]) -> list[Mix]:
-    scenario, payers = origin.scenario, dict(search.payer_budgets)
-    main = feasible_mixes(scenario, search.budget, search.must_fund, payers)
+    scenario = origin.scenario
+    main = _within(scenario, search, search.budget)
     chosen = shortlist(main, alone, search.candidates)
     for budget in search.frontier_budgets:
         try:
-            inside = feasible_mixes(scenario, budget, search.must_fund, payers)
+            inside = _within(scenario, search, budget)
         except ValueError:
             continue
         chosen += shortlist(inside, alone, max(2, search.candidates // 3))
@@ -133,6 +149,37 @@ def change_sentences(origin: SourcedScenario, best: Mix, alone: dict[tuple[str, 
     return pd.DataFrame(rows, columns=["scheme", "plan", "best", "why"])
 
 
+ROUND_COLUMNS = ["round", "mix", "n", "mean", "p_best", "ocba_share", "drawn_next"]
+
+
+def ocba_rounds(search: Search, first: int, values_now: Callable[[], pd.DataFrame],
+                simulate: Callable[[list[str], range], None], seed: int) -> tuple[pd.DataFrame, str]:
+    """Sequential OCBA: in rounds, the contenders (``values_now``: replications × mixes within the budget and the
+    constraints) that OCBA gives more draws all run the round's new replications (the same numbers: paired), until
+    the leader's P(best) reaches the target, the more-draws budget is spent, or fewer than two are given draws.
+    A row per round and contender still in, and why the rounds stopped."""
+    if not search.more_draws:
+        return pd.DataFrame(columns=ROUND_COLUMNS), ""
+    size, drawn, number, rows = search.round_draws or max(2, first // 2), first, 0, []
+    while True:
+        values = values_now()
+        scores = most_drawn(score(values, search.objective))
+        p_best, _ = best_shares(scores, seed)
+        shares = ocba_shares(scores)
+        step = min(size, first + search.more_draws - drawn)
+        reached = p_best.max() >= search.target_p_best
+        chosen = ocba_round(scores, step) if step > 0 and not reached else []
+        rows += [(number, mix, len(scores), values.loc[scores.index, mix].mean(), p_best[mix], shares[mix],
+                  mix in chosen) for mix in scores.columns]
+        if len(chosen) < 2:
+            stopped = (f"P(best) {p_best.max():.2f} reached {search.target_p_best:g}" if reached
+                       else f"{search.more_draws} more draws spent" if step <= 0
+                       else "OCBA gave draws to fewer than two mixes")
+            return pd.DataFrame(rows, columns=ROUND_COLUMNS), stopped
+        simulate(chosen, range(drawn, drawn + step))
+        drawn, number = drawn + step, number + 1
+
+
 def optimise(origin: SourcedScenario, search: Search, replications: int, out_root: Path, executor: str = "processes",
              workers: int | None = None, scheduler: str | None = None, progress: bool = True,
              run_id: str | None = None) -> Optimised:
@@ -141,32 +188,41 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
     objective = search.objective
     payers = dict(search.payer_budgets)
     budgets = sorted({*search.frontier_budgets, search.budget})
-    largest = feasible_mixes(scenario, max(budgets), search.must_fund, payers)
+    largest = _within(scenario, search, max(budgets))
     exhaustive = len(largest) <= search.candidates
-    feasible_mixes(scenario, search.budget, search.must_fund, payers)  # the main budget must fit before any run
+    _within(scenario, search, search.budget)  # before any run: the main budget fits
+    check_objective(objective, scenario)  # and the objective is measurable
     with RunFolder(out_root, f"{scenario.name}_optimise", run_id) as folder:
         folder.update_manifest(kind="optimise", scenario=scenario.name, scenario_file=origin.file.name,
                                title=scenario.title, caresim_version=__version__, git_commit=git_commit(),
                                seed=scenario.run.seed, replications=replications, objective=objective.name,
                                objective_label=objective.label, objective_unit=objective.unit,
                                budget=search.budget, frontier_budgets=budgets, must_fund=list(search.must_fund),
+                               minimum=dict(search.minimum),
                                payer_budgets=payers, procedure="exhaustive" if exhaustive else "two-stage",
                                executor=scheduler or executor)
         started = time.perf_counter()
         alone_mixes = [{name: option} for name in scenario.schemes for option in options_of(scenario, name)]
         whole = list({mix_name(mix): mix for mix in [*largest, plan_mix(origin)]}.values())
         first = whole if exhaustive else alone_mixes
-        stage1 = execute(options_plan(scenario, first, replications), executor, workers, scheduler, progress,
-                         description="Exhaustive" if exhaustive else "Screening")
-        check_conservation(stage1)
-        worlds = _wide_by_world(stage1, scenario.name, scenario.run.seed)
-        results = list(stage1)
-        baseline = worlds[BASELINE]
+        worlds: dict[str, pd.DataFrame] = {}
+        results: list[list[WorldResult]] = []
+
+        def simulate(mixes: list[Mix], numbers: range, description: str, baseline: bool = True) -> None:
+            """Simulate ``mixes`` (and the baseline) on the replications ``numbers``; add them to ``worlds``."""
+            done = execute(options_plan(scenario, mixes, numbers.stop, baseline), executor, workers, scheduler,
+                           progress, description=description, numbers=numbers)
+            check_conservation(done)
+            results.extend(done)
+            for world, frame in _wide_by_world(done, scenario.name, scenario.run.seed).items():
+                worlds[world] = pd.concat([worlds[world], frame]) if world in worlds else frame
 
         def values_of(mix: Mix, objective: Objective = objective) -> pd.Series:
             world = worlds[mix_name(mix)]
-            return objective_values(world, baseline.loc[world.index], with_options(scenario, mix), mix, objective)
+            return objective_values(world, worlds[BASELINE].loc[world.index], with_options(scenario, mix), mix,
+                                    objective)
 
+        simulate(first, range(replications), "Exhaustive" if exhaustive else "Screening")
         alone = {(name, option): float(values_of({name: option}).mean())
                  for mix in alone_mixes if mix_name(mix) in worlds for name, option in mix.items()}
         screen = pd.DataFrame([(name, option, mix_cost(scenario, {name: option}), value)
@@ -179,33 +235,19 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
             candidates = _shortlisted(origin, search, ranked_alone)
             missing = [mix for mix in candidates if mix_name(mix) not in worlds]
             if missing:
-                stage2 = execute(options_plan(scenario, missing, replications, baseline=False), executor, workers,
-                                 scheduler, progress, description="Candidates")
-                check_conservation(stage2)
-                worlds.update(_wide_by_world(stage2, scenario.name, scenario.run.seed))
-                results = [[*a, *b] for a, b in zip(stage1, stage2, strict=True)]
+                simulate(missing, range(replications), "Candidates", baseline=False)
         names = [mix_name(mix) for mix in candidates]
         by_name = dict(zip(names, candidates, strict=True))
         costs = {mix_name(mix): mix_cost(scenario, mix) for mix in candidates}
         seed = scenario.run.seed
-        allowed = {mix_name(mix) for mix in feasible_mixes(scenario, search.budget, search.must_fund, payers)}
-        if search.more_draws:
-            first_look = candidates_frame(pd.DataFrame({name: values_of(by_name[name]) for name in names}), costs,
-                                          objective, search.budget, seed)
-            close = first_look[first_look["within_chance_of_best"] & first_look["mix"].isin(allowed)]["mix"].tolist()
-            if len(close) > 1:
-                stage3 = execute(options_plan(scenario, [by_name[name] for name in close],
-                                              replications + search.more_draws), executor, workers, scheduler,
-                                 progress, description="More draws", numbers=range(replications,
-                                                                                   replications + search.more_draws))
-                check_conservation(stage3)
-                for world, frame in _wide_by_world(stage3, scenario.name, scenario.run.seed).items():
-                    worlds[world] = pd.concat([worlds[world], frame])
-                baseline = worlds[BASELINE]
-                results += stage3
-                folder.update_manifest(procedure=f"{'exhaustive' if exhaustive else 'two-stage'}, then "
-                                                 f"{search.more_draws} more draws for {len(close)} mixes within "
-                                                 "chance of the best")
+        allowed = {mix_name(mix) for mix in _within(scenario, search, search.budget)}
+        contenders = [name for name in names if name in allowed]
+        rounds, stopped = ocba_rounds(
+            search, replications, lambda: pd.DataFrame({name: values_of(by_name[name]) for name in contenders}),
+            lambda chosen, numbers: simulate([by_name[name] for name in chosen], numbers, "More draws"), seed)
+        if len(rounds):
+            folder.update_manifest(procedure=f"{'exhaustive' if exhaustive else 'two-stage'}, then "
+                                             f"{rounds['round'].max()} rounds of more draws by OCBA ({stopped})")
         seconds = time.perf_counter() - started
         values = pd.DataFrame({mix_name(mix): values_of(mix) for mix in candidates})
         table = candidates_frame(values, costs, objective, search.budget, seed)
@@ -216,8 +258,10 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         table["plan_mix"] = table["mix"] == mix_name(plan_mix(origin))
         best = by_name[table.iloc[0]["mix"]]
         constrained = {mix_name(mix) for mix in largest}
-        frontier = frontier_frame(values[[name for name in names if name in constrained]], costs, objective, budgets,
-                                  seed)
+        compared = values[[name for name in names if name in constrained]]
+        first_batch = compared[compared.index < replications]  # the rounds of more draws were for the main budget
+        frontier = pd.concat([frontier_frame(compared if budget == search.budget else first_batch, costs, objective,
+                                             [budget], seed) for budget in budgets], ignore_index=True)
         benefit = OBJECTIVES["net_benefit"]
         inside = [mix for mix in candidates if mix_name(mix) in allowed]
         benefits = most_drawn(pd.DataFrame({mix_name(mix): values_of(mix, benefit) for mix in inside}))
@@ -234,14 +278,15 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
         write_frame(frontier, path, "frontier.csv")
         write_frame(screen, path, "screen.csv")
         write_frame(changes, path, "changes.csv")
+        write_frame(rounds, path, "rounds.csv")
         write_frame(evppi, path, "evppi.csv")
         write_frame(draws.rename_axis("replication").reset_index(), path, "effect_draws.csv")
         paired = values.rename_axis("replication").reset_index().melt(id_vars="replication", var_name="mix",
                                                                        value_name=objective.name).dropna()
-        paired["baseline_emergency_admissions"] = paired["replication"].map(baseline["emergency_admissions"])
+        paired["baseline_emergency_admissions"] = paired["replication"].map(worlds[BASELINE]["emergency_admissions"])
         paired["net_benefit"] = [benefits[m].get(r, np.nan) if m in benefits else np.nan
                                  for m, r in zip(paired["mix"], paired["replication"], strict=True)]
         write_frame(paired, path, "candidate_replications.csv")
         folder.update_manifest(seconds=round(seconds, 2), best_mix=mix_name(best), plan_mix=mix_name(plan_mix(origin)),
                                scheme_titles={name: s.title for name, s in scenario.schemes.items()})
-    return Optimised(folder.final_path, table, frontier, evppi, changes, exhaustive, seconds)
+    return Optimised(folder.final_path, table, frontier, evppi, changes, rounds, exhaustive, seconds)
