@@ -45,10 +45,9 @@ def test_report_is_one_self_contained_file(report: Path) -> None:
 
 
 def test_every_chart_carries_its_alt_text(report: Path) -> None:
-    text = report.read_text(encoding="utf-8")
+    alts = {html.unescape(alt) for alt in re.findall(r'alt="([^"]*)"', report.read_text(encoding="utf-8"))}
     for alt_file in sorted((report.parent / "charts").glob("*.txt")):
-        alt_text = alt_file.read_text(encoding="utf-8").strip()
-        assert f'alt="{html.escape(alt_text, quote=True)}"' in text, alt_file.name
+        assert alt_file.read_text(encoding="utf-8").strip() in alts, alt_file.name
 
 
 def test_summary_states_what_the_mix_buys_and_the_claim(report: Path) -> None:

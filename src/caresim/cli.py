@@ -274,11 +274,11 @@ def run(
                   f"Results: [bold]{experiment.folder}[/bold]")
 
 
-def _write_report(folder: Path) -> None:
+def _write_report(folder: Path, template: Path | None = None, logo: Path | None = None) -> None:
     from caresim.outputs.report import write_report
     from caresim.outputs.workbook import write_workbook
 
-    write_report(folder)
+    write_report(folder, template, logo)
     write_workbook(folder)
 
 
@@ -587,12 +587,21 @@ def calibrate(
 @friendly
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
+    template: Annotated[Path | None, typer.Option(
+        "--template", exists=True, dir_okay=False,
+        help="A Jinja2 template for the HTML report in your house style, e.g. one that starts {% extends "
+             "\"caresim/report.html.j2\" %} (see docs/report.md).")] = None,
+    logo: Annotated[Path | None, typer.Option(
+        "--logo", exists=True, dir_okay=False, help="A logo (PNG, JPEG, GIF or SVG) embedded in the report.")] = None,
 ) -> None:
-    """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it)."""
+    """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it).
+
+    Example: caresim report outputs/skc_2015/20261123-101500-ab12 --template house.html.j2 --logo council.png
+    """
     from caresim.run_folder import read_complete_run
 
     read_complete_run(run_dir)
-    _write_report(run_dir)
+    _write_report(run_dir, template, logo)
     console.print(f"Report: {run_dir / 'report.html'}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -13,6 +14,11 @@ from caresim.run_folder import read_complete_run
 
 BASELINE = "baseline"
 DIFFERENCE = "difference"
+
+
+def reader_titles(manifest: dict[str, Any]) -> dict[str, str]:
+    """The titles of a run's mixes and schemes, by name (manifest `mix_titles` and `scheme_titles`)."""
+    return {**(manifest.get("scheme_titles") or {}), **(manifest.get("mix_titles") or {})}
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,11 @@ class RunData:
     def title_of(self, mix: str) -> str:
         """A mix's title for readers (manifest `mix_titles`), else its name."""
         return str((self.manifest.get("mix_titles") or {}).get(mix, mix))
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Every mix's and scheme's title for readers, by name."""
+        return reader_titles(self.manifest)
 
     def scheme_title(self, scheme: str) -> str | None:
         """A scheme's title from the manifest's `scheme_titles`, if recorded."""
