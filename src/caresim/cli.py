@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from caresim import __version__
 
@@ -39,6 +40,7 @@ Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, or 'local' for a local Dask cluster.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
+WIDE = 100  # columns from which a table of measures gives the unit a column of its own
 Serial = Annotated[bool, typer.Option("--serial", help="Run replications one after another in this process.")]
 
 
@@ -132,7 +134,8 @@ def draws_caption(draws: dict, stable_draws: int) -> str:
 
 
 def _table(summary, world: str, measures: tuple[str, ...], title: str, draws: dict) -> Table:
-    """Mean, range of likely outcomes and precision of the mean of each measure, labelled for readers."""
+    """Mean, range of likely outcomes and precision of the mean of each measure, labelled for readers; on a console
+    narrower than WIDE the unit goes under the label instead of in a column of its own."""
     from caresim.analysis.summary import STABLE_DRAWS
 
     rows = summary[summary["world"] == world].set_index("measure")
@@ -140,17 +143,25 @@ def _table(summary, world: str, measures: tuple[str, ...], title: str, draws: di
     caption = (f"Means over {replications} replications. Likely range: 2.5 to 97.5 percentiles across "
                "replications, each drawing its own effect sizes (the uncertainty a decision faces); precision: 95% "
                "CI of the mean." + draws_caption(draws, STABLE_DRAWS))
+    narrow = console.width < WIDE
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
-    table.add_column("Measure", justify="left", ratio=3)
-    table.add_column("Unit", justify="left", ratio=2)
-    table.add_column("Mean", justify="right", no_wrap=True)
-    table.add_column("Likely range (95%)", justify="right", ratio=2)
-    table.add_column("Precision (95% CI)", justify="right", ratio=2)
+    if narrow:  # numbers unwrapped, the label takes what is left
+        table.add_column("Measure (unit)", justify="left")
+        for column in ("Mean", "Likely range (95%)", "Precision (95% CI)"):
+            table.add_column(column, justify="right", no_wrap=True)
+    else:
+        table.add_column("Measure", justify="left", ratio=3)
+        table.add_column("Unit", justify="left", ratio=2)
+        table.add_column("Mean", justify="right", no_wrap=True)
+        table.add_column("Likely range (95%)", justify="right", ratio=2)
+        table.add_column("Precision (95% CI)", justify="right", ratio=2)
     for measure in measures:
         if measure in rows.index:
             row = rows.loc[measure]
-            table.add_row(_label(measure), row["unit"], _fmt(row["mean"], row["unit"]),
-                          _interval(row, "outcome_low", "outcome_high"), _interval(row, "ci_low", "ci_high"))
+            names = [Text.assemble(_label(measure), "\n", (row["unit"], "dim"))] if narrow else [
+                _label(measure), row["unit"]]
+            table.add_row(*names, _fmt(row["mean"], row["unit"]), _interval(row, "outcome_low", "outcome_high"),
+                          _interval(row, "ci_low", "ci_high"))
     return table
 
 
@@ -194,8 +205,12 @@ def _money_table(folder: Path) -> Table:
     table = Table(title="Money a year by payer (saved: positive; money.csv has every item)", title_justify="left")
     for column in headers:
         table.add_column(column, justify="left" if column in ("Comparison", "Payer") else "right")
-    for row in rows:
-        table.add_row(*row)
+    previous = None
+    for comparison, *cells in rows:  # each comparison named once, above its payers
+        if previous is not None and comparison != previous:
+            table.add_section()
+        table.add_row("" if comparison == previous else comparison, *cells)
+        previous = comparison
     return table
 
 
@@ -499,6 +514,7 @@ def verify(
 ) -> None:
     """Check the engine against queueing theory: Erlang loss, M/G/∞, arrivals by hour, Erlang C, Little's law
     on every service of a full run, and blocking after service against Ciw. Exit code 1 if any check fails."""
+    from caresim.outputs.chart_style import label
     from caresim.workflows.verify import run_checks
 
     table = run_checks(scenario, replications, progress=True)
@@ -507,7 +523,7 @@ def verify(
     for column in ("check", "quantity", "theory", "simulated", "99% CI", "passed"):
         view.add_column(column, justify="left" if column in ("check", "quantity") else "right")
     for row in table.itertuples():
-        view.add_row(row.check, row.quantity, f"{row.theory:.4g}", f"{row.simulated:.4g}",
+        view.add_row(label(row.check), row.quantity, f"{row.theory:.4g}", f"{row.simulated:.4g}",
                      f"{row.ci_low:.4g} to {row.ci_high:.4g}", "[green]yes[/green]" if row.passed else "[red]NO[/red]")
     console.print(view)
     if not table["passed"].all():
