@@ -159,7 +159,7 @@ class RunData:
     @property
     def source_note(self) -> str:
         return (
-            f"Source: caresim {self.version}, scenario {self.scenario_name}, "
+            f"Source: caresim {self.version}, scenario file {self.manifest.get('scenario_file', self.scenario_name)}, "
             f"{self.replication_count} paired replications"
         )
 
