@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -16,7 +17,8 @@ import pytest
 
 import fake_run
 from caresim.outputs import behaviour
-from caresim.outputs.report import write_report
+from caresim.outputs.report import render_report, write_report
+from caresim.outputs.run_data import RunData
 from caresim.outputs.workbook import write_workbook
 from caresim.run_folder import IncompleteRunError
 from fake_run import write_fake_run
@@ -120,6 +122,25 @@ def test_report_of_an_older_run_keeps_the_behaviour_it_has(tmp_path: Path) -> No
     assert "Acute occupancy" in section and "Delayed days attributed to social care (share)" in section
     assert "Monday" not in section and "Mean wait" not in section
     assert "Figure 10." in section
+
+
+def test_an_analyst_restyles_the_report_with_a_template_and_a_logo(run_dir: Path, tmp_path: Path) -> None:
+    """A template beside the analyst's files extends caresim's, adds to its house style and replaces its footer;
+    the logo is embedded, so the report stays self-contained."""
+    template = tmp_path / "house.html.j2"
+    template.write_text('{% extends "caresim/report.html.j2" %}{% block house_style %}{{ super() }} h2 { color: '
+                        "#005EB8; }{% endblock %}{% block footer %}<footer>Kent Analytics {{ footer }}</footer>"
+                        "{% endblock %}", encoding="utf-8")
+    logo = tmp_path / "logo.png"
+    matplotlib.image.imsave(logo, np.zeros((4, 8, 3)))
+    text = render_report(RunData.load(run_dir), [], template, logo)
+    assert "border-bottom: 2px solid #0072B2" in text and "h2 { color: #005EB8; }" in text
+    assert "<footer>Kent Analytics Source: caresim" in text and "<h2>Money by payer</h2>" in text
+    assert re.findall(r'<img class="logo" src="([^"]+)"', text) == [
+        "data:image/png;base64," + base64.b64encode(logo.read_bytes()).decode("ascii")]
+    assert not any(forbidden in text for forbidden in ("http://", "https://", "<link", "<script", "url("))
+    with pytest.raises(ValueError, match="PNG, JPEG, GIF or SVG"):
+        render_report(RunData.load(run_dir), [], logo=template)
 
 
 def test_report_refuses_a_failed_run(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from caresim.measures import HEADLINE
 from caresim.outputs.behaviour import behaviour_table, reader_label
-from caresim.outputs.chart_style import format_money, format_number, format_value, label
+from caresim.outputs.chart_style import format_money, format_number, format_value, in_sentence, label
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
 from caresim.outputs.money_tables import ledger_rows, performance_rows
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
@@ -204,7 +204,7 @@ def summary_paragraph(run: RunData) -> str:
     released = run.money_total(comparisons[0], TOTAL_CASH)[0].reduction()
     sentences.append(
         f"The mix released more cash than it cost in {probability:.0%} of the {run.replication_count} paired "
-        "replications" + "".join(f"; it met the plan's target for {label(metric).lower()} in {chance:.0%}"
+        "replications" + "".join(f"; it met the plan's target for {in_sentence(label(metric))} in {chance:.0%}"
                                  for metric, chance in _target_chances(run).items()) + ".")
     claimed = float(run.manifest.get("claimed_benefit_per_year") or 0)
     if claimed > 0:
