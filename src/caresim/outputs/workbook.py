@@ -8,6 +8,7 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from caresim.measures import label_or_name
+from caresim.outputs.chart_style import label
 from caresim.outputs.run_data import RunData
 
 MAXIMUM_COLUMN_WIDTH = 60
@@ -47,8 +48,14 @@ def labelled(table: pd.DataFrame | None, titles: dict[str, str]) -> pd.DataFrame
             out.insert(out.columns.get_loc(column) + 1, "label", table[column].map(label_or_name))
         elif column in TITLED:
             out.insert(out.columns.get_loc(column) + 1, f"{column} title",
-                       table[column].map(lambda name: titles.get(name, name)))
+                       table[column].map(lambda name: _title(str(name), titles)))
     return out
+
+
+def _title(name: str, titles: dict[str, str]) -> str:
+    """A name's title, else its label; 'difference:mix' as 'Difference: <the mix's title>'."""
+    kind, _, mix = name.partition(":")
+    return f"{label(kind)}: {_title(mix, titles)}" if mix else titles.get(name) or label(name)
 
 
 def _tidy(sheet: Worksheet, table: pd.DataFrame) -> None:
