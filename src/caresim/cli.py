@@ -29,6 +29,7 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True, emoji=False, highlight=False)
 state = {"debug": False}
+WIDE = 100  # console columns from which a table of measures gives the unit a column of its own
 ScenarioFile = Annotated[Path, typer.Argument(help="A scenario YAML file, e.g. scenarios/skc_2015.yaml.")]
 Replications = Annotated[int | None, typer.Option(
     "--replications", "-n", min=1, help="Paired replications (effect draws): exactly this many, no adaptive rule "
@@ -40,7 +41,6 @@ Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, or 'local' for a local Dask cluster.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
-WIDE = 100  # columns from which a table of measures gives the unit a column of its own
 Serial = Annotated[bool, typer.Option("--serial", help="Run replications one after another in this process.")]
 
 
@@ -145,16 +145,14 @@ def _table(summary, world: str, measures: tuple[str, ...], title: str, draws: di
                "CI of the mean." + draws_caption(draws, STABLE_DRAWS))
     narrow = console.width < WIDE
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
-    if narrow:  # numbers unwrapped, the label takes what is left
+    if narrow:  # the numbers unwrapped, the label and its unit in what is left
         table.add_column("Measure (unit)", justify="left")
-        for column in ("Mean", "Likely range (95%)", "Precision (95% CI)"):
-            table.add_column(column, justify="right", no_wrap=True)
     else:
         table.add_column("Measure", justify="left", ratio=3)
         table.add_column("Unit", justify="left", ratio=2)
-        table.add_column("Mean", justify="right", no_wrap=True)
-        table.add_column("Likely range (95%)", justify="right", ratio=2)
-        table.add_column("Precision (95% CI)", justify="right", ratio=2)
+    table.add_column("Mean", justify="right", no_wrap=True)
+    for column in ("Likely range (95%)", "Precision (95% CI)"):
+        table.add_column(column, justify="right", no_wrap=narrow, ratio=None if narrow else 2)
     for measure in measures:
         if measure in rows.index:
             row = rows.loc[measure]
