@@ -29,7 +29,7 @@ from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
 from caresim.run_folder import COST, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH
 
-STYLE = (files("caresim.outputs") / "templates" / "house_style.css").read_text(encoding="utf-8")
+STYLE = (files("caresim.outputs") / "templates" / "house_style.css").read_text(encoding="utf-8")  # also optimise_report
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 BED_DAYS = "acute_bed_days"
 DELAYED_DAYS = "delayed_days"
