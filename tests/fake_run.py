@@ -348,7 +348,7 @@ def _manifest(status: str) -> dict:
         "bcf_targets": BCF_TARGETS,
         "mixes": [MIX, OTHER_MIX],
         "main_mix": MIX,
-        "mix_titles": {MIX: MIX_TITLE, OTHER_MIX: "Rapid response alone"},
+        "mix_titles": {MIX: MIX_TITLE, OTHER_MIX: "Rapid response alone", "discharge_focus": "Discharge focus"},
         "scheme_titles": {scheme: scheme.replace("_", " ").capitalize() for scheme in SCHEMES},
         "parameters_with_sources": [
             {"path": "demand.crises_per_year", "value": 53600, "source": "seed: SUS 2023/24", "flag": "seed"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -16,7 +17,8 @@ import pytest
 
 import fake_run
 from caresim.outputs import behaviour
-from caresim.outputs.report import write_report
+from caresim.outputs.report import render_report, write_report
+from caresim.outputs.run_data import RunData
 from caresim.outputs.workbook import write_workbook
 from caresim.run_folder import IncompleteRunError
 from fake_run import write_fake_run
@@ -45,10 +47,9 @@ def test_report_is_one_self_contained_file(report: Path) -> None:
 
 
 def test_every_chart_carries_its_alt_text(report: Path) -> None:
-    text = report.read_text(encoding="utf-8")
+    alts = {html.unescape(alt) for alt in re.findall(r'alt="([^"]*)"', report.read_text(encoding="utf-8"))}
     for alt_file in sorted((report.parent / "charts").glob("*.txt")):
-        alt_text = alt_file.read_text(encoding="utf-8").strip()
-        assert f'alt="{html.escape(alt_text, quote=True)}"' in text, alt_file.name
+        assert alt_file.read_text(encoding="utf-8").strip() in alts, alt_file.name
 
 
 def test_summary_states_what_the_mix_buys_and_the_claim(report: Path) -> None:
@@ -123,6 +124,25 @@ def test_report_of_an_older_run_keeps_the_behaviour_it_has(tmp_path: Path) -> No
     assert "Figure 10." in section
 
 
+def test_an_analyst_restyles_the_report_with_a_template_and_a_logo(run_dir: Path, tmp_path: Path) -> None:
+    """A template beside the analyst's files extends caresim's, adds to its house style and replaces its footer;
+    the logo is embedded, so the report stays self-contained."""
+    template = tmp_path / "house.html.j2"
+    template.write_text('{% extends "caresim/report.html.j2" %}{% block house_style %}{{ super() }} h2 { color: '
+                        "#005EB8; }{% endblock %}{% block footer %}<footer>Kent Analytics {{ footer }}</footer>"
+                        "{% endblock %}", encoding="utf-8")
+    logo = tmp_path / "logo.png"
+    matplotlib.image.imsave(logo, np.zeros((4, 8, 3)))
+    text = render_report(RunData.load(run_dir), [], template, logo)
+    assert "border-bottom: 2px solid #0072B2" in text and "h2 { color: #005EB8; }" in text
+    assert "<footer>Kent Analytics Source: caresim" in text and "<h2>Money by payer</h2>" in text
+    assert re.findall(r'<img class="logo" src="([^"]+)"', text) == [
+        "data:image/png;base64," + base64.b64encode(logo.read_bytes()).decode("ascii")]
+    assert not any(forbidden in text for forbidden in ("http://", "https://", "<link", "<script", "url("))
+    with pytest.raises(ValueError, match="PNG, JPEG, GIF or SVG"):
+        render_report(RunData.load(run_dir), [], logo=template)
+
+
 def test_report_refuses_a_failed_run(tmp_path: Path) -> None:
     folder = write_fake_run(tmp_path / "run", status="failed")
     with pytest.raises(IncompleteRunError):
@@ -134,10 +154,12 @@ def test_workbook_holds_the_run_tables_as_numbers(run_dir: Path) -> None:
     path = write_workbook(run_dir)
     sheets = pd.read_excel(path, sheet_name=None)
     assert list(sheets) == ["Summary", "Attribution", "Calibration", "Sampled", "Comparison", "About"]
-    pd.testing.assert_frame_equal(sheets["Summary"].drop(columns="label"), pd.read_csv(run_dir / "summary.csv"))
-    pd.testing.assert_frame_equal(sheets["Comparison"].drop(columns="label"), pd.read_csv(run_dir / "comparison.csv"),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(sheets["Summary"].drop(columns=["label", "world title"]),
+                                  pd.read_csv(run_dir / "summary.csv"))
+    pd.testing.assert_frame_equal(sheets["Comparison"].drop(columns=["label", "mix title"]),
+                                  pd.read_csv(run_dir / "comparison.csv"), check_dtype=False)
     assert sheets["Summary"].set_index("measure").loc["emergency_admissions", "label"].iloc[0] == "Emergency admissions"
+    assert set(sheets["Comparison"]["mix title"]) == {fake_run.MIX_TITLE, "Rapid response alone", "Discharge focus"}
     assert pd.api.types.is_float_dtype(sheets["Summary"]["mean"])
     about = sheets["About"].set_index("item")["value"]
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from caresim import __version__
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True, emoji=False, highlight=False)
 state = {"debug": False}
+WIDE = 100  # console columns from which a table of measures gives the unit a column of its own
 ScenarioFile = Annotated[Path, typer.Argument(help="A scenario YAML file, e.g. scenarios/skc_2015.yaml.")]
 Replications = Annotated[int | None, typer.Option(
     "--replications", "-n", min=1, help="Paired replications (effect draws): exactly this many, no adaptive rule "
@@ -132,7 +134,8 @@ def draws_caption(draws: dict, stable_draws: int) -> str:
 
 
 def _table(summary, world: str, measures: tuple[str, ...], title: str, draws: dict) -> Table:
-    """Mean, range of likely outcomes and precision of the mean of each measure, labelled for readers."""
+    """Mean, range of likely outcomes and precision of the mean of each measure, labelled for readers; on a console
+    narrower than WIDE the unit goes under the label instead of in a column of its own."""
     from caresim.analysis.summary import STABLE_DRAWS
 
     rows = summary[summary["world"] == world].set_index("measure")
@@ -140,17 +143,23 @@ def _table(summary, world: str, measures: tuple[str, ...], title: str, draws: di
     caption = (f"Means over {replications} replications. Likely range: 2.5 to 97.5 percentiles across "
                "replications, each drawing its own effect sizes (the uncertainty a decision faces); precision: 95% "
                "CI of the mean." + draws_caption(draws, STABLE_DRAWS))
+    narrow = console.width < WIDE
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
-    table.add_column("Measure", justify="left", ratio=3)
-    table.add_column("Unit", justify="left", ratio=2)
+    if narrow:  # the numbers unwrapped, the label and its unit in what is left
+        table.add_column("Measure (unit)", justify="left")
+    else:
+        table.add_column("Measure", justify="left", ratio=3)
+        table.add_column("Unit", justify="left", ratio=2)
     table.add_column("Mean", justify="right", no_wrap=True)
-    table.add_column("Likely range (95%)", justify="right", ratio=2)
-    table.add_column("Precision (95% CI)", justify="right", ratio=2)
+    for column in ("Likely range (95%)", "Precision (95% CI)"):
+        table.add_column(column, justify="right", no_wrap=narrow, ratio=None if narrow else 2)
     for measure in measures:
         if measure in rows.index:
             row = rows.loc[measure]
-            table.add_row(_label(measure), row["unit"], _fmt(row["mean"], row["unit"]),
-                          _interval(row, "outcome_low", "outcome_high"), _interval(row, "ci_low", "ci_high"))
+            names = [Text.assemble(_label(measure), "\n", (row["unit"], "dim"))] if narrow else [
+                _label(measure), row["unit"]]
+            table.add_row(*names, _fmt(row["mean"], row["unit"]), _interval(row, "outcome_low", "outcome_high"),
+                          _interval(row, "ci_low", "ci_high"))
     return table
 
 
@@ -194,8 +203,12 @@ def _money_table(folder: Path) -> Table:
     table = Table(title="Money a year by payer (saved: positive; money.csv has every item)", title_justify="left")
     for column in headers:
         table.add_column(column, justify="left" if column in ("Comparison", "Payer") else "right")
-    for row in rows:
-        table.add_row(*row)
+    previous = None
+    for comparison, *cells in rows:  # each comparison named once, above its payers
+        if previous is not None and comparison != previous:
+            table.add_section()
+        table.add_row("" if comparison == previous else comparison, *cells)
+        previous = comparison
     return table
 
 
@@ -274,11 +287,11 @@ def run(
                   f"Results: [bold]{experiment.folder}[/bold]")
 
 
-def _write_report(folder: Path) -> None:
+def _write_report(folder: Path, template: Path | None = None, logo: Path | None = None) -> None:
     from caresim.outputs.report import write_report
     from caresim.outputs.workbook import write_workbook
 
-    write_report(folder)
+    write_report(folder, template, logo)
     write_workbook(folder)
 
 
@@ -517,6 +530,7 @@ def verify(
 ) -> None:
     """Check the engine against queueing theory: Erlang loss, M/G/∞, arrivals by hour, Erlang C, Little's law
     on every service of a full run, and blocking after service against Ciw. Exit code 1 if any check fails."""
+    from caresim.outputs.chart_style import label
     from caresim.workflows.verify import run_checks
 
     table = run_checks(scenario, replications, progress=True)
@@ -525,7 +539,7 @@ def verify(
     for column in ("check", "quantity", "theory", "simulated", "99% CI", "passed"):
         view.add_column(column, justify="left" if column in ("check", "quantity") else "right")
     for row in table.itertuples():
-        view.add_row(row.check, row.quantity, f"{row.theory:.4g}", f"{row.simulated:.4g}",
+        view.add_row(label(row.check), row.quantity, f"{row.theory:.4g}", f"{row.simulated:.4g}",
                      f"{row.ci_low:.4g} to {row.ci_high:.4g}", "[green]yes[/green]" if row.passed else "[red]NO[/red]")
     console.print(view)
     if not table["passed"].all():
@@ -605,9 +619,18 @@ def calibrate(
 @friendly
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
+    template: Annotated[Path | None, typer.Option(
+        "--template", exists=True, dir_okay=False,
+        help="A Jinja2 template for the HTML report in your house style, e.g. one that starts {% extends "
+             "\"caresim/report.html.j2\" %} (see docs/report.md).")] = None,
+    logo: Annotated[Path | None, typer.Option(
+        "--logo", exists=True, dir_okay=False, help="A logo (PNG, JPEG, GIF or SVG) embedded in the report.")] = None,
 ) -> None:
     """Write the charts, the self-contained HTML report and the Excel workbook of a finished run (never re-runs it);
-    of an optimise run, its frontier, P(best) and EVPPI charts and report."""
+    of an optimise run, its frontier, P(best) and EVPPI charts and report.
+
+    Example: caresim report outputs/skc_2015/20261123-101500-ab12 --template house.html.j2 --logo council.png
+    """
     from caresim.run_folder import read_complete_run
 
     if read_complete_run(run_dir).get("kind") == "optimise":
@@ -615,7 +638,7 @@ def report(
 
         console.print(f"Report: {write_optimise_report(run_dir)}")
         return
-    _write_report(run_dir)
+    _write_report(run_dir, template, logo)
     console.print(f"Report: {run_dir / 'report.html'}")
 
 

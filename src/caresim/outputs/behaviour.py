@@ -23,6 +23,7 @@ from caresim.outputs.chart_style import (
     VERMILLION,
     bar_labels,
     format_number,
+    in_sentence,
     label,
     new_figure,
     save_chart,
@@ -273,7 +274,7 @@ def behaviour(run: RunData) -> pd.DataFrame:
     if len(targeted):
         title = f"The baseline meets {len(targeted) - len(outside)} of {len(targeted)} targets for how services behave"
         if len(outside):
-            title += "; outside: " + ", ".join(reader_label(m).lower() for m in outside["measure"])
+            title += "; outside: " + ", ".join(in_sentence(reader_label(m)) for m in outside["measure"])
     else:
         title = "How the baseline's services behave (the scenario sets no targets for these measures)"
     described = []

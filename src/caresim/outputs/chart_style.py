@@ -111,6 +111,13 @@ def label(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+def in_sentence(text: str) -> str:
+    """A label inside a sentence: its first letter in lower case, unless its first word is an abbreviation (NHS, A&E);
+    abbreviations later in it (BCF) stay as they are."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() else text[:1].lower() + text[1:]
+
+
 def format_number(value: float) -> str:
     """Three significant figures with thousands separators and a true minus sign (245, 12,300, 0.15)."""
     if not math.isfinite(value):

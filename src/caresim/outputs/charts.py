@@ -37,6 +37,7 @@ from caresim.outputs.chart_style import (
     format_interval,
     format_number,
     format_value,
+    in_sentence,
     label,
     new_figure,
     save_chart,
@@ -121,7 +122,7 @@ def admissions_waterfall(run: RunData) -> pd.DataFrame:
     )
     largest = data[data["kind"] == "scheme"].sort_values("avoided").iloc[-1]
     title = (
-        f"The scheme mix {_change_phrase(total, 'emergency admissions')}; {largest['label'].lower()} contributes most"
+        f"The scheme mix {_change_phrase(total, 'emergency admissions')}; {largest['label']} contributes most"
     )
     described = "; ".join(
         f"{row.label}: {format_number(row.avoided)} (95% CI {format_number(row.ci_low)} to "
@@ -163,7 +164,7 @@ def occupancy_fan(run: RunData) -> pd.DataFrame:
         axes.set_title(label(service), loc="left")
         axes.set_ylabel("Beds occupied (beds)")
         findings.append(
-            f"{label(service).lower()} average {shares[run.mix_name]:.0f}% full with the mix "
+            f"{in_sentence(label(service))} average {shares[run.mix_name]:.0f}% full with the mix "
             f"against {shares[BASELINE]:.0f}% without"
         )
     panels[-1].set_xlabel("Date (month of the simulated year)")
@@ -182,7 +183,7 @@ def occupancy_fan(run: RunData) -> pd.DataFrame:
     title = "Median occupancy: " + "; ".join(findings)
     alt_text = (
         "Fan chart of daily beds occupied through the year for "
-        + " and ".join(label(s).lower() for s in services)
+        + " and ".join(in_sentence(label(s)) for s in services)
         + ", baseline and scheme mix, with capacity as dashed (baseline) and dotted (scheme mix) lines. "
         + "; ".join(findings).capitalize()
         + "."
@@ -237,7 +238,7 @@ def delays_by_month(run: RunData) -> pd.DataFrame:
     verb = "cuts" if change >= 0 else "adds"
     title = (
         f"The scheme mix {verb} delayed days by {format_number(abs(change))} a year ({abs(share):.0f}%); "
-        f"the biggest change is in '{label(falls.index[-1]).lower()}'"
+        f"the biggest change is in '{in_sentence(label(falls.index[-1]))}'"
     )
     alt_text = (
         f"Two stacked bar charts of mean delayed days per month by reason. Baseline total "

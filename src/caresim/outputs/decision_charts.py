@@ -18,6 +18,7 @@ from caresim.outputs.chart_style import (
     bar_labels,
     format_money,
     format_number,
+    in_sentence,
     label,
     new_figure,
     save_chart,
@@ -254,8 +255,8 @@ def sensitivity_tornado(run: RunData) -> pd.DataFrame:
     axes.legend(loc="lower right", bbox_to_anchor=(1, 1), ncols=2)
     top = data.iloc[-1]
     title = (
-        f"The result is most sensitive to '{label(top['parameter']).lower()}': the change in "
-        f"{label(measure).lower()} ranges from {format_number(top['headline_low'])} "
+        f"The result is most sensitive to '{in_sentence(label(top['parameter']))}': the change in "
+        f"{in_sentence(label(measure))} ranges from {format_number(top['headline_low'])} "
         f"to {format_number(top['headline_high'])} a year (central {format_number(central.mean)})"
     )
     alt_text = "Tornado chart, largest swing first. " + "; ".join(

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from caresim.measures import label_or_name
-from caresim.outputs.chart_style import format_money
+from caresim.outputs.chart_style import format_money, label
 from caresim.outputs.run_data import read_optional_csv
 from caresim.run_folder import CASH_RELEASING, COST, NET_ALL, NET_CASH, NOT_CASH_RELEASING, TOTAL_CASH
 
@@ -61,7 +60,7 @@ def performance_rows(run_dir: Path) -> tuple[list[str], list[list[str]]]:
     rows = []
     for r in table.itertuples():
         missing = math.isnan(float(r.p_miss))
-        rows.append([label_or_name(str(r.metric)), f"{float(r.share_of_fund):.1%}", format_money(float(r.at_risk)),
+        rows.append([label(str(r.metric)), f"{float(r.share_of_fund):.1%}", format_money(float(r.at_risk)),
                      "none set in the plan" if pd.isna(r.target) else f"{float(r.target):,.1f}",
                      "–" if missing else f"{float(r.p_miss):.0%}",
                      "–" if missing else format_money(float(r.expected_loss))])

@@ -16,7 +16,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from caresim.outputs.chart_style import format_money, format_number, label
+from caresim.outputs.chart_style import format_money, format_number, in_sentence, label
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
 from caresim.outputs.money_tables import ledger_rows, performance_rows
 from caresim.outputs.report import (
@@ -141,8 +141,8 @@ def _top_inputs(run: RunData) -> list[str]:
     if run.tornado is None or run.tornado.empty:
         return []
     table = run.tornado.assign(strength=run.tornado["correlation"].abs()).sort_values("strength", ascending=False)
-    return [f"{run.scheme_title(str(r.scheme)) or r.scheme}, {label(str(r.effect)).lower()}: correlation "
-            f"{float(r.correlation):+.2f} with {label(str(r.measure)).lower()} ({r.method}, {int(r.n)} draws)"
+    return [f"{run.scheme_title(str(r.scheme)) or r.scheme}, {in_sentence(label(str(r.effect)))}: correlation "
+            f"{float(r.correlation):+.2f} with {in_sentence(label(str(r.measure)))} ({r.method}, {int(r.n)} draws)"
             for r in table.head(TOP_INPUTS).itertuples()]
 
 

@@ -1,29 +1,36 @@
 """The self-contained HTML report of a finished run, written for Health and Wellbeing Board papers.
 
 One file: images embedded as base64 PNG, CSS inline, no scripts and no external references;
-printable to A4 with a page break between sections. About 430 lines, one function per section of the
-report in reading order; the next change (a Jinja2 template, so analysts can restyle it) will move the
-markup out of Python and shrink it.
+printable to A4 with a page break between sections. This module computes what the report says (text and
+tables, one function per section in reading order); the markup and the house style are in the Jinja2 template
+templates/report.html.j2 and templates/house_style.css, which an analyst may extend (docs/report.md).
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
+import mimetypes
+from dataclasses import dataclass
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
+
+import jinja2
+import pandas as pd
 
 from caresim.measures import HEADLINE
 from caresim.outputs.behaviour import behaviour_table, reader_label
-from caresim.outputs.chart_style import format_money, format_number, format_value, label
+from caresim.outputs.chart_style import format_money, format_number, format_value, in_sentence, label
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
 from caresim.outputs.money_tables import ledger_rows, performance_rows
 from caresim.outputs.run_data import BASELINE, DIFFERENCE, Estimate, RunData
 from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
 from caresim.run_folder import COST, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH
 
+STYLE = (files("caresim.outputs") / "templates" / "house_style.css").read_text(encoding="utf-8")  # also optimise_report
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 BED_DAYS = "acute_bed_days"
 DELAYED_DAYS = "delayed_days"
 CHART_HEADINGS = {
@@ -74,55 +81,7 @@ EVIDENCE_CAVEAT = (
     "forecast to bank."
 )
 
-STYLE = """
-@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
-* { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10.5pt;
-  line-height: 1.45; color: #1a1a1a; background: #ffffff; margin: 0; }
-main { max-width: 182mm; margin: 0 auto; padding: 10mm 0; }
-h1 { font-size: 19pt; line-height: 1.2; margin: 0 0 2mm 0; }
-h2 { font-size: 14pt; border-bottom: 2px solid #0072B2; padding-bottom: 1mm; margin: 0 0 3mm 0; }
-h3 { font-size: 11pt; margin: 5mm 0 2mm 0; }
-p.meta { color: #444444; font-size: 9pt; margin: 0 0 5mm 0; }
-p.subtitle { font-size: 12pt; color: #333333; margin: 0 0 1mm 0; }
-p.summary { font-size: 11pt; background: #f2f7fb; border-left: 4px solid #0072B2; padding: 3mm 4mm; }
-section { margin-bottom: 8mm; }
-table { border-collapse: collapse; width: 100%; font-size: 8.5pt; margin: 2mm 0 4mm 0; }
-th, td { border-bottom: 1px solid #d0d0d0; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }
-td { overflow-wrap: break-word; }
-table.parameters { table-layout: fixed; }
-table.parameters th:nth-child(1) { width: 15%; }
-table.parameters th:nth-child(2) { width: 33%; }
-table.parameters th:nth-child(3) { width: 14%; }
-table.parameters th:nth-child(4) { width: 38%; }
-th { background: #eeeeee; }
-td.number { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-tr.flagged td { background: #fde9d9; }
-tr.assumption td { background: #fff4d6; }
-.yes { background: #d8f0e3; font-weight: bold; }
-.no { background: #fbd9c9; font-weight: bold; }
-figure { margin: 0 0 6mm 0; break-inside: avoid; page-break-inside: avoid; }
-figure img { width: 100%; height: auto; border: 1px solid #e5e5e5; }
-figcaption { font-size: 8.5pt; color: #444444; margin-top: 1mm; }
-p.note { font-size: 8.5pt; color: #444444; }
-ul.caveats li { margin-bottom: 1.5mm; }
-footer { font-size: 8pt; color: #555555; border-top: 1px solid #d0d0d0; padding-top: 2mm; }
-@media print {
-  main { padding: 0; max-width: none; }
-  section { break-before: page; page-break-before: always; }
-  section.first { break-before: auto; page-break-before: auto; }
-  tr, thead { break-inside: avoid; page-break-inside: avoid; }
-  thead { display: table-header-group; }
-  h2, h3 { break-after: avoid; page-break-after: avoid; }
-  figure img { width: auto; max-width: 100%; max-height: 118mm; }
-  p.summary { background: #f2f7fb; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  tr.flagged td, tr.assumption td, .yes, .no, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-"""
 
-
-def _text(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _is_true(value: object) -> bool:
@@ -132,21 +91,53 @@ def _is_true(value: object) -> bool:
     return bool(value) and not (isinstance(value, float) and math.isnan(value))
 
 
-def _table(
-    headers: list[str], rows: list[list[tuple[str, str]]], row_classes: list[str] | None = None, css_class: str = ""
-) -> str:
-    """An HTML table; each cell is (css class, already-escaped html)."""
-    head = "".join(f"<th>{_text(header)}</th>" for header in headers)
-    body = []
-    for index, cells in enumerate(rows):
-        css = f' class="{row_classes[index]}"' if row_classes and row_classes[index] else ""
-        tds = "".join(
-            f'<td class="{cell_class}">{content}</td>' if cell_class else f"<td>{content}</td>"
-            for cell_class, content in cells
-        )
-        body.append(f"<tr{css}>{tds}</tr>")
-    table_class = f' class="{css_class}"' if css_class else ""
-    return f"<table{table_class}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text (escaped by the template), a CSS class, and whether it is in bold."""
+
+    text: str
+    css: str = ""
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: list[Cell]
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[Row]
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart as the report shows it: numbered, headed, embedded as a data URI, with its alt text."""
+
+    number: int
+    heading: str
+    image: str
+    alt: str
+    stem: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a section: an optional subtitle, note and figure above a table."""
+
+    subtitle: str
+    note: str
+    table: Table
+    figure: Figure | None = None
+
+
+def _plain(headers: list[str], rows: list[list[str]]) -> Table:
+    """Headers and rows of text as a table; 'inside' and 'outside' cells are marked."""
+    classes = {"inside": "yes", "outside": "no"}
+    return Table(headers, [Row([Cell(str(cell), classes.get(str(cell), "")) for cell in row]) for row in rows])
 
 
 OUTCOME_RANGE = "range of likely outcomes (95%)"
@@ -213,7 +204,7 @@ def summary_paragraph(run: RunData) -> str:
     released = run.money_total(comparisons[0], TOTAL_CASH)[0].reduction()
     sentences.append(
         f"The mix released more cash than it cost in {probability:.0%} of the {run.replication_count} paired "
-        "replications" + "".join(f"; it met the plan's target for {label(metric).lower()} in {chance:.0%}"
+        "replications" + "".join(f"; it met the plan's target for {in_sentence(label(metric))} in {chance:.0%}"
                                  for metric, chance in _target_chances(run).items()) + ".")
     claimed = float(run.manifest.get("claimed_benefit_per_year") or 0)
     if claimed > 0:
@@ -307,131 +298,112 @@ def headline_rows(run: RunData) -> tuple[list[str], list[list[str]]]:
     return HEADLINE_HEADERS, rows
 
 
-def _headline_table(run: RunData) -> str:
+def _headline_table(run: RunData) -> Table:
     headers, rows = headline_rows(run)
-    cells = [[("", _text(row[0])), ("", _text(row[1])), *(("number", _text(cell)) for cell in row[2:7]),
-              (row[7].lower(), row[7])] for row in rows]
-    return _table(headers, cells)
+    return Table(headers, [Row([Cell(row[0]), Cell(row[1]), *(Cell(text, "number") for text in row[2:7]),
+                                Cell(row[7], row[7].lower())]) for row in rows])
 
 
-def _years_section(run: RunData) -> str:
-    """Each year's changes with the mix and the money of each year and its running total; empty for a run of one
+def _years_parts(run: RunData) -> list[Part]:
+    """Each year's changes with the mix and the money of each year and its running total; none for a run of one
     year or less."""
     years = run.year_labels
     if len(years) < 2:
-        return ""
+        return []
 
-    def cell(estimate: Estimate | None) -> tuple[str, str]:
+    def cell(estimate: Estimate | None) -> Cell:
         if estimate is None:
-            return ("number", "–")
+            return Cell("–", "number")
         low, high = (format_value(v, estimate.unit) for v in (estimate.outcome_low, estimate.outcome_high))
-        return ("number", _text(f"{format_value(estimate.mean, estimate.unit)} ({low} to {high})"))
+        return Cell(f"{format_value(estimate.mean, estimate.unit)} ({low} to {high})", "number")
 
-    rows = [[("", _text(label(measure))), ("", _text(run.estimate(DIFFERENCE, measure).unit)),
-             *(cell(run.year_estimate(year, DIFFERENCE, measure)) for year in years)]
+    rows = [Row([Cell(label(measure)), Cell(run.estimate(DIFFERENCE, measure).unit),
+                 *(cell(run.year_estimate(year, DIFFERENCE, measure)) for year in years)])
             for measure in HEADLINE if run.has_measure(DIFFERENCE, measure)]
-    parts = ["<section><h2>Year by year</h2>",
-             '<p class="note">The change with the mix (mix minus baseline, paired) in each year of the run, per '
-             "year, with the range of likely outcomes (95%) in brackets. Later years carry the population's growth "
-             "and each scheme at its full strength after its ramp-up; years.csv has every measure of every "
-             "year.</p>", _table(["Measure", "Unit", *years], rows)]
+    parts = [Part("", "The change with the mix (mix minus baseline, paired) in each year of the run, per year, with "
+                      "the range of likely outcomes (95%) in brackets. Later years carry the population's growth and "
+                      "each scheme at its full strength after its ramp-up; years.csv has every measure of every year.",
+                  Table(["Measure", "Unit", *years], rows))]
     money = run.money_by_year
     if money is not None and not money.empty:
         net = money[money["kind"] == NET_CASH]
         money_rows = []
         for comparison in dict.fromkeys(net["comparison"]):
             for basis, name in (("in_year", "in the year"), ("cumulative", "since the start of the run")):
-                row = [("", _text(f"{comparison}: net cash cost {name}"))]
+                cells = [Cell(f"{comparison}: net cash cost {name}")]
                 for year in years:
                     match = net[(net["comparison"] == comparison) & (net["basis"] == basis) & (net["year"] == year)]
                     if match.empty:
-                        row.append(("number", "–"))
+                        cells.append(Cell("–", "number"))
                         continue
                     m = match.iloc[0]
-                    row.append(("number", _text(f"{format_money(m['mean'])} ({format_money(m['p2_5'])} to "
-                                                f"{format_money(m['p97_5'])})")))
-                money_rows.append(row)
-        parts += ["<h3>Money, year by year and cumulative</h3>",
-                  '<p class="note">Pounds spent in each year and since the start of the run (negative: saved), '
-                  "with the range of likely outcomes (95%) in brackets; money_by_year.csv splits them by payer, "
-                  "cash-releasing or not.</p>", _table(["Comparison", *years], money_rows)]
-    return "".join(parts) + "</section>"
+                    cells.append(Cell(f"{format_money(m['mean'])} ({format_money(m['p2_5'])} to "
+                                      f"{format_money(m['p97_5'])})", "number"))
+                money_rows.append(Row(cells))
+        parts.append(Part("Money, year by year and cumulative", "Pounds spent in each year and since the start of "
+                          "the run (negative: saved), with the range of likely outcomes (95%) in brackets; "
+                          "money_by_year.csv splits them by payer, cash-releasing or not.",
+                          Table(["Comparison", *years], money_rows)))
+    return parts
 
 
-def _charts_section(charts: list[Path], first_number: int = 1) -> str:
-    figures = []
-    for number, png in enumerate(charts, start=first_number):
-        alt_text = png.with_suffix(".txt").read_text(encoding="utf-8").strip()
-        encoded = base64.b64encode(png.read_bytes()).decode("ascii")
-        heading = CHART_HEADINGS.get(png.stem, label(png.stem))
-        figures.append(
-            f"<figure><h3>Figure {number}. {_text(heading)}</h3>"
-            f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt_text)}">'
-            f"<figcaption>Chart files: charts/{_text(png.name)} and charts/{_text(png.stem)}.svg; "
-            f"text description in charts/{_text(png.stem)}.txt.</figcaption></figure>"
-        )
-    return "".join(figures)
+def _figure(png: Path, number: int) -> Figure:
+    encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+    return Figure(number, CHART_HEADINGS.get(png.stem, label(png.stem)), f"data:image/png;base64,{encoded}",
+                  png.with_suffix(".txt").read_text(encoding="utf-8").strip(), png.stem)
 
 
 def _tolerance(kind: object, tolerance: float) -> str:
     return f"±{100 * tolerance:.0f}%" if kind == "relative" else f"±{format_number(tolerance)}"
 
 
-def _calibration_table(run: RunData) -> str:
-    rows, classes = [], []
+def _calibration_table(run: RunData) -> Table:
+    rows = []
     for row in run.calibration.to_dict("records"):
         within = _is_true(row["within"])
-        baseline = (
-            f"{format_number(float(row['baseline_mean']))} "
-            f"({format_number(float(row['ci_low']))} to {format_number(float(row['ci_high']))})"
-        )
-        rows.append(
-            [
-                ("", _text(label(row["measure"]))),
-                ("", _text(row["unit"])),
-                ("number", _text(format_number(float(row["target"])))),
-                ("number", _text(_tolerance(row.get("tolerance_kind", "relative"), float(row["tolerance"])))),
-                ("number", _text(f"{format_number(float(row['low']))} to {format_number(float(row['high']))}")),
-                ("number", _text(baseline)),
-                ("yes" if within else "no", "Yes" if within else "No"),
-                ("", _text(row.get("source", ""))),
-            ]
-        )
-        classes.append("" if within else "flagged")
+        baseline = (f"{format_number(float(row['baseline_mean']))} "
+                    f"({format_number(float(row['ci_low']))} to {format_number(float(row['ci_high']))})")
+        rows.append(Row([
+            Cell(label(row["measure"])),
+            Cell(row["unit"]),
+            Cell(format_number(float(row["target"])), "number"),
+            Cell(_tolerance(row.get("tolerance_kind", "relative"), float(row["tolerance"])), "number"),
+            Cell(f"{format_number(float(row['low']))} to {format_number(float(row['high']))}", "number"),
+            Cell(baseline, "number"),
+            Cell("Yes", "yes") if within else Cell("No", "no"),
+            Cell(str(row.get("source", ""))),
+        ], "" if within else "flagged"))
     headers = ["Measure", "Unit", "Target", "Tolerance", "Accepted range", "Baseline (95% CI)", "Within?", "Source"]
-    return _table(headers, rows, classes)
+    return Table(headers, rows)
 
 
-def _behaviour_table(run: RunData) -> str:
+def _behaviour_table(table: pd.DataFrame) -> Table:
     """Each behaviour measure: the baseline with its CI, its target, tolerance and range, inside or not, source."""
-    rows, classes = [], []
-    for row in behaviour_table(run.summary, run.calibration).to_dict("records"):
+    rows = []
+    for row in table.to_dict("records"):
         modelled = (f"{format_value(row['mean'], row['unit'])} ({format_value(row['ci_low'], row['unit'])} to "
                     f"{format_value(row['ci_high'], row['unit'])})")
         targeted = math.isfinite(row["target"])
-        verdict = ("yes", "Inside") if row["within"] else ("no", "Outside")
-        rows.append(
-            [
-                ("", _text(reader_label(row["measure"]))),
-                ("", _text(row["unit"])),
-                ("number", _text(modelled)),
-                ("number", _text(format_number(row["target"]) if targeted else "–")),
-                ("number", _text(_tolerance(row["tolerance_kind"], row["tolerance"]) if targeted else "")),
-                ("number", _text(f"{format_number(row['low'])} to {format_number(row['high'])}" if targeted else "")),
-                verdict if targeted else ("", "No target"),
-                ("", _text(row["source"])),
-            ]
-        )
-        classes.append("flagged" if targeted and not row["within"] else "")
+        verdict = Cell("Inside", "yes") if row["within"] else Cell("Outside", "no")
+        rows.append(Row([
+            Cell(reader_label(row["measure"])),
+            Cell(row["unit"]),
+            Cell(modelled, "number"),
+            Cell(format_number(row["target"]) if targeted else "–", "number"),
+            Cell(_tolerance(row["tolerance_kind"], row["tolerance"]) if targeted else "", "number"),
+            Cell(f"{format_number(row['low'])} to {format_number(row['high'])}" if targeted else "", "number"),
+            verdict if targeted else Cell("No target"),
+            Cell(str(row["source"])),
+        ], "flagged" if targeted and not row["within"] else ""))
     headers = ["Measure", "Unit", "Baseline (95% CI)", "Target", "Tolerance", "Accepted range", "Inside?", "Source"]
-    return _table(headers, rows, classes)
+    return Table(headers, rows)
 
 
-def _behaviour_section(run: RunData, chart: Path | None, figure_number: int) -> str:
-    """The baseline against the real system: the behaviour chart and its table; empty for a run without them."""
+def _behaviour_parts(run: RunData, chart: Path | None, figure_number: int) -> list[Part]:
+    """The baseline against the real system: the behaviour chart and its table; none for a run without them."""
     table = behaviour_table(run.summary, run.calibration)
     if table.empty:
-        return ""
+        return []
     targeted = table[table["target"].notna()]
     inside = int(targeted["within"].astype(bool).sum())
     note = (
@@ -441,74 +413,53 @@ def _behaviour_section(run: RunData, chart: Path | None, figure_number: int) -> 
         f"{'target' if len(targeted) == 1 else 'targets'} are met. A measure without a target is shown for the "
         "reader to judge against local knowledge."
     )
-    figure = _charts_section([chart], figure_number) if chart else ""
-    return (f'<section><h2>The baseline against the real system</h2><p class="note">{_text(note)}</p>'
-            f"{figure}{_behaviour_table(run)}</section>")
+    return [Part("", note, _behaviour_table(table), _figure(chart, figure_number) if chart else None)]
 
 
-def _sampled_table(run: RunData) -> str:
-    rows, classes = [], []
+def _sampled_table(run: RunData) -> Table:
+    rows = []
     for row in run.sampled.itertuples():
         flagged = _is_true(row.flag)
-        rows.append(
-            [
-                ("", _text(row.distribution)),
-                ("number", _text(format_number(float(row.configured_mean)))),
-                ("number", _text(format_number(float(row.sampled_mean)))),
-                ("number", _text(f"{int(row.n):,}")),
-                ("number", _text(format_number(float(row.standard_error)))),
-                ("number", _text(format_number(float(row.z)))),
-                ("no" if flagged else "", "Check" if flagged else "OK"),
-            ]
-        )
-        classes.append("flagged" if flagged else "")
+        rows.append(Row([
+            Cell(label(str(row.distribution))),
+            Cell(format_number(float(row.configured_mean)), "number"),
+            Cell(format_number(float(row.sampled_mean)), "number"),
+            Cell(f"{int(row.n):,}", "number"),
+            Cell(format_number(float(row.standard_error)), "number"),
+            Cell(format_number(float(row.z)), "number"),
+            Cell("Check", "no") if flagged else Cell("OK"),
+        ], "flagged" if flagged else ""))
     headers = ["Distribution", "Configured mean", "Sampled mean", "Draws", "Standard error", "z", "Flag"]
-    return _table(headers, rows, classes)
+    return Table(headers, rows)
 
 
 def _parameter_value(value: object) -> str:
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
-def _assumptions_table(run: RunData) -> str:
+def _assumptions_table(run: RunData) -> Table:
     parameters = run.manifest.get("parameters_with_sources", [])
     ordered = sorted(parameters, key=lambda p: FLAG_ORDER.get(p.get("flag", ""), len(FLAG_ORDER)))
-    rows = [
-        [
-            ("", f"<strong>{_text(FLAG_LABELS.get(p.get('flag', ''), p.get('flag', '')))}</strong>"),
-            ("", _text(p.get("path", ""))),
-            ("", _text(_parameter_value(p.get("value", "")))),
-            ("", _text(p.get("source", ""))),
-        ]
-        for p in ordered
-    ]
-    classes = ["assumption" if p.get("flag") in ("assumption", "unsourced") else "" for p in ordered]
-    return _table(["Kind", "Parameter", "Value", "Source"], rows, classes, "parameters")
+    rows = [Row([Cell(FLAG_LABELS.get(p.get("flag", ""), p.get("flag", "")), strong=True), Cell(p.get("path", "")),
+                 Cell(_parameter_value(p.get("value", ""))), Cell(p.get("source", ""))],
+                "assumption" if p.get("flag") in ("assumption", "unsourced") else "")
+            for p in ordered]
+    return Table(["Kind", "Parameter", "Value", "Source"], rows, "parameters")
 
 
-def _plain_table(headers: list[str], rows: list[list[str]]) -> str:
-    classes = {"inside": "yes", "outside": "no"}
-    return _table(headers, [[(classes.get(str(cell), ""), _text(cell)) for cell in row] for row in rows])
-
-
-def _tables_section(title: str, tables: list[tuple[str, str, tuple[list[str], list[list[str]]]]]) -> str:
-    """A section of titled tables, each (subtitle, note, (headers, rows)); the first table's rows decide whether the
-    section is shown at all, a later table is left out when it has no rows."""
+def _parts(tables: list[tuple[str, str, tuple[list[str], list[list[str]]]]]) -> list[Part]:
+    """Titled tables, each (subtitle, note, (headers, rows)); none when the first has no rows, and a later table is
+    left out when it has no rows."""
     if not tables[0][2][1]:
-        return ""
-    parts = [f"<section><h2>{title}</h2>"]
-    for index, (subtitle, note, (headers, rows)) in enumerate(tables):
-        if rows:
-            parts += ([f"<h3>{subtitle}</h3>"] if index else []) + [f'<p class="note">{note}</p>',
-                                                                     _plain_table(headers, rows)]
-    return "".join(parts) + "</section>"
+        return []
+    return [Part(subtitle, note, _plain(headers, rows)) for subtitle, note, (headers, rows) in tables if rows]
 
 
-def _money_section(run: RunData) -> str:
+def _money_parts(run: RunData) -> list[Part]:
     """The money ledger by payer for both comparisons, and the share of the fund paid for performance at risk."""
-    return _tables_section("Money by payer", [
+    return _parts([
         ("", "Pounds a year. Cash released leaves a budget: emergency admissions at the marginal rate of the "
-             "non-elective tariff, A&amp;E attendances at tariff, acute beds only in whole 28-bed wards, care bought "
+             "non-elective tariff, A&E attendances at tariff, acute beds only in whole 28-bed wards, care bought "
              "per person. Capacity freed is valued at average cost and releases no cash. Places a budget already "
              "pays for (rapid response, intermediate care, reablement) cost that budget, not their activity, so "
              "scheme-funded activity is counted once. money.csv has every item.", ledger_rows(run.run_dir)),
@@ -518,11 +469,11 @@ def _money_section(run: RunData) -> str:
     ])
 
 
-def _evidence_section(run: RunData) -> str:
-    """The evidence defaults and the planners' assumptions side by side, with the validation tables; empty for a
-    run without them."""
-    titles = {**(run.manifest.get("mix_titles") or {})}
-    return _tables_section("Evidence defaults and the planners' assumptions", [
+def _evidence_parts(run: RunData) -> list[Part]:
+    """The evidence defaults and the planners' assumptions side by side, with the validation tables; none for a run
+    without them."""
+    titles = run.titles
+    return _parts([
         ("", "Both mixes on the same baseline: the same people and the same random draws, so the differences "
              "between the columns are the effect sizes alone. Positive numbers are reductions.",
          side_by_side_rows(run.run_dir, titles)),
@@ -530,70 +481,67 @@ def _evidence_section(run: RunData) -> str:
          "and the size it realised on the people it acted on (measured in the simulation, where its scheme acts "
          "alone: a diversion's share of the patients it could take that were diverted; a ratio's outcome with the "
          "effect over the outcome without it, on the same draws), beside the evidence ledger's estimate and 95% CI.",
-         effect_evidence_rows(run.run_dir)),
+         effect_evidence_rows(run.run_dir, titles)),
         ("The whole mix against external benchmarks", "Each mix's change against the baseline, paired, beside the "
          "plan's own target, Kent's ambition, the national 2015/16 outturn and published evaluations of comparable "
          "programmes; a count is scaled to this population.", benchmark_rows(run.run_dir, titles)),
     ])
 
 
-def render_report(run: RunData, charts: list[Path]) -> str:
-    """The whole report as one HTML string."""
+def logo_uri(path: Path) -> str:
+    """An image file as a data URI, so the report embeds the logo and stays one self-contained file."""
+    kind, _ = mimetypes.guess_type(path.name)
+    if kind not in LOGO_TYPES:
+        raise ValueError(f"{path}: a logo must be a PNG, JPEG, GIF or SVG image")
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _template(template: Path | None) -> jinja2.Template:
+    """The report template: `template` (which may extend or include caresim's own, as "caresim/…"), else caresim's."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({"caresim": jinja2.PackageLoader("caresim.outputs")})]
+    if template is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(template.resolve().parent))
+    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return environment.get_template(template.name if template else "caresim/report.html.j2")
+
+
+def render_report(run: RunData, charts: list[Path], template: Path | None = None, logo: Path | None = None) -> str:
+    """The whole report as one HTML string, from caresim's template or `template`, with an optional logo."""
     title = f"What the scheme mix buys: {run.mix_title}"
-    subtitle = "" if run.manifest.get("title") == run.mix_title else run.manifest.get("title", "")
-    meta = (
-        f"Run {run.run_id}, finished {run.finished}; caresim {run.version}; {run.replication_count} paired "
-        f"replications; seed {run.manifest.get('seed', 'not recorded')}. Report written {date.today():%d %B %Y}."
-    )
-    assumption_note = (
-        f"{run.assumption_count} inputs are assumptions: judgements without direct local or published evidence. "
-        "They are listed first and shaded, with any input that has no source. Results that depend on them "
-        "should be read as 'if this is right'."
-    )
     behaviour = next((png for png in charts if png.stem == BEHAVIOUR_CHART), None)
     charts = [png for png in charts if png.stem != BEHAVIOUR_CHART]
-    sections = [
-        f'<section class="first"><h1>{_text(title)}</h1>'
-        + (f'<p class="subtitle">{_text(subtitle)}</p>' if subtitle else "")
-        + f'<p class="meta">{_text(meta)}</p>'
-        f'<h2>Summary</h2><p class="summary">{_text(summary_paragraph(run))}</p>'
-        f"<h3>Headline results (per year)</h3>{_headline_table(run)}"
-        '<p class="note">Changes are scheme mix minus baseline, paired replication by replication; negative '
-        "changes are reductions, except savings, which are baseline minus mix. The range of likely outcomes is the "
-        "2.5 to 97.5 percentiles of the change across replications, each drawing its own effect sizes; the "
-        "precision of the mean is the 95% confidence interval of the average change. 'Same direction' means "
-        "the range of likely outcomes excludes no change. Every measure is in summary.xlsx.</p></section>",
-        _years_section(run),
-        _money_section(run),
-        f"<section><h2>Charts</h2>{_charts_section(charts)}</section>",
-        _behaviour_section(run, behaviour, len(charts) + 1),
-        _evidence_section(run),
-        "<section><h2>Calibration: does the baseline look like the real system?</h2>"
-        f"{_calibration_table(run)}"
-        "<h2>Inputs against what the model sampled</h2>"
-        '<p class="note">Each distribution\'s configured mean against the mean of the values the model drew. '
-        "Flagged rows differ by more than chance would explain and should be checked.</p>"
-        f"{_sampled_table(run)}</section>",
-        f'<section><h2>Inputs and their sources</h2><p class="note">{_text(assumption_note)}</p>'
-        f"{_assumptions_table(run)}</section>",
-        '<section><h2>What the model does not capture</h2><ul class="caveats">'
-        + "".join(f"<li>{_text(caveat)}</li>" for caveat in CAVEATS)
-        + f"<li><strong>{_text(EVIDENCE_CAVEAT)}</strong></li></ul>"
-        f"<footer>{_text(run.source_note)}; run {_text(run.run_id)}; git commit "
-        f"{_text(run.manifest.get('git_commit', 'not recorded'))}.</footer></section>",
-    ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_text(title)}</title><style>{STYLE}</style></head>"
-        f"<body><main>{''.join(sections)}</main></body></html>\n"
+    return _template(template).render(
+        title=title,
+        subtitle="" if run.manifest.get("title") == run.mix_title else run.manifest.get("title", ""),
+        meta=(f"Run {run.run_id}, finished {run.finished}; caresim {run.version}; {run.replication_count} paired "
+              f"replications; seed {run.manifest.get('seed', 'not recorded')}. Report written "
+              f"{date.today():%d %B %Y}."),
+        logo=logo_uri(logo) if logo else "",
+        summary=summary_paragraph(run),
+        headline=_headline_table(run),
+        years=_years_parts(run),
+        money=_money_parts(run),
+        charts=[_figure(png, number) for number, png in enumerate(charts, start=1)],
+        behaviour=_behaviour_parts(run, behaviour, len(charts) + 1),
+        evidence=_evidence_parts(run),
+        calibration=_calibration_table(run),
+        sampled=_sampled_table(run),
+        assumption_note=(f"{run.assumption_count} inputs are assumptions: judgements without direct local or "
+                         "published evidence. They are listed first and shaded, with any input that has no source. "
+                         "Results that depend on them should be read as 'if this is right'."),
+        assumptions=_assumptions_table(run),
+        caveats=CAVEATS,
+        evidence_caveat=EVIDENCE_CAVEAT,
+        footer=(f"{run.source_note}; run {run.run_id}; git commit {run.manifest.get('git_commit', 'not recorded')}."),
     )
 
 
-def write_report(run_dir: Path) -> Path:
-    """Write `report.html` into a complete run folder; raises `IncompleteRunError` for any other status."""
+def write_report(run_dir: Path, template: Path | None = None, logo: Path | None = None) -> Path:
+    """Write `report.html` into a complete run folder, from caresim's template or `template`, with an optional
+    logo; raises `IncompleteRunError` for any other status."""
     run = RunData.load(Path(run_dir))
     charts = make_all_charts(run)
     path = run.run_dir / "report.html"
-    path.write_text(render_report(run, charts), encoding="utf-8")
+    path.write_text(render_report(run, charts, template, logo), encoding="utf-8")
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -13,6 +14,11 @@ from caresim.run_folder import read_complete_run
 
 BASELINE = "baseline"
 DIFFERENCE = "difference"
+
+
+def reader_titles(manifest: dict[str, Any]) -> dict[str, str]:
+    """The titles of a run's mixes and schemes, by name (manifest `mix_titles` and `scheme_titles`)."""
+    return {**(manifest.get("scheme_titles") or {}), **(manifest.get("mix_titles") or {})}
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,11 @@ class RunData:
         """A mix's title for readers (manifest `mix_titles`), else its name."""
         return str((self.manifest.get("mix_titles") or {}).get(mix, mix))
 
+    @property
+    def titles(self) -> dict[str, str]:
+        """Every mix's and scheme's title for readers, by name."""
+        return reader_titles(self.manifest)
+
     def scheme_title(self, scheme: str) -> str | None:
         """A scheme's title from the manifest's `scheme_titles`, if recorded."""
         return (self.manifest.get("scheme_titles") or {}).get(scheme)
@@ -148,7 +159,7 @@ class RunData:
     @property
     def source_note(self) -> str:
         return (
-            f"Source: caresim {self.version}, scenario {self.scenario_name}, "
+            f"Source: caresim {self.version}, scenario file {self.manifest.get('scenario_file', self.scenario_name)}, "
             f"{self.replication_count} paired replications"
         )
 

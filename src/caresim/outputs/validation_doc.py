@@ -17,7 +17,7 @@ import yaml
 from caresim.measures import label_or_name, reduction
 from caresim.outputs.behaviour import behaviour, behaviour_table, reader_label, shows_behaviour
 from caresim.outputs.chart_style import chart_path
-from caresim.outputs.run_data import RunData
+from caresim.outputs.run_data import RunData, reader_titles
 from caresim.outputs.validation_tables import benchmark_rows, effect_evidence_rows, side_by_side_rows
 from caresim.run_folder import COST, NET_CASH, TOTAL_CAPACITY, TOTAL_CASH, read_complete_run
 
@@ -395,14 +395,14 @@ def _markdown_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def _side_by_side_section(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
     """Section 4: the evidence defaults and the planners' assumptions side by side, each effect's drawn size
     against its evidence, and each mix against external benchmarks (as in the report)."""
-    titles = manifest.get("mix_titles") or {}
+    titles = reader_titles(manifest)
     headers, rows = side_by_side_rows(run_dir, titles)
     if not rows:
         return []
     lines = ["## 4. Evidence defaults and the planners' assumptions", "",
              "Both mixes on the same baseline (the same people and draws); positive numbers are reductions.", "",
              *_markdown_table(headers, rows)]
-    headers, rows = effect_evidence_rows(run_dir)
+    headers, rows = effect_evidence_rows(run_dir, titles)
     if rows:
         lines += ["### Each effect against its evidence", "",
                   "The size drawn for each effect is an input of the model. The realised size is measured in the "

@@ -8,9 +8,11 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from caresim.measures import label_or_name
+from caresim.outputs.chart_style import label
 from caresim.outputs.run_data import RunData
 
 MAXIMUM_COLUMN_WIDTH = 60
+TITLED = ("world", "mix", "scheme")  # columns of names that have a title for readers
 
 
 def about_table(run: RunData) -> pd.DataFrame:
@@ -21,6 +23,7 @@ def about_table(run: RunData) -> pd.DataFrame:
         ("title", manifest.get("title")),
         ("scenario file", manifest.get("scenario_file")),
         ("scheme mix", run.mix_name),
+        ("scheme mix title", run.mix_title),
         ("caresim version", run.version),
         ("run id", run.run_id),
         ("git commit", manifest.get("git_commit")),
@@ -34,14 +37,25 @@ def about_table(run: RunData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def labelled(table: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The table with each measure's label from the registry beside its name."""
-    if table is None or "measure" not in table.columns:
-        return table
+def labelled(table: pd.DataFrame | None, titles: dict[str, str]) -> pd.DataFrame | None:
+    """The table with each measure's label from the registry beside its name, and each world's, mix's or scheme's
+    title (from `titles`) beside its name."""
+    if table is None:
+        return None
     out = table.copy()
-    out.insert(table.columns.get_loc("measure") + 1, "label",
-               table["measure"].map(label_or_name))
+    for column in table.columns:
+        if column == "measure":
+            out.insert(out.columns.get_loc(column) + 1, "label", table[column].map(label_or_name))
+        elif column in TITLED:
+            out.insert(out.columns.get_loc(column) + 1, f"{column} title",
+                       table[column].map(lambda name: _title(str(name), titles)))
     return out
+
+
+def _title(name: str, titles: dict[str, str]) -> str:
+    """A name's title, else its label; 'difference:mix' as 'Difference: <the mix's title>'."""
+    kind, _, mix = name.partition(":")
+    return f"{label(kind)}: {_title(mix, titles)}" if mix else titles.get(name) or label(name)
 
 
 def _tidy(sheet: Worksheet, table: pd.DataFrame) -> None:
@@ -59,13 +73,14 @@ def _tidy(sheet: Worksheet, table: pd.DataFrame) -> None:
 def write_workbook(run_dir: Path) -> Path:
     """Write `summary.xlsx` into a complete run folder and return its path."""
     run = RunData.load(Path(run_dir))
+    titles = run.titles
     sheets = {
-        "Summary": labelled(run.summary),
-        "Attribution": labelled(run.attribution),  # none for a comparison, or a run without attribution
-        "Calibration": labelled(run.calibration),
+        "Summary": labelled(run.summary, titles),
+        "Attribution": labelled(run.attribution, titles),  # none for a comparison, or a run without attribution
+        "Calibration": labelled(run.calibration, titles),
         "Sampled": run.sampled,
-        "Comparison": labelled(run.comparison),
-        "Years": labelled(run.years) if len(run.year_labels) > 1 else None,
+        "Comparison": labelled(run.comparison, titles),
+        "Years": labelled(run.years, titles) if len(run.year_labels) > 1 else None,
         "Money by year": run.money_by_year if len(run.year_labels) > 1 else None,
         "About": about_table(run),
     }
