@@ -114,6 +114,10 @@ def show(folder: Path, final: bool) -> None:
     headers, rows = headline_rows(run)
     st.subheader("Headline: the mix against doing nothing")
     st.table(pd.DataFrame(rows, columns=headers), hide_index=True)
+    indicative = " (indicative: its ends are not yet stable)" if run.replication_count < run.stable_draws else ""
+    st.caption(f"Means over {run.replication_count} draws, the mix and the baseline on the same people. Range of "
+               f"likely outcomes: 2.5 to 97.5 percentiles across draws, each drawing its own effect sizes{indicative}; "
+               "precision: 95% CI of the mean.")
     headers, rows = ledger_rows(folder)
     st.subheader("Money a year by payer (saved: positive)")
     st.table(pd.DataFrame(rows, columns=headers), hide_index=True)
