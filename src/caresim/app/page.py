@@ -15,7 +15,7 @@ import streamlit as st
 
 from caresim.app.question import Question, answer, batches, movable_sizes, own_question, question_plan, simulate
 from caresim.experiment.options import options_of, with_options
-from caresim.experiment.replication import WorldResult
+from caresim.experiment.replication import ReplicationFailed, WorldResult
 from caresim.outputs.chart_style import chart_path, format_value
 from caresim.outputs.charts import bcf_metrics, delays_by_month, occupancy_fan
 from caresim.outputs.decision_charts import money
@@ -31,11 +31,11 @@ BATCH = 2  # draws simulated at once, one per core of a small machine: the first
 MAX_DRAWS = 40
 CHARTS = (money, bcf_metrics, occupancy_fan, delays_by_month)
 WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-INTRO = (f"What the scheme mix buys against doing nothing, on the same simulated people. Switch schemes on or off, "
-         f"pick their options and pin effect sizes within their evidence in the sidebar. The first answer comes from "
-         f"{BATCH} draws (about 10–20 seconds for the South Kent Coast scenario on a 2-core computer) and is refined "
-         f"as more draws arrive; the baseline is kept, so a change simulates only the mix. The app runs on this "
-         f"computer only (localhost).")
+INTRO = ("What the scheme mix buys against doing nothing, on the same simulated people. Switch schemes on or off, "
+         "pick their options and pin effect sizes within their evidence in the sidebar. The first answer comes from "
+         f"{BATCH} draws (about 15–20 seconds for the South Kent Coast scenario on an idle 2-core computer) and is "
+         "refined as more draws arrive; the baseline is kept, so a change simulates only the mix. The app runs on this "
+         "computer only (localhost).")
 
 
 @st.cache_resource
@@ -153,7 +153,11 @@ def main(path: str, draws: int) -> None:
     started = time.perf_counter()
     results = []
     for batch in batches(draws, BATCH):
-        results += simulate(plan, batch, kept_worlds())
+        try:
+            results += simulate(plan, batch, kept_worlds())
+        except ReplicationFailed as error:  # e.g. a mix that leaves a service unable to keep up
+            status.error(f"The model cannot run this question: {error}")
+            return
         seconds = time.perf_counter() - started
         folder = answer(plan, origin, Path(scratch().name), results, seconds)
         with area.container():
