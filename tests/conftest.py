@@ -36,7 +36,7 @@ TIERS = {  # every test module's tier (markers in pyproject.toml); a new module 
     "test_fuzz": "property",
     "test_cli": "e2e", "test_report": "e2e", "test_executors": "e2e", "test_golden_master": "e2e", "test_flows": "e2e",
     "test_measures": "e2e", "test_termination": "e2e", "test_engine_builds": "e2e", "test_optimise": "e2e",
-    "test_readable": "e2e",
+    "test_readable": "e2e", "test_app": "e2e",
 }
 
 

@@ -665,6 +665,45 @@ def paper(
     console.print(f"Paper: {write_paper(run_dir, out, reference)}")
 
 
+@app.command("app")
+@friendly
+def what_if(
+    scenario_file: ScenarioFile,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port on this computer.")] = 8501,
+    draws: Annotated[int, typer.Option("--draws", min=2, help="Draws per answer to start with (the page "
+                                       "can change it); the first answer comes after 2.")] = 8,
+) -> None:
+    """Open a what-if web app over a scenario: switch schemes on and off, pick their options, move effect sizes
+    within their evidence, and see the headline, the money and the charts; download the run folder, report and paper.
+
+    It listens on this computer only (127.0.0.1); open the printed address in a browser. Ctrl-C stops it.
+
+    Example: caresim app scenarios/skc_2015.yaml
+    """
+    import signal
+    import subprocess
+
+    _load(scenario_file)  # a scenario that does not load stops here, with its problems
+    page = Path(__file__).with_name("app") / "page.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(page), "--server.address", "127.0.0.1",
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal", "--",
+               str(scenario_file.resolve()), str(draws)]
+    console.print(f"caresim app: http://127.0.0.1:{port} (this computer only; Ctrl-C stops it)")
+    server = subprocess.Popen(command)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    try:
+        server.wait()
+    except KeyboardInterrupt:  # the terminal sent Ctrl-C to the server too; give it time to stop
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        console.print("caresim app: stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @app.command()
 @friendly
 def sources(

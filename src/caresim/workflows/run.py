@@ -145,62 +145,88 @@ def run_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, executor
     """Run every replication of ``plan`` and write the run folder (moved into place only when complete).
 
     ``origin`` is the scenario file the plan was made from, with the source of every number in it."""
-    scenario = plan.scenario
-    with RunFolder(out_root, scenario.name, run_id) as folder:
-        folder.update_manifest(scenario=scenario.name, scenario_file=origin.file.name, title=scenario.title,
-                               caresim_version=__version__, git_commit=git_commit(), seed=scenario.run.seed,
-                               replications=plan.replications, worlds=plan.worlds, executor=scheduler or executor,
-                               effects=plan.effects, stable_draws=STABLE_DRAWS)
+    with RunFolder(out_root, plan.scenario.name, run_id) as folder:
+        _start_manifest(folder, plan, origin, scheduler or executor)
         started = time.perf_counter()
         plan, results, decision = draw(plan, executor, workers, scheduler, progress)
-        seconds = time.perf_counter() - started
-        conservation = check_conservation(results)
-        frame, summary, attribution = summarise(plan, results)
-        main_worlds = (BASELINE, *plan.mixes)
-        path = folder.path
-        (path / "scenario.yaml").write_text(
-            yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
-        write_frame(summary, path, "summary.csv")
-        write_frame(draws_frame(plan.draws, decision), path, "draws.csv")
-        write_frame(frame, path, "replications.parquet")
-        write_frame(daily_frame(results, main_worlds, scenario.run.start), path, "daily.parquet")
-        write_frame(monthly_frame(results, main_worlds, scenario.run.start), path, "monthly.parquet")
-        calibration = calibration_frame(scenario, summary)
-        write_frame(calibration, path, "calibration.csv")
-        sampled = sampled_frame(results, scenario)
-        write_frame(sampled, path, "sampled.csv")
-        little = little_frame(results)
-        write_frame(little, path, "little.csv")
-        write_frame(flows_frame(summary), path, "flows.csv")
-        if attribution is not None:
-            write_frame(attribution, path, "attribution.csv")
-        main = main_mix(plan)
-        if main is not None:
-            draws = effect_draws_frame(results, main)
-            write_frame(draws, path, "effect_draws.csv")
-            write_frame(tornado_frame(draws, frame, main), path, "tornado.csv")
-            write_frame(money_frame(frame, scenario, main), path, "money.csv")
-            write_frame(performance_frame(frame, scenario, main), path, "performance.csv")
-        write_validation_tables(plan, frame, results, path)
-        for name, table in year_tables(results, scenario, main, compared_mixes(plan)).items():
-            write_frame(table, path, name)
-        if plan.sensitivity:
-            write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
-        comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
-        if comparison is not None:
-            write_frame(comparison, path, "comparison.csv")
-        record = draws_record(plan, decision)
-        folder.update_manifest(
-            seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
-            claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
-            claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
-            parameters_with_sources=origin.parameters, mixes=list(plan.mixes), main_mix=main_mix(plan),
-            mix_titles=plan.titles, compared_mix=plan.compared.mix_name if plan.compared else None,
-            compared_scenario=plan.compared.name if plan.compared else None,
-            scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
-            replications=plan.replications, draws=record,
-        )
-    return Experiment(folder.final_path, summary, calibration, attribution, comparison, little, sampled, seconds,
+        experiment = _write_tables(folder, plan, origin, results, decision, time.perf_counter() - started)
+    return replace(experiment, folder=folder.final_path)
+
+
+def record_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, results: list[list[WorldResult]],
+                      seconds: float, executor: str, run_id: str | None = None) -> Experiment:
+    """Write the run folder of replications simulated elsewhere (``caresim app`` keeps its baseline's between
+    questions), exactly as `run_experiment` writes it, as a fixed number of draws."""
+    frame = replications_frame(results, plan.scenario.name, plan.seed)
+    mix = main_mix(plan)
+    decision = DrawsDecision(len(results), headline_precision(frame, mix) if mix is not None else {}, None,
+                             "fixed number of draws")
+    with RunFolder(out_root, plan.scenario.name, run_id) as folder:
+        _start_manifest(folder, plan, origin, executor)
+        experiment = _write_tables(folder, replace(plan, replications=len(results), draws=None), origin, results,
+                                   decision, seconds)
+    return replace(experiment, folder=folder.final_path)
+
+
+def _start_manifest(folder: RunFolder, plan: Plan, origin: SourcedScenario, executor: str) -> None:
+    scenario = plan.scenario
+    folder.update_manifest(scenario=scenario.name, scenario_file=origin.file.name, title=scenario.title,
+                           caresim_version=__version__, git_commit=git_commit(), seed=scenario.run.seed,
+                           replications=plan.replications, worlds=plan.worlds, executor=executor,
+                           effects=plan.effects, stable_draws=STABLE_DRAWS)
+
+
+def _write_tables(folder: RunFolder, plan: Plan, origin: SourcedScenario, results: list[list[WorldResult]],
+                  decision: DrawsDecision, seconds: float) -> Experiment:
+    """Every table of the finished draws and the manifest's results into the open run folder."""
+    scenario = plan.scenario
+    conservation = check_conservation(results)
+    frame, summary, attribution = summarise(plan, results)
+    main_worlds = (BASELINE, *plan.mixes)
+    path = folder.path
+    (path / "scenario.yaml").write_text(
+        yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
+    write_frame(summary, path, "summary.csv")
+    write_frame(draws_frame(plan.draws, decision), path, "draws.csv")
+    write_frame(frame, path, "replications.parquet")
+    write_frame(daily_frame(results, main_worlds, scenario.run.start), path, "daily.parquet")
+    write_frame(monthly_frame(results, main_worlds, scenario.run.start), path, "monthly.parquet")
+    calibration = calibration_frame(scenario, summary)
+    write_frame(calibration, path, "calibration.csv")
+    sampled = sampled_frame(results, scenario)
+    write_frame(sampled, path, "sampled.csv")
+    little = little_frame(results)
+    write_frame(little, path, "little.csv")
+    write_frame(flows_frame(summary), path, "flows.csv")
+    if attribution is not None:
+        write_frame(attribution, path, "attribution.csv")
+    main = main_mix(plan)
+    if main is not None:
+        draws = effect_draws_frame(results, main)
+        write_frame(draws, path, "effect_draws.csv")
+        write_frame(tornado_frame(draws, frame, main), path, "tornado.csv")
+        write_frame(money_frame(frame, scenario, main), path, "money.csv")
+        write_frame(performance_frame(frame, scenario, main), path, "performance.csv")
+    write_validation_tables(plan, frame, results, path)
+    for name, table in year_tables(results, scenario, main, compared_mixes(plan)).items():
+        write_frame(table, path, name)
+    if plan.sensitivity:
+        write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
+    comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
+    if comparison is not None:
+        write_frame(comparison, path, "comparison.csv")
+    record = draws_record(plan, decision)
+    folder.update_manifest(
+        seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
+        claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
+        claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
+        parameters_with_sources=origin.parameters, mixes=list(plan.mixes), main_mix=main_mix(plan),
+        mix_titles=plan.titles, compared_mix=plan.compared.mix_name if plan.compared else None,
+        compared_scenario=plan.compared.name if plan.compared else None,
+        scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
+        replications=plan.replications, draws=record,
+    )
+    return Experiment(folder.path, summary, calibration, attribution, comparison, little, sampled, seconds,
                       record)
 
 
