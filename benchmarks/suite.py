@@ -17,6 +17,8 @@ import multiprocessing
 import platform
 import resource
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -188,6 +190,39 @@ def skc_experiment(counts: tuple[int, int], extrapolate: bool) -> Figures:
                            "peak MB per worker", "peak MB total"), rows, measured)
 
 
+# ----------------------------------------------------------------- whole commands
+def _command_seconds(*args: str) -> float:
+    """Wall seconds of one ``caresim`` command in a fresh process, as a user runs it."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "caresim", *args], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _default_world_years() -> float:
+    """The world-years of the default SKC run at its cap of draws (the SKC default always reaches it)."""
+    plan = make_plan(load_scenario(SKC), attribution=True)
+    cap = plan.draws.max if plan.draws is not None else plan.replications
+    days = plan.scenario.run.days + plan.scenario.run.warm_up_days
+    return sum(len(plan.worlds_in(r)) for r in range(cap)) * days / DAYS_PER_YEAR
+
+
+def commands(quick: bool, measured: dict[str, float]) -> Figures:
+    """``caresim run --quick`` and the default ``caresim run`` on SKC, wall clock with 2 workers; in quick
+    mode the default run is estimated from its world-years and this run's CPU seconds per SKC world-year."""
+    with tempfile.TemporaryDirectory() as out:
+        first = _command_seconds("run", str(SKC), "--quick", "--quiet", "--out", out)
+        world_years = _default_world_years()
+        if quick:
+            default = world_years * measured["SKC world-year s"] / WORKERS
+            how = f"estimated: {world_years:.0f} world-years × {measured['SKC world-year s']:.2f} s ÷ {WORKERS} cores"
+        else:
+            default, how = _command_seconds("run", str(SKC), "--quiet", "--out", out), "measured"
+    rows = [("caresim run scenarios/skc_2015.yaml --quick", f"{first:.1f}", "measured"),
+            ("caresim run scenarios/skc_2015.yaml", f"{default:.0f}", how)]
+    return Figures("Whole commands on SKC, wall seconds (2 workers)", ("command", "wall s", "how"), rows,
+                   {"quick run s": first, "default run s": default, "default world-years": world_years})
+
+
 # ----------------------------------------------------------------- scaling with population
 def scaled(scenario: Scenario, factor: float, copies: int = 1, name: str | None = None) -> Scenario:
     """The scenario with every locality (split into ``copies``) and every capacity multiplied by ``factor``."""
@@ -275,6 +310,11 @@ def targets(measured: dict[str, float]) -> Figures:
     draws_1000 = m["seconds for 100"] * 10
     cores = m["worker CPU s for 100"] * 10 / 300
     rows = [
+        ("the default caresim run on SKC ≤ 60 s wall on 2 cores", f"{m['default run s']:.0f} s",
+         m["default run s"] <= 60, f"{m['default world-years']:.0f} world-years (60 draws of 4 worlds, 10 of 12 for "
+         f"the per-scheme table) at {m['SKC world-year s']:.2f} CPU s each"),
+        ("caresim run --quick on SKC ≤ 15 s wall", f"{m['quick run s']:.1f} s", m["quick run s"] <= 15,
+         "4 draws of 2 worlds, plus starting Python and loading the scenario"),
         ("caresim ≥ 3× as fast as SimPy (small network)", f"{1 / m['caresim/simpy']:.2f}×",
          m["caresim/simpy"] <= 1 / 3, engine_gap),
         ("caresim within 2× of heapq (small network)", f"{m['caresim/heapq']:.2f}×", m["caresim/heapq"] <= 2,
@@ -317,7 +357,10 @@ def main() -> None:
                     lambda: scaling(args.quick)):
         tables.append(measure())
         console.print(tables[-1].rich())
-    tables.append(targets({k: v for table in tables for k, v in table.measured.items()}))
+    measured = {k: v for table in tables for k, v in table.measured.items()}
+    tables.append(commands(args.quick, measured))
+    console.print(tables[-1].rich())
+    tables.append(targets({**measured, **tables[-1].measured}))
     console.print(tables[-1].rich())
     if args.markdown:
         console.print("\n\n".join(t.markdown() for t in tables), markup=False, highlight=False, soft_wrap=True)

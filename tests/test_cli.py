@@ -73,6 +73,18 @@ def test_run_writes_a_complete_tidy_run_folder(skc_run):
     assert "Money a year by payer" in output and "All payers" in output
 
 
+def test_quick_runs_the_baseline_and_the_mix_alone_on_a_few_draws_without_a_report(tmp_path):
+    result = invoke("run", short_file(tmp_path, "skc_2015.yaml", "skc_short"), "--quick", "-n", "2", "--serial",
+                    "--out", tmp_path / "outputs")
+    assert result.exit_code == 0, result.output
+    assert "A first answer" in result.output
+    (folder,) = (tmp_path / "outputs" / "skc_short").iterdir()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["replications"] == 2
+    assert set(pd.read_csv(folder / "summary.csv")["world"]) == {"baseline", "skc_mix_2015_low", "difference"}
+    assert not (folder / "report.html").exists() and not (folder / "attribution.csv").exists()
+
+
 def test_input_against_sampled_is_recorded_and_not_flagged(skc_run):
     folder, _ = skc_run
     sampled = pd.read_csv(folder / "sampled.csv")

@@ -233,6 +233,11 @@ def run(
         "--effects",
         help="drawn: each replication draws its effect sizes from the evidence; central: every effect at its "
              "point value, so the spread is chance alone.")] = Effects.drawn,
+    quick: Annotated[bool, typer.Option(
+        "--quick",
+        help="A first answer in seconds: a few draws (4 unless -n says) of the baseline and the scheme mix "
+             "alone, without the per-scheme table, the compared scenario, the whole-fund comparison or the "
+             "report. Run without it for the full answer.")] = False,
     report: Report = True,
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -243,15 +248,18 @@ def run(
 
     Example: caresim run scenarios/skc_2015.yaml --replications 20
     """
-    from caresim.experiment.plan import make_plan, with_compared
+    from caresim.experiment.plan import make_plan, quick_plan, with_compared
     from caresim.measures import HEADLINE, HEADLINE_DIFFERENCES
     from caresim.workflows.run import run_experiment
 
     origin = _load(scenario_file, seed)
     scenario = origin.scenario
-    plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity,
-                     effects="central" if effects is Effects.central else "drawn")
-    if origin.compare_file is not None:
+    if quick:
+        plan, report = quick_plan(scenario, replications), False
+    else:
+        plan = make_plan(scenario, replications, attribution=attribution, sensitivity=sensitivity,
+                         effects="central" if effects is Effects.central else "drawn")
+    if origin.compare_file is not None and not quick:
         own_file = origin.compare_named_in is None or origin.compare_named_in.resolve() == origin.file.resolve()
         named_in = scenario if own_file else _load(origin.compare_named_in, seed).scenario
         plan = with_compared(plan, _load(origin.compare_file, seed).scenario, named_in)
@@ -285,6 +293,9 @@ def run(
     console.print(f"{draws['draws']} draws ({draws['stopped']}) of up to {len(plan.worlds_in(0))} worlds in "
                   f"{experiment.seconds:.1f} s ({draws['world_years']:,.0f} world-years). "
                   f"Results: [bold]{experiment.folder}[/bold]")
+    if quick:
+        console.print("A first answer: run without --quick for the per-scheme table, the whole-fund comparison, "
+                      "more draws and the report.")
 
 
 def _write_report(folder: Path, template: Path | None = None, logo: Path | None = None) -> None:

@@ -88,9 +88,19 @@ def draw_settings(scenario: Scenario, replications: int | None) -> tuple[int, Dr
     return (setting.min, setting) if isinstance(setting, Draws) else (setting, None)
 
 
+QUICK_DRAWS = 4  # `caresim run --quick`: a first answer in about 15 s on 2 cores (docs/performance.md)
+
+
+def quick_plan(scenario: Scenario, replications: int | None = None) -> Plan:
+    """A first answer: the baseline and the scenario's own mix on a few draws, and nothing else (no variants,
+    no whole-fund comparison, no attribution)."""
+    mixes = {scenario.mix_name: scenario.mix_schemes} if scenario.mix_schemes else {}
+    return make_plan(scenario, replications or QUICK_DRAWS, mixes=mixes, fund_comparison=False)
+
+
 def make_plan(scenario: Scenario, replications: int | None = None, attribution: bool = False,
               mixes: dict[str, tuple[str, ...]] | None = None, sensitivity: bool = False,
-              effects: EffectsMode = "drawn") -> Plan:
+              effects: EffectsMode = "drawn", fund_comparison: bool = True) -> Plan:
     """The baseline, the scenario's mix (all its schemes) or the given mixes, the baseline without the pooled
     fund's places (when the scenario names them and there is a mix); one-at-a-time and
     leave-one-out worlds for attribution; and, for sensitivity, the mix with every uncertain effect at
@@ -101,7 +111,7 @@ def make_plan(scenario: Scenario, replications: int | None = None, attribution: 
         mixes.update({name: tuple(v.schemes) for name, v in scenario.variants.items()})
     worlds: dict[str, tuple[str, ...]] = {BASELINE: ()}
     worlds.update(mixes)
-    if scenario.fund.pays_for and mixes:
+    if fund_comparison and scenario.fund.pays_for and mixes:
         worlds[NO_FUND] = ()
     if attribution and scenario.schemes:
         main = mixes.get(scenario.mix_name, scenario.mix_schemes)
