@@ -36,6 +36,8 @@ def _pure_because() -> str | None:
 
 
 def compiled_engine() -> list:
+    if not {"bdist_wheel", "build_ext", "build", "install"} & set(sys.argv):
+        return []  # pip asking for metadata or build requirements: nothing is built
     reason = _pure_because()
     if reason is None:
         try:
