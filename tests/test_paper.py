@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from docx.shared import RGBColor
+from docx.shared import Pt, RGBColor
 from typer.testing import CliRunner
 
 from caresim.cli import app
 from caresim.measures import HEADLINE
 from caresim.outputs.chart_style import format_value, label
-from caresim.outputs.paper import SECTIONS, write_paper
+from caresim.outputs.paper import SECTIONS, TABLE_TEXT, TEXT_WIDTH, write_paper
 from caresim.outputs.run_data import DIFFERENCE, RunData
 from fake_run import write_fake_run
 
@@ -57,6 +57,16 @@ def test_headline_numbers_equal_summary_csv(paper, run_dir: Path) -> None:
         assert cells[4] == format_value(row["mean"], unit)
         assert cells[5] == f"{format_value(row['outcome_low'], unit)} to {format_value(row['outcome_high'], unit)}"
         assert cells[6] == f"{format_value(row['ci_low'], unit)} to {format_value(row['ci_high'], unit)}"
+
+
+def test_tables_fit_the_page_in_their_own_style_and_no_number_is_broken(paper) -> None:
+    table = _table_with(paper, "Range of likely outcomes (95%)")
+    widths = [column.width for column in table.columns]
+    assert sum(widths) <= TEXT_WIDTH
+    assert {p.style.name for row in table.rows for cell in row.cells for p in cell.paragraphs} == {TABLE_TEXT}
+    for i, column in enumerate(table.columns):  # the widest number gets at least its characters' width at 8.5 pt
+        longest = max(len(word) for cell in column.cells[1:] for word in cell.text.split())
+        assert widths[i] >= longest * Pt(8.5) * 0.55, (table.rows[0].cells[i].text, widths[i], longest)
 
 
 def test_money_tables_are_present(paper) -> None:

@@ -14,7 +14,7 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
-from docx.shared import Cm
+from docx.shared import Cm, Pt
 
 from caresim.outputs.chart_style import format_money, format_number, in_sentence, label
 from caresim.outputs.charts import ADMISSIONS, make_all_charts
@@ -44,6 +44,8 @@ SECTIONS = (
 TOP_INPUTS = 5
 A4 = (Cm(21), Cm(29.7))
 MARGIN = Cm(2)
+TEXT_WIDTH = A4[0] - 2 * MARGIN
+CELL_PADDING = Cm(0.4)  # Word's default left and right cell margins, 0.19 cm each
 PICTURE_WIDTH = Cm(16)
 ASSUMPTION = "assumption"
 NO_ENTRY = "none"  # effect_evidence.csv's evidence_kind for an effect without an evidence ledger entry
@@ -73,15 +75,49 @@ def _style(document: WordDocument, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYP
     return name
 
 
+TABLE_TEXT = "Table Text"  # the paragraph style of table cells: a reference document may define its own
+
+
+def _table_text(document: WordDocument) -> str:
+    """The style of table cells, added (Normal at 8.5 pt, so a headline table fits A4) when the document lacks it."""
+    if TABLE_TEXT not in [style.name for style in document.styles]:
+        style = document.styles.add_style(TABLE_TEXT, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = document.styles["Normal"]
+        style.font.size = Pt(8.5)
+        style.paragraph_format.space_after = Pt(0)
+    return TABLE_TEXT
+
+
+def _column_widths(headers: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's width: the cell padding, and a share of the rest by its longest word, so no word is
+    broken, or for the first column (the labels) by its typical text, so labels wrap on few lines."""
+    weights = []
+    for i, column in enumerate(zip(headers, *rows, strict=True)):
+        texts = [str(text) for text in column]
+        weight = max([len(word) for text in texts[1:] for word in text.split()]
+                     + [len(word) + 1 for word in texts[0].split()])  # the header is bold, so wider
+        if i == 0:
+            weight = max(weight, min(sorted(len(text) for text in texts)[len(texts) // 2], 20))
+        weights.append(weight + 1)
+    rest = TEXT_WIDTH - len(weights) * CELL_PADDING
+    return [int(CELL_PADDING + rest * weight / sum(weights)) for weight in weights]
+
+
 def _table(document: WordDocument, headers: list[str], rows: list[list[str]]) -> None:
     table = document.add_table(rows=1, cols=len(headers), style=_style(document, "Table Grid", WD_STYLE_TYPE.TABLE))
+    table.autofit = False
+    text = _table_text(document)
     for cell, header in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = header
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
+        cell.paragraphs[0].style = text
+        cell.paragraphs[0].add_run(header).bold = True
     for row in rows:
         for cell, value in zip(table.add_row().cells, row, strict=True):
-            cell.text = str(value)
+            cell.paragraphs[0].style = text
+            cell.paragraphs[0].add_run(str(value))
+    for column, width in zip(table.columns, _column_widths(headers, rows), strict=True):
+        column.width = width  # the grid, which LibreOffice reads, and each cell, which Word reads
+        for cell in column.cells:
+            cell.width = width
 
 
 def _note(document: WordDocument, text: str) -> None:
