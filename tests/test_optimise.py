@@ -188,7 +188,8 @@ def test_more_draws_go_in_ocba_rounds_to_the_contenders_on_the_same_replications
     search = Search(2e6, frontier_budgets=(2e6, 3e6), candidates=20, more_draws=4, round_draws=2, target_p_best=1.01)
     more = optimise(origin, search, 3, tmp_path, "serial", progress=False)
     rounds = more.rounds
-    assert list(rounds.columns) == ["round", "mix", "n", "mean", "p_best", "ocba_share", "drawn_next"]
+    assert list(rounds.columns) == ["round", "mix", "n", "mean", "p_best", "ocba_share", "drawn_next", "mix_title"]
+    assert not rounds["mix_title"].str.contains("=").any()  # titles, for people, beside the ids
     assert rounds["round"].max() == 2 and (rounds.groupby("round")["n"].first() == [3, 5, 7]).all()
     for number, this in rounds.groupby("round"):  # the next round's contenders are the ones drawn in this one
         drawn = set(this.loc[this["drawn_next"], "mix"])

@@ -435,7 +435,7 @@ def _optimise_table(candidates, objective) -> Table:
                          overflow="fold", ratio=3 if column == "Mix" else None)
     for row in candidates.itertuples():
         mark = " (plan)" if row.plan_mix else ""
-        table.add_row(str(row.rank), row.mix.replace("+", " + ") + mark, f"£{row.cost:,.0f}",
+        table.add_row(str(row.rank), row.mix_title + mark, f"£{row.cost:,.0f}",
                       f"{row.mean:,.1f} ({row.ci_low:,.1f} to {row.ci_high:,.1f})",
                       f"{row.outcome_low:,.1f} to {row.outcome_high:,.1f}",
                       f"{row.p_best:.2f}" if row.within_budget else "over budget")

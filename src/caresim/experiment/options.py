@@ -18,6 +18,12 @@ def mix_name(mix: Mix) -> str:
     return "+".join(f"{scheme}={option}" for scheme, option in mix.items()) or "none"
 
 
+def mix_title(scenario: Scenario, mix: Mix) -> str:
+    """A mix as a person reads it: each funded scheme's title, with its option where it has more than one."""
+    return "; ".join(scenario.scheme(name).title + (f" ({option})" if len(options_of(scenario, name)) > 1 else "")
+                     for name, option in mix.items()) or "none"
+
+
 def options_of(scenario: Scenario, scheme: str) -> tuple[str, ...]:
     """The options a scheme may be funded at: its declared ones, or (none declared) "on", the scheme as written."""
     declared = scenario.scheme(scheme)

@@ -36,9 +36,13 @@ class OptimiseRun:
     def load(cls, run_dir: Path) -> OptimiseRun:
         run_dir = Path(run_dir)
         manifest = read_complete_run(run_dir)
-        return cls(run_dir, manifest, *(pd.read_csv(run_dir / f"{name}.csv")
-                                         for name in ("candidates", "frontier", "evppi", "changes")),
-                   read_optional_csv(run_dir, "rounds.csv"))
+        run = cls(run_dir, manifest, *(pd.read_csv(run_dir / f"{name}.csv")
+                                        for name in ("candidates", "frontier", "evppi", "changes")),
+                  read_optional_csv(run_dir, "rounds.csv"))
+        for frame in (run.candidates, run.frontier, run.rounds):
+            if frame is not None and "mix" in frame and "mix_title" not in frame:  # written before mix titles
+                frame["mix_title"] = frame["mix"]
+        return run
 
     @property
     def charts_dir(self) -> Path:
@@ -112,7 +116,7 @@ def optimise_section(run: OptimiseRun) -> str:
     plan = candidates[candidates["plan_mix"]]
     unit = manifest["objective_unit"]
     lead = (f"Within {format_money(manifest['budget'])} a year, the best mix found for "
-            f"{manifest['objective_label'].lower()} is {best['mix']} (cost {format_money(best['cost'])}; "
+            f"{manifest['objective_label'].lower()} is {best['mix_title']} (cost {format_money(best['cost'])}; "
             f"{best['mean']:,.1f} {unit}, 95% CI {best['ci_low']:,.1f} to {best['ci_high']:,.1f}; "
             f"P(best) {best['p_best']:.2f}).")
     constraints = [*(f"funding {name}" for name in manifest.get("must_fund", [])),
@@ -147,9 +151,10 @@ def optimise_section(run: OptimiseRun) -> str:
         *(f"<li>{html.escape(sentence)}</li>" for sentence in run.changes["why"]), "</ul>",
         _image(run.charts_dir / f"{FRONTIER}.png"),
         "<h3>The best mix within each budget</h3>",
-        _rows(frontier, {"budget": "Budget", "mix": "Best mix", "cost": "Cost", "mean": "Mean", "p_best": "P(best)"}),
+        _rows(frontier, {"budget": "Budget", "mix_title": "Best mix", "cost": "Cost", "mean": "Mean",
+                         "p_best": "P(best)"}),
         "<h3>Mixes simulated</h3>",
-        _rows(shown, {"rank": "Rank", "mix": "Mix", "cost": "Cost", "mean": "Mean", "ci": "95% CI",
+        _rows(shown, {"rank": "Rank", "mix_title": "Mix", "cost": "Cost", "mean": "Mean", "ci": "95% CI",
                       "likely": "Likely range", "p_best": "P(best)"}),
     ]
     if run.rounds is not None and len(run.rounds):
@@ -160,7 +165,7 @@ def optimise_section(run: OptimiseRun) -> str:
                   "<p>In each round, OCBA (optimal computing budget allocation) says which mixes further replications "
                   "would most help to tell apart; those mixes all ran the round's new replications (the same "
                   "patients and draws), the others kept the replications they had.</p>",
-                  _rows(rounds, {"round": "Round", "mix": "Mix", "n": "Replications", "mean": "Mean",
+                  _rows(rounds, {"round": "Round", "mix_title": "Mix", "n": "Replications", "mean": "Mean",
                                  "p_best": "P(best)", "drawn_next": "Drawn in the next round"})]
     if len(run.evppi):
         parts += ["<h3>The value of better evidence</h3>",

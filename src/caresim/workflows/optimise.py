@@ -40,7 +40,7 @@ from caresim.analysis.optimise import (
 )
 from caresim.analysis.summary import replications_frame, wide
 from caresim.experiment.executors import execute
-from caresim.experiment.options import Mix, mix_cost, mix_name, options_of, options_plan, with_options
+from caresim.experiment.options import Mix, mix_cost, mix_name, mix_title, options_of, options_plan, with_options
 from caresim.experiment.plan import BASELINE
 from caresim.experiment.replication import WorldResult
 from caresim.run_folder import RunFolder, write_frame
@@ -271,6 +271,10 @@ def optimise(origin: SourcedScenario, search: Search, replications: int, out_roo
                  else pd.DataFrame(columns=["effect", "evppi", "evppi_objective", "evpi_all", "evpi_all_objective",
                                             "degree", "n"]))
         changes = change_sentences(origin, best, alone, objective)
+        titles = {name: mix_title(scenario, mix) for name, mix in by_name.items()}
+        for frame in (table, frontier, rounds):
+            if "mix" in frame:
+                frame["mix_title"] = frame["mix"].map(titles)
         path = folder.path
         (path / "scenario.yaml").write_text(
             yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False), encoding="utf-8")
