@@ -32,13 +32,17 @@ state = {"debug": False}
 WIDE = 100  # console columns from which a table of measures gives the unit a column of its own
 ScenarioFile = Annotated[Path, typer.Argument(help="A scenario YAML file, e.g. scenarios/skc_2015.yaml.")]
 Replications = Annotated[int | None, typer.Option(
-    "--replications", "-n", min=1, help="Paired replications (effect draws): exactly this many, no adaptive rule "
-    "(default: the scenario's run.replications, a number or an adaptive rule).")]
-Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Root seed (default: the scenario's run.seed).")]
-Out = Annotated[Path, typer.Option("--out", help="Folder for results; each run gets outputs/<scenario>/<run-id>/.")]
-Workers = Annotated[int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")]
+    "--replications", "-n", min=1, metavar="N", help="Paired replications (effect draws): exactly this many, no "
+    "adaptive rule (default: the scenario's run.replications, a number or an adaptive rule).")]
+Seed = Annotated[int | None, typer.Option(
+    "--seed", min=0, metavar="SEED", help="Root seed (default: the scenario's run.seed).")]
+Out = Annotated[Path, typer.Option(
+    "--out", metavar="DIR", help="Folder for results; each run gets outputs/<scenario>/<run-id>/.")]
+Workers = Annotated[int | None, typer.Option(
+    "--workers", min=1, metavar="N", help="Local worker processes (default: all cores).")]
 Scheduler = Annotated[str | None, typer.Option(
-    "--scheduler", help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, or 'local' for a local Dask cluster.")]
+    "--scheduler", metavar="ADDRESS",
+    help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, or 'local' for a local Dask cluster.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write charts, the HTML report and the workbook.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
 Serial = Annotated[bool, typer.Option("--serial", help="Run replications one after another in this process.")]
@@ -344,34 +348,39 @@ def compare(
 @friendly
 def optimise(
     scenario_file: ScenarioFile,
-    budget: Annotated[str, typer.Option("--budget", help="What the mix may cost a year, e.g. 13.3m or 500k.")],
+    budget: Annotated[str, typer.Option(
+        "--budget", metavar="AMOUNT", help="What the mix may cost a year, e.g. 13.3m or 500k.")],
     objective: Annotated[str, typer.Option(
-        "--objective", help="admissions_avoided, delayed_days_saved, acute_bed_days_saved, "
-                            "care_home_admissions_avoided, net_cash_cost, net_cost, net_benefit, bcf_targets_met, "
-                            "bcf_target_shortfall, or a weighted mix: admissions_avoided=1,net_cash_cost=-0.0001 "
-                            "(each objective in its units times its weight, summed; higher is better).")
-    ] = "admissions_avoided",
+        "--objective", metavar="NAME",
+        help="admissions_avoided, delayed_days_saved, acute_bed_days_saved, care_home_admissions_avoided, "
+             "net_cash_cost, net_cost, net_benefit, bcf_targets_met, bcf_target_shortfall, or a weighted mix: "
+             "admissions_avoided=1,net_cash_cost=-0.0001 (each objective in its units times its weight, summed; "
+             "higher is better).")] = "admissions_avoided",
     frontier: Annotated[list[str] | None, typer.Option(
-        "--frontier", help="A budget of the frontier; repeat the option (default: 5m, 10m, 13.3m, 18.9m).")] = None,
+        "--frontier", metavar="AMOUNT",
+        help="A budget of the frontier; repeat the option (default: 5m, 10m, 13.3m, 18.9m).")] = None,
     must_fund: Annotated[list[str] | None, typer.Option(
-        "--must-fund", help="A scheme every mix must fund (at one of its options); repeat the option.")] = None,
+        "--must-fund", metavar="SCHEME",
+        help="A scheme every mix must fund (at one of its options); repeat the option.")] = None,
     payer_budget: Annotated[list[str] | None, typer.Option(
-        "--payer-budget", help="A payer's limit, e.g. council=1m; repeat the option.")] = None,
+        "--payer-budget", metavar="PAYER=AMOUNT", help="A payer's limit, e.g. council=1m; repeat the option.")] = None,
     min_option: Annotated[list[str] | None, typer.Option(
-        "--min-option", help="Fund a scheme at least at an option or step, e.g. integrated_teams_reablement=high "
-                             "(options in the order the scheme declares them, steps last); repeat the option.")] = None,
+        "--min-option", metavar="SCHEME=OPTION",
+        help="Fund a scheme at least at an option or step, e.g. integrated_teams_reablement=high (options in the "
+             "order the scheme declares them, steps last); repeat the option.")] = None,
     candidates: Annotated[int, typer.Option(
-        "--candidates", min=1, help="Mixes simulated whole for the budget, after the screen (exhaustive when all "
-                                    "allowed mixes fit).")] = 8,
+        "--candidates", min=1, metavar="N",
+        help="Mixes simulated whole for the budget, after the screen (exhaustive when all allowed mixes fit).")] = 8,
     more_draws: Annotated[int, typer.Option(
-        "--more-draws", min=0, help="The most further replications a mix gets before selecting, in rounds: each "
-                                    "round's go to the mixes OCBA allocates more to, all on the same draws (0: none)."
-    )] = 0,
+        "--more-draws", min=0, metavar="N",
+        help="The most further replications a mix gets before selecting, in rounds: each round's go to the mixes "
+             "OCBA allocates more to, all on the same draws (0: none).")] = 0,
     round_draws: Annotated[int, typer.Option(
-        "--round-draws", min=0, help="Replications per round of --more-draws (0: half of -n, at least 2).")] = 0,
+        "--round-draws", min=0, metavar="N",
+        help="Replications per round of --more-draws (0: half of -n, at least 2).")] = 0,
     target_p_best: Annotated[float, typer.Option(
-        "--target-p-best", min=0, max=1, help="The rounds of --more-draws stop when the leader's P(best) reaches "
-                                              "this.")] = 0.95,
+        "--target-p-best", min=0, max=1, metavar="P",
+        help="The rounds of --more-draws stop when the leader's P(best) reaches this.")] = 0.95,
     replications: Replications = None,
     seed: Seed = None,
     out: Out = Path("outputs"),
@@ -501,7 +510,8 @@ def replications(
 @friendly
 def warmup(
     scenario_file: ScenarioFile,
-    replications: Annotated[int, typer.Option("--replications", "-n", min=1, help="Replications to average.")] = 3,
+    replications: Annotated[int, typer.Option(
+        "--replications", "-n", min=1, metavar="N", help="Replications to average.")] = 3,
     days: Annotated[int | None, typer.Option(
         "--days", min=20, help="Days to run the check (default: four years, or the scenario's run if longer).")] = None,
     serial: Serial = False,
@@ -657,8 +667,8 @@ def report(
 @friendly
 def paper(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder, e.g. outputs/skc_2015/20261123-101500-ab12.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Word file to write (default: paper.docx in the run "
-                                                           "folder).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="Word file to write (default: paper.docx in the run folder).")] = None,
     reference: Annotated[Path | None, typer.Option(
         "--reference", help="A .docx whose styles (fonts, colours, headings, page set-up) the paper takes, e.g. your "
                             "council's template.")] = None,
@@ -719,7 +729,8 @@ def what_if(
 @friendly
 def sources(
     scenario_file: ScenarioFile,
-    out: Annotated[Path, typer.Option("--out", help="Markdown file to write.")] = Path("docs/sources.md"),
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FILE", help="Markdown file to write.")] = Path("docs/sources.md"),
 ) -> None:
     """List every number of a scenario with its flag (seed, public, assumption, calibrated) and source, as Markdown."""
     from caresim.outputs.sources_doc import write_sources_doc
@@ -731,7 +742,8 @@ def sources(
 @friendly
 def validation_doc(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
-    out: Annotated[Path, typer.Option("--out", help="Markdown file to write.")] = Path("docs/validation.md"),
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FILE", help="Markdown file to write.")] = Path("docs/validation.md"),
 ) -> None:
     """Write the validation document from a finished run: the baseline against every target, the default
     effects against their evidence, and the mix against the plan's claims and the national BCF record."""
