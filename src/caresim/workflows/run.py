@@ -157,14 +157,10 @@ def record_experiment(plan: Plan, origin: SourcedScenario, out_root: Path, resul
                       seconds: float, executor: str, run_id: str | None = None) -> Experiment:
     """Write the run folder of replications simulated elsewhere (``caresim app`` keeps its baseline's between
     questions), exactly as `run_experiment` writes it, as a fixed number of draws."""
-    frame = replications_frame(results, plan.scenario.name, plan.seed)
-    mix = main_mix(plan)
-    decision = DrawsDecision(len(results), headline_precision(frame, mix) if mix is not None else {}, None,
-                             "fixed number of draws")
     with RunFolder(out_root, plan.scenario.name, run_id) as folder:
         _start_manifest(folder, plan, origin, executor)
         experiment = _write_tables(folder, replace(plan, replications=len(results), draws=None), origin, results,
-                                   decision, seconds)
+                                   None, seconds)
     return replace(experiment, folder=folder.final_path)
 
 
@@ -177,11 +173,16 @@ def _start_manifest(folder: RunFolder, plan: Plan, origin: SourcedScenario, exec
 
 
 def _write_tables(folder: RunFolder, plan: Plan, origin: SourcedScenario, results: list[list[WorldResult]],
-                  decision: DrawsDecision, seconds: float) -> Experiment:
-    """Every table of the finished draws and the manifest's results into the open run folder."""
+                  decision: DrawsDecision | None, seconds: float) -> Experiment:
+    """Every table of the finished draws and the manifest's results into the open run folder; ``decision`` None:
+    draws simulated elsewhere, a fixed number of them."""
     scenario = plan.scenario
     conservation = check_conservation(results)
     frame, summary, attribution = summarise(plan, results)
+    main = main_mix(plan)
+    if decision is None:
+        decision = DrawsDecision(len(results), headline_precision(frame, main) if main is not None else {}, None,
+                                 "fixed number of draws")
     main_worlds = (BASELINE, *plan.mixes)
     path = folder.path
     (path / "scenario.yaml").write_text(
@@ -200,7 +201,6 @@ def _write_tables(folder: RunFolder, plan: Plan, origin: SourcedScenario, result
     write_frame(flows_frame(summary), path, "flows.csv")
     if attribution is not None:
         write_frame(attribution, path, "attribution.csv")
-    main = main_mix(plan)
     if main is not None:
         draws = effect_draws_frame(results, main)
         write_frame(draws, path, "effect_draws.csv")
@@ -212,7 +212,7 @@ def _write_tables(folder: RunFolder, plan: Plan, origin: SourcedScenario, result
         write_frame(table, path, name)
     if plan.sensitivity:
         write_frame(sensitivity_frame(frame, plan.sensitivity, scenario), path, "sensitivity.csv")
-    comparison = comparison_frame(summary, plan.mixes, main_mix(plan)) if len(plan.mixes) > 1 else None
+    comparison = comparison_frame(summary, plan.mixes, main) if len(plan.mixes) > 1 else None
     if comparison is not None:
         write_frame(comparison, path, "comparison.csv")
     record = draws_record(plan, decision)
@@ -220,7 +220,7 @@ def _write_tables(folder: RunFolder, plan: Plan, origin: SourcedScenario, result
         seconds=round(seconds, 2), events=sum(w.events for r in results for w in r), conservation=conservation,
         claimed_benefit_per_year=sum(scenario.scheme(s).claimed_benefit_per_year for s in scenario.mix_schemes),
         claimed_benefit_source=scenario.claimed_benefit_source, bcf_targets=scenario.bcf_targets,
-        parameters_with_sources=origin.parameters, mixes=list(plan.mixes), main_mix=main_mix(plan),
+        parameters_with_sources=origin.parameters, mixes=list(plan.mixes), main_mix=main,
         mix_titles=plan.titles, compared_mix=plan.compared.mix_name if plan.compared else None,
         compared_scenario=plan.compared.name if plan.compared else None,
         scheme_titles={name: scheme.title for name, scheme in scenario.schemes.items()},
