@@ -87,3 +87,43 @@ def test_calls_run_at_their_times_in_the_order_of_equivalent_timeouts(kernel: Ke
 def test_kernel_refuses_a_negative_delay(kernel: Kernel):
     with pytest.raises(ValueError, match="negative delay"):
         kernel.after(-1.0, lambda _event: None, None)
+
+
+def _arrivals_order(kernel: Kernel, as_stream: bool) -> tuple[list[tuple[str, float]], int]:
+    """Arrivals at tied times among calls of both priorities, a zero-delay hand-over after one of them."""
+    order: list[tuple[str, float]] = []
+    times = [0.5, 1.0, 1.0, 1.0 + 1e-12, 2.0]
+
+    def call(event: Call[str]) -> None:
+        order.append((event.value, kernel.now))
+
+    def arrive(k: int) -> None:
+        order.append((f"arrival {k}", kernel.now))
+        if k == 1:
+            kernel.after(0.0, call, "hand-over")
+
+    if as_stream:
+        kernel.stream(times, arrive)
+    else:  # the reference: each arrival schedules the next with `after`
+        def chained(event: Call[int]) -> None:
+            arrive(event.value)
+            if event.value + 1 < len(times):
+                kernel.after(times[event.value + 1] - kernel.now, chained, event.value + 1)
+        kernel.after(times[0], chained, 0)
+    kernel.after(1.0, call, "call at 1")
+    kernel.after(1.0, call, "urgent call at 1", URGENT)
+    kernel.after(2.0, call, "call at 2")
+    kernel.run()
+    return [entry for entry in order if entry[1] <= 2.0], kernel.events
+
+
+def test_an_arrival_stream_runs_in_the_order_of_arrivals_scheduling_each_other(short: Scenario):
+    def fresh() -> Kernel:
+        calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
+        return Kernel(short, calendar, WorldEffects(short, (), 0, calendar))
+
+    streamed, chained = _arrivals_order(fresh(), True), _arrivals_order(fresh(), False)
+    assert streamed == chained
+    assert [name for name, _ in streamed[0]] == [  # arrival 1 was keyed at 0.5, after "call at 1" was queued
+        "arrival 0", "urgent call at 1", "call at 1", "arrival 1", "hand-over", "arrival 2", "arrival 3",
+        "call at 2", "arrival 4"]

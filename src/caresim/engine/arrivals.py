@@ -1,5 +1,5 @@
 """Crises arriving: which candidate crises this world keeps (prevention schemes thin them), and each
-kept crisis becoming a patient at the front door, one scheduled arrival at a time."""
+kept crisis becoming a patient at the front door, in time order."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import numpy as np
 
 from caresim.engine import counters as c
 from caresim.engine.demand import Candidates
-from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
@@ -22,7 +21,7 @@ class Arrivals(Pathway):
         return np.nonzero(candidates.rows[:, KEEP] < candidates.accept * multiplier)[0]
 
     def start(self, candidates: Candidates, residence: int) -> None:
-        """Schedule the first kept crisis; each arrival schedules the next."""
+        """The kept crises as one arrival stream of the kernel."""
         kept = self._kept(candidates, residence)
         times = candidates.time[kept].tolist()
         indices = kept.tolist()
@@ -31,18 +30,11 @@ class Arrivals(Pathway):
             candidates.crisis_type[kept].tolist(), candidates.avoidable[kept].tolist(),
             candidates.gp_manageable[kept].tolist(), strict=True))
         rows = candidates.rows
-        position = [0]
-        kernel = self.kernel
 
-        def arrive(_event: Call[None]) -> None:
-            k = position[0]
+        def arrive(k: int) -> None:
             self._crisis(indices[k], rows[indices[k]].tolist(), attributes[k], residence)
-            position[0] += 1
-            if position[0] < len(indices):
-                kernel.after(times[position[0]] - kernel.now, arrive, None)
 
-        if indices:
-            kernel.after(times[0], arrive, None)
+        self.kernel.stream(times, arrive)
 
     def _crisis(self, i: int, row: list[float], attributes: Attributes, residence: int) -> None:
         resident = None

@@ -1,7 +1,7 @@
 """The kernel of one replication: simpy's clock and event queue, who is where, and the daily tick.
 
 Each step of a journey is a plain callback scheduled with ``Kernel.after`` (no generator processes:
-see docs/performance.md). This is the only module that touches simpy's private attributes
+see docs/performance.md); crises arrive through a ``Stream`` kept beside the queue. This is the only module that touches simpy's private attributes
 (``_queue``, ``_eid``, ``_now``), but for ``services.Pool`` reading the clock as ``_now`` (the
 ``now`` property would cost a Python call on every admission and release in the compiled engine);
 tests/test_simpy_contract.py fails, saying what changed, if simpy stops providing them.
@@ -54,6 +54,23 @@ def _never(_event: Call[None]) -> None:
     """The end of the run's entry on the queue: ``Kernel.run`` stops at it instead of calling it."""
 
 
+class Stream:
+    """Arrivals at sorted ``times``, ``handler(k)`` called for the k-th, kept beside simpy's queue rather than in it.
+
+    Each arrival is keyed (time, priority, id) as ``Kernel.after`` would have queued it when the arrival before
+    it ran, so ``Kernel.run`` interleaves it with the queue in exactly the same order, for one comparison instead
+    of a heap push and pop and a ``Call``."""
+
+    __slots__ = ("times", "handler", "k", "time", "eid")
+
+    def __init__(self, times: list[float], handler: Callable[[int], None], time: float, eid: int) -> None:
+        self.times = times
+        self.handler = handler
+        self.k = 0
+        self.time = time
+        self.eid = eid
+
+
 class Kernel:
     """Clock, scheduling, the patients in the system, counts and the daily tick of one world."""
 
@@ -76,6 +93,8 @@ class Kernel:
         self.daily["delayed_patients"] = np.zeros(n_days)
         self.daily_capacity = {name: np.zeros(n_days) for name in self.services.pools}
         self.delayed_now = 0
+        self.streams: list[Stream] = []
+        self.next_stream: Stream | None = None  # the stream whose arrival comes first
 
     # ----------------------------------------------------------------- clock and scheduling
     @property
@@ -92,6 +111,36 @@ class Kernel:
         env = self.env
         entry = (env._now + delay, priority, next(env._eid), Call(handler, value))
         heappush(env._queue, entry)  # type: ignore[misc]  # a Call, not an Event: it has all that step() reads
+
+    def stream(self, times: list[float], handler: Callable[[int], None]) -> None:
+        """Call ``handler(k)`` at ``times[k]`` for each k in turn, in the order ``after`` would have given if each
+        arrival scheduled the next (docs/performance.md)."""
+        if times:
+            self.events += 1
+            env = self.env
+            self.streams.append(Stream(times, handler, env._now + times[0], next(env._eid)))
+            self._choose_stream()
+
+    def _choose_stream(self) -> None:
+        first: Stream | None = None
+        for stream in self.streams:
+            if first is None or (stream.time, stream.eid) < (first.time, first.eid):
+                first = stream
+        self.next_stream = first
+
+    def _arrive(self, stream: Stream) -> None:
+        """Run the stream's arrival due now, then key its next one as ``after`` would."""
+        stream.handler(stream.k)
+        stream.k += 1
+        if stream.k < len(stream.times):
+            self.events += 1
+            env = self.env
+            now = env._now
+            stream.time = now + (stream.times[stream.k] - now)
+            stream.eid = next(env._eid)
+        else:
+            self.streams.remove(stream)
+        self._choose_stream()
 
     def run(self) -> None:
         """Run to the end of the calendar, with the daily tick and the opening of the measured window.
@@ -111,7 +160,13 @@ class Kernel:
         queue = cast("list[tuple[float, EventPriority, int, Call[Any]]]", env._queue)  # Calls, not Events
         heappush(queue, (end, URGENT, next(env._eid), stop))
         while True:
-            now, _priority, _eid, call = heappop(queue)
+            now, priority, eid, call = queue[0]
+            arrival = self.next_stream
+            if arrival is not None and (arrival.time < now or (arrival.time == now and (NORMAL, arrival.eid) < (priority, eid))):
+                env._now = arrival.time
+                self._arrive(arrival)
+                continue
+            heappop(queue)
             env._now = now
             if call is stop:
                 return
