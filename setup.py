@@ -18,9 +18,9 @@ from setuptools import setup
 
 # The modules every crisis runs through. Left pure Python: errors.py (builtin exception subclasses) and the
 # numpy-bound or run-once modules (demand, warm_start, record, streams).
-COMPILED = ("acute", "ae", "arrivals", "calendar", "care_homes", "community", "discharge", "discharge_rhythm",
-            "diversions", "effects", "front_door", "home_referrals", "kernel", "model", "network", "pathway",
-            "patient", "services", "tally")
+COMPILED = ("acute", "ae", "arrivals", "calendar", "care_homes", "community", "counters", "discharge",
+            "discharge_rhythm", "diversions", "effects", "front_door", "home_referrals", "kernel", "model", "network",
+            "pathway", "patient", "services", "tally")
 
 
 def _pure_because() -> str | None:

@@ -1,4 +1,4 @@
-"""Counter names: the engine writes only declared counters, and every counter the metrics read exists."""
+"""Counters: each declared once with its name, counted by index, and every counter the metrics read exists."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from caresim.engine import counters
 from caresim.engine.model import Model
-from caresim.engine.tally import Counts
+from caresim.engine.calendar import Calendar
+from caresim.engine.tally import Tally
 from caresim.metrics import measures
 from caresim.scenario.schema import Scenario
 from conftest import shortened
@@ -30,12 +31,23 @@ class ReadCounts(dict[str, float]):
         return super().get(name, default)
 
 
-def test_an_undeclared_counter_is_an_error():
-    counts = Counts()
+def test_counts_go_back_by_name_and_clear_in_place(short: Scenario):
+    calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
+    tally = Tally(7.0, calendar.month, calendar.year)
+    counts = tally.counts
     counts[counters.CRISES] += 1
-    assert counts == {"crises": 1.0}
-    with pytest.raises(KeyError, match="declare it in caresim/engine/counters.py"):
-        counts["crisis"] += 1
+    counts[counters.DIVERSIONS_AT["admission"]] += 2
+    named = tally.by_name()
+    assert named["crises"] == 1.0 and named["diversions_admission"] == 2.0
+    assert sum(named.values()) == 3.0 and len(named) == len(counters.NAMES)
+    tally.clear_counts()
+    assert tally.counts is counts and not any(counts)
+
+
+def test_a_counter_declared_twice_is_an_error():
+    with pytest.raises(ValueError, match="declared twice"):
+        counters._counter("crises")
+    assert counters.NAMES.count("crises") == 1
 
 
 def test_families_are_declared():

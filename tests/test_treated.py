@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from caresim.engine import counters
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import WIDTH, community_candidates
 from caresim.engine.discharge import Discharge
@@ -148,8 +149,8 @@ def followed_share(scenario: Scenario, replications: int = 1) -> tuple[float, fl
     for replication in range(replications):
         model = Model(scenario, "baseline", (), replication)
         model.run()
-        home += model.kernel.counts["still_home_91d_65plus"]
-        followed += model.kernel.counts["rehabilitation_65plus_followed"]
+        home += model.kernel.counts[counters.STILL_HOME_91D_65PLUS]
+        followed += model.kernel.counts[counters.REHABILITATION_65PLUS_FOLLOWED]
     return home / followed, followed
 
 

@@ -3,6 +3,8 @@ readmission after discharge (the same person's next episode, with its own draws)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from caresim.engine import counters as c
@@ -14,9 +16,19 @@ from caresim.engine.streams import stream
 from caresim.scenario.fields import AGE_BANDS
 from caresim.scenario.schemes import LengthOfStayEffect, ReadmissionEffect
 
+if TYPE_CHECKING:
+    from caresim.engine.model import Model
+
 
 class AcuteStay(Pathway):
     """Admissions queue for a bed (or are turned away, if the scenario says so) and stay until medically fit."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__(model)
+        s = self.scenario
+        self.turn_away = s.services.acute_beds.when_full == "turn_away"
+        self.stay_sampled = [f"acute_beds.length_of_stay.{band}" for band in AGE_BANDS]  # by age band index
+        self.readmission_probability = [s.discharge.readmission_probability[band] for band in AGE_BANDS]
 
     def admission_decision(self, p: Patient, via: str) -> None:
         """Admit, unless a scheme diverts the patient at the point of admission."""
@@ -42,7 +54,7 @@ class AcuteStay(Pathway):
         if via != "ae" or p.location != "ae":
             self.kernel.move(p, "waiting_acute")
         beds = self.services.acute
-        if self.scenario.services.acute_beds.when_full == "turn_away":
+        if self.turn_away:
             if beds.try_admit(p):
                 self._in_bed(p)
             else:
@@ -58,7 +70,7 @@ class AcuteStay(Pathway):
         if p.location == "ae":
             self.model.ae.leave(p)
         self.kernel.move(p, "acute")
-        stay = self.kernel.sample(f"acute_beds.length_of_stay.{AGE_BANDS[p.band]}", p.row[ACUTE_STAY])
+        stay = self.kernel.sample(self.stay_sampled[p.band], p.row[ACUTE_STAY])
         stay = self.effects.scaled(LengthOfStayEffect, p, self.kernel.now, stay, "acute_beds")
         self.kernel.after(stay, self.model.discharge.medically_fit, p)
 
@@ -85,8 +97,7 @@ class AcuteStay(Pathway):
     def maybe_readmit(self, p: Patient, resident: Patient | None = None) -> None:
         """A patient discharged alive to their usual residence (their own home, or ``resident``'s care home)
         may come back, as a new episode, within the readmission window."""
-        d = self.scenario.discharge
-        probability = d.readmission_probability[AGE_BANDS[p.band]]
+        probability = self.readmission_probability[p.band]
         self.counts[c.DISCHARGES_HOME_ALIVE] += 1
         if self.effects.happens(ReadmissionEffect, p, self.kernel.now, p.row[READMIT], probability):
             again = self.next_episode(p, "at_home_before_readmission")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from caresim.engine import counters as c
 from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import AE_ADMIT, AE_ADMITTED, AE_DISCHARGED, Patient
 from caresim.scenario.fields import AGE_BANDS
+
+if TYPE_CHECKING:
+    from caresim.engine.model import Model
 
 FOUR_HOURS = 4 / 24
 
@@ -14,9 +19,15 @@ FOUR_HOURS = 4 / 24
 class EmergencyDepartment(Pathway):
     """Attendances wait for a cubicle; the patient keeps it until they go home or get an acute bed."""
 
-    def attend(self, p: Patient, conveyed: bool = False) -> None:
+    def __init__(self, model: Model) -> None:
+        super().__init__(model)
         ae = self.scenario.services.ae
-        if not ae.enabled:
+        self.enabled = ae.enabled
+        # the chance that assessment ends in admission, by age band index; the last for care-home residents
+        self.admit_probability = [*(ae.admit_probability[band] for band in AGE_BANDS), ae.admit_probability_care_home]
+
+    def attend(self, p: Patient, conveyed: bool = False) -> None:
+        if not self.enabled:
             if self.will_be_admitted(p):
                 self.model.acute.admission_decision(p, "ae")
             else:
@@ -35,8 +46,7 @@ class EmergencyDepartment(Pathway):
 
     def will_be_admitted(self, p: Patient) -> bool:
         """Whether assessment in A&E ends in admission (a readmission always does)."""
-        ae = self.scenario.services.ae
-        probability = ae.admit_probability_care_home if p.residence else ae.admit_probability[AGE_BANDS[p.band]]
+        probability = self.admit_probability[-1 if p.residence else p.band]
         return p.readmission or p.row[AE_ADMIT] < probability
 
     def _in_cubicle(self, p: Patient) -> None:

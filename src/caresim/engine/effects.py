@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import numpy as np
-from mypy_extensions import mypyc_attr
 
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import ACUITY, COLUMN, Candidates, community_segments
@@ -180,18 +179,28 @@ def eligible_people(scenario: Scenario, target: Target) -> float:
     return people
 
 
-@mypyc_attr(native_class=False)  # compiled, a frozen generic dataclass would not import
-@dataclass(frozen=True)
 class Active(Generic[E]):
-    """One effect of one scheme, with its drawn size and when it acts."""
+    """One effect of one scheme, with its drawn size and when it acts (a plain class, not a dataclass: the
+    compiled engine keeps it native, and a generic dataclass cannot be)."""
 
-    key: EffectKey
-    effect: E
-    target: Target
-    size: float
-    start: float
-    ramp_days: float
-    then_admitted: float = 0.0
+    __slots__ = ("key", "effect", "target", "size", "start", "ramp_days", "then_admitted", "service", "max_acuity")
+
+    def __init__(self, key: EffectKey, effect: E, target: Target, size: float, start: float, ramp_days: float,
+                 then_admitted: float = 0.0) -> None:
+        self.key = key
+        self.effect = effect
+        self.target = target
+        self.size = size
+        self.start = start
+        self.ramp_days = ramp_days
+        self.then_admitted = then_admitted
+        # read from the effect once, not at every decision
+        self.service: str | None = getattr(effect, "service", None)
+        self.max_acuity: float = getattr(effect, "max_acuity", 1.0)
+
+    def aiming_at(self, target: Target) -> Active[E]:
+        """The same effect for another target population."""
+        return Active(self.key, self.effect, target, self.size, self.start, self.ramp_days, self.then_admitted)
 
     def strength(self, t: float) -> float:
         """0 before the start, rising linearly to 1 over the ramp-up."""
@@ -270,7 +279,7 @@ class WorldEffects:
         for i, active in enumerate(self.active):
             if active.target.wants_programme:
                 own = tuple(e for key, e in self.enrolments.items() if key[0] == active.key[0])
-                self.active[i] = replace(active, target=replace(active.target, programmes=own))
+                self.active[i] = active.aiming_at(replace(active.target, programmes=own))
 
     def enrolled_candidates(self, key: EffectKey, candidates: Candidates, residence: int) -> np.ndarray:
         """Which candidates the programme of effect ``key`` has enrolled by their crisis (the same in every world)."""
@@ -316,7 +325,7 @@ class WorldEffects:
         if actives is None:  # most decisions in most worlds: no effect of this kind
             return []
         return [active for active in actives if active.strength(t) > 0 and active.target.applies(patient, t)
-                and (service is None or getattr(active.effect, "service", None) == service)]
+                and (service is None or active.service == service)]
 
     @staticmethod
     def _product(applying: list[Active[E]], t: float) -> float:
@@ -380,7 +389,7 @@ class WorldEffects:
         remaining = 1.0
         acuity = patient.row[ACUITY]
         for active in self.diversions.get(point, ()):
-            if acuity > active.effect.max_acuity or not active.target.applies(patient, t):
+            if acuity > active.max_acuity or not active.target.applies(patient, t):
                 continue
             share = active.size * active.strength(t)
             if share > 0:
@@ -393,12 +402,12 @@ class WorldEffects:
         return None
 
     def capacity_added(self, service: str, t: float) -> int:
-        return sum(int(round(a.size * a.strength(t))) for a in self.of(CapacityEffect) if a.effect.service == service)
+        return sum(int(round(a.size * a.strength(t))) for a in self.of(CapacityEffect) if a.service == service)
 
     def hours(self, service: str, base: Hours, t: float) -> Hours:
         """Opening hours as the union of the baseline and any started scheme's hours."""
         extra = [a.effect.hours for a in self.of(CapacityEffect)
-                 if a.effect.service == service and a.effect.hours is not None and a.strength(t) > 0]
+                 if a.service == service and a.effect.hours is not None and a.strength(t) > 0]
         if not extra:
             return base
         return Hours(start_hour=min([base.start_hour] + [h.start_hour for h in extra]),

@@ -21,14 +21,12 @@ class FrontDoor(Pathway):
         s = self.scenario
         self.routing = {name: cumulative_of(shares) for name, shares in s.routing.model_dump().items()}
         fc = s.first_contact
-        self.contact = {(0, True): cumulative_of(fc.home_in_hours.model_dump()),
-                        (0, False): cumulative_of(fc.home_out_of_hours.model_dump()),
-                        (1, True): cumulative_of(fc.care_home_in_hours.model_dump()),
-                        (1, False): cumulative_of(fc.care_home_out_of_hours.model_dump())}
+        self.contact = [cumulative_of(shares.model_dump()) for shares in  # by 2 × residence + in hours
+                        (fc.home_out_of_hours, fc.home_in_hours, fc.care_home_out_of_hours, fc.care_home_in_hours)]
 
     def first_contact(self, p: Patient) -> None:
         in_hours = self.calendar.is_open(self.services.practice_hours, self.kernel.now)
-        contact = choose(self.contact[(p.residence, in_hours)], p.row[CONTACT])
+        contact = choose(self.contact[2 * p.residence + in_hours], p.row[CONTACT])
         if contact == "gp":
             self._gp(p)
         elif contact == "out_of_hours":

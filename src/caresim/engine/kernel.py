@@ -201,7 +201,7 @@ class Kernel:
     # ----------------------------------------------------------------- the day
     def _open_window(self, _event: Call[None]) -> None:
         """Start the measured period: counts, occupancy integrals and stays count from now."""
-        self.counts.clear()
+        self.tally.clear_counts()
         self.effects.open_window()
         for pool in self.services.pools.values():
             pool.open_window()
@@ -212,7 +212,7 @@ class Kernel:
         now = self.now
         pools = self.services.pools
         return YearMark(
-            day=now, counts=dict(self.counts),
+            day=now, counts=self.tally.by_name(),
             services={name: (p.area + p.occupied * (now - p.last), p.arrivals, p.stays, p.stay_total)
                       for name, p in pools.items()},
             waits={name: (w.granted, float(w.total_days), int(w.waited)) for name, w in self.services.waits.items()})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from caresim.engine.demand import COLUMN
 
@@ -51,6 +51,7 @@ HomeKind = Literal["residential", "nursing"]
 # Enrolment in a prevention programme is not a bit: it is asked of effects.Enrolment at the time it matters.
 RECEIVED_BIT = {name: 1 << i for i, name in enumerate(
     ("rapid_response", "step_up", "step_down", "reablement", "admission_avoided", "supported_care_home"))}
+SUPPORTED_CARE_HOME: Final = RECEIVED_BIT["supported_care_home"]  # every care-home resident has it
 
 
 class Patient:
@@ -113,7 +114,7 @@ class Patient:
         self.diverted_by = None
         self.reablement_from_hospital = False
         self.readmission = False
-        self.received = RECEIVED_BIT["supported_care_home"] if residence else 0
+        self.received = SUPPORTED_CARE_HOME if residence else 0
         self.enrolment = row[ENROLLED]
         self.fit_at = self.waited = 0.0
 

@@ -21,7 +21,7 @@ def replication_record(kernel: Kernel, world: str, replication: int) -> Replicat
     window = slice(int(kernel.window), int(kernel.calendar.end))
     return ReplicationRecord(
         world=world, replication=replication, seed=kernel.scenario.run.seed,
-        counts=dict(tally.counts), services=services, delayed=tally.delayed.copy(),
+        counts=tally.by_name(), services=services, delayed=tally.delayed.copy(),
         daily={k: v[window] for k, v in kernel.daily.items()},
         daily_capacity={k: v[window] for k, v in kernel.daily_capacity.items()},
         sampled={k: (n, total, squares) for k, (n, total, squares) in tally.sampled.items()},

@@ -6,19 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from caresim.engine.counters import COUNTERS
+from caresim.engine.counters import NAMES
 from caresim.scenario.fields import DELAY_REASONS, SETTINGS
 
 ACUTE, NON_ACUTE = range(len(SETTINGS))
-
-
-class Counts(dict[str, float]):
-    """Counters by name, starting at 0; a name not in counters.COUNTERS is a bug, not a new counter."""
-
-    def __missing__(self, name: str) -> float:  # only the first use of each name comes here
-        if name not in COUNTERS:
-            raise KeyError(f"unknown counter {name!r}: declare it in caresim/engine/counters.py")
-        return 0.0
 
 
 class Tally:
@@ -26,12 +17,21 @@ class Tally:
 
     def __init__(self, window_start: float, month_of_day: np.ndarray, year_of_day: np.ndarray) -> None:
         self.window_start = window_start
-        self.counts = Counts()
+        self.counts = [0.0] * len(NAMES)  # by counters' index
         self.month_of_day = month_of_day
         self.year_of_day = year_of_day
         self.delayed = np.zeros((len(DELAY_REASONS), len(SETTINGS), 12))
         self.delayed_by_year = np.zeros((1 + int(year_of_day[:-1].max()), *self.delayed.shape))
         self.sampled: dict[str, list[float]] = {}
+
+    def by_name(self) -> dict[str, float]:
+        """The counts by counter name."""
+        return dict(zip(NAMES, self.counts, strict=True))
+
+    def clear_counts(self) -> None:
+        """Every count back to 0, in place: the journey's parts hold this list."""
+        for i in range(len(self.counts)):
+            self.counts[i] = 0.0
 
     def delay(self, reason: int, setting: int, start: float, end: float) -> None:
         """Add the part of a delay that falls in the measured window, split by calendar month."""
