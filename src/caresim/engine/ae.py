@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from caresim.engine import counters as c
 from caresim.engine.kernel import Call
@@ -13,7 +13,7 @@ from caresim.scenario.fields import AGE_BANDS
 if TYPE_CHECKING:
     from caresim.engine.model import Model
 
-FOUR_HOURS = 4 / 24
+FOUR_HOURS: Final = 4 / 24
 
 
 class EmergencyDepartment(Pathway):

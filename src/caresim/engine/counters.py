@@ -53,7 +53,7 @@ READMISSIONS_30D: Final = _counter("readmissions_30d")
 ACUTE_TURNED_AWAY: Final = _counter("acute_turned_away")
 DEATHS_HOSPITAL: Final = _counter("deaths_hospital")
 DISCHARGES_HOME_ALIVE: Final = _counter("discharges_home_alive")
-ACUTE_STAYS_UNDER_1D: Final = _counter("acute_stays_under_1d")  # completed stays shorter than a day, warm start excluded
+ACUTE_STAYS_UNDER_1D: Final = _counter("acute_stays_under_1d")  # completed stays under a day, warm start excluded
 ACUTE_STAYS_UNDER_2D: Final = _counter("acute_stays_under_2d")  # … shorter than two days
 # community services
 STEP_UP_ADMISSIONS: Final = _counter("step_up_admissions")
@@ -61,7 +61,8 @@ STEP_DOWN_ADMISSIONS: Final = _counter("step_down_admissions")
 DEATHS_INTERMEDIATE_CARE: Final = _counter("deaths_intermediate_care")
 REABLEMENT_EPISODES: Final = _counter("reablement_episodes")
 HOME_CARE_PACKAGES: Final = _counter("home_care_packages")
-REHABILITATION_65PLUS_FOLLOWED: Final = _counter("rehabilitation_65plus_followed")  # BCF: 65+ discharged to rehabilitation …
+# BCF: 65+ discharged to rehabilitation …
+REHABILITATION_65PLUS_FOLLOWED: Final = _counter("rehabilitation_65plus_followed")
 STILL_HOME_91D_65PLUS: Final = _counter("still_home_91d_65plus")  # … and still at home 91 days later
 # care homes
 CARE_HOME_ADMISSIONS: Final = _counter("care_home_admissions")
@@ -77,7 +78,7 @@ CARE_HOME_RESIDENT_DEATHS_IN_HOSPITAL: Final = _counter("care_home_resident_deat
 DIVERSIONS: Final = _counter("diversions")
 FAILED_DIVERSIONS: Final = _counter("failed_diversions")
 DIVERTED_OWN_STAY_DAYS: Final = _counter("diverted_own_stay_days")  # the acute stays the diverted patients had drawn
-DIVERTED_THEN_ADMITTED: Final = _counter("diverted_then_admitted")  # diverted patients admitted after the diverted episode
+DIVERTED_THEN_ADMITTED: Final = _counter("diverted_then_admitted")  # diverted, then admitted after that episode
 
 # discharge rhythm: live acute discharges by when they left, and the discharge assessment queue
 DISCHARGES_ON: Final = tuple(_counter(f"discharges_{day}") for day in WEEKDAY_NAMES)  # by weekday, Monday first

@@ -3,7 +3,7 @@ waiting for the next service while keeping the bed (blocking after service: dela
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from caresim.engine import counters as c
 from caresim.engine.kernel import Call
@@ -27,9 +27,11 @@ from caresim.scenario.schemes import AssessmentDelayEffect, CareHomeAdmissionEff
 if TYPE_CHECKING:
     from caresim.engine.model import Model
 
-REASON = {name: i for i, name in enumerate(DELAY_REASONS)}
-NOON, NIGHT_STARTS, NIGHT_ENDS = 12.0, 23.0, 6.0  # hours of the day, for the discharge-time measures
-DESTINATION_OF_PATHWAY = {"P0": "home", "P2": "step_down", "P3": "care_home"}  # P1: reablement or home care
+REASON: Final = {name: i for i, name in enumerate(DELAY_REASONS)}
+NOON: Final = 12.0  # hours of the day, for the discharge-time measures
+NIGHT_STARTS: Final = 23.0
+NIGHT_ENDS: Final = 6.0
+DESTINATION_OF_PATHWAY: Final = {"P0": "home", "P2": "step_down", "P3": "care_home"}  # P1: reablement or home care
 
 
 class Discharge(Pathway):

@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Sequence
+from typing import Final
 
-HOURS_PER_DAY = 24
-HOURS_PER_WEEK = 7 * HOURS_PER_DAY
+HOURS_PER_DAY: Final = 24
+HOURS_PER_WEEK: Final = 7 * HOURS_PER_DAY
 
 
 class DischargeRhythm:

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import numpy as np
 
 from caresim.engine.calendar import Calendar
-from caresim.engine.demand import ACUITY, COLUMN, Candidates, community_segments
-from caresim.engine.patient import RECEIVED_BIT
+from caresim.engine.demand import COLUMN, Candidates, community_segments
+from caresim.engine.patient import ACUITY, RECEIVED_BIT
 from caresim.engine.streams import stable_hash, stream
 from caresim.scenario.fields import AGE_BANDS, CRISIS_TYPES
 from caresim.scenario.schema import Scenario

@@ -1,18 +1,18 @@
 """The kernel of one replication: simpy's clock and event queue, who is where, and the daily tick.
 
 Each step of a journey is a plain callback scheduled with ``Kernel.after`` (no generator processes:
-see docs/performance.md); crises arrive through a ``Stream`` kept beside the queue. This is the only module that touches simpy's private attributes
-(``_queue``, ``_eid``, ``_now``), but for ``services.Pool`` reading the clock as ``_now`` (the
-``now`` property would cost a Python call on every admission and release in the compiled engine);
-tests/test_simpy_contract.py fails, saying what changed, if simpy stops providing them.
+see docs/performance.md); crises arrive through a ``Stream`` kept beside the queue. This is the only module
+that touches simpy's private attributes (``_queue``, ``_eid``, ``_now``), but for ``services.Pool`` reading the
+clock as ``_now`` (the ``now`` property would cost a Python call on every admission and release in the compiled
+engine); tests/test_simpy_contract.py fails, saying what changed, if simpy stops providing them.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Callable
-from heapq import heappop, heappush
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Final, Generic, TypeVar, cast
 
 import numpy as np
 import simpy
@@ -28,6 +28,9 @@ from caresim.engine.tally import Tally, YearMark
 from caresim.scenario.schema import Scenario
 
 T = TypeVar("T")
+# heapq's functions as Final names: static in the compiled engine, where an imported name costs a dict lookup per call
+heappush: Final = heapq.heappush
+heappop: Final = heapq.heappop
 
 # How this engine was installed, said when a run starts: `pip install .` compiles the hot modules with mypyc
 # when it can (setup.py), an editable install or a machine without a C compiler runs the sources.
@@ -162,7 +165,8 @@ class Kernel:
         while True:
             now, priority, eid, call = queue[0]
             arrival = self.next_stream
-            if arrival is not None and (arrival.time < now or (arrival.time == now and (NORMAL, arrival.eid) < (priority, eid))):
+            if arrival is not None and (arrival.time < now
+                                        or (arrival.time == now and (NORMAL, arrival.eid) < (priority, eid))):
                 env._now = arrival.time
                 self._arrive(arrival)
                 continue

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 
 from caresim.engine.counters import NAMES
 from caresim.scenario.fields import DELAY_REASONS, SETTINGS
 
-ACUTE, NON_ACUTE = range(len(SETTINGS))
+ACUTE: Final = SETTINGS.index("acute")  # where a delayed patient waits
+NON_ACUTE: Final = SETTINGS.index("non_acute")
 
 
 class Tally:
