@@ -77,7 +77,7 @@ class AcuteStay(Pathway):
     def release(self, p: Patient) -> None:
         """Free the bed; completed stays of patients admitted during the run count by age band."""
         beds = self.services.acute
-        stay = self.kernel.now - beds.entered[id(p)]
+        stay = self.kernel.now - beds.entered[p]
         beds.release(p)
         if p.via != "warm_start":
             self.counts[c.ACUTE_STAYS_BY_BAND[p.band]] += 1

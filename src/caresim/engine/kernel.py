@@ -87,7 +87,7 @@ class Kernel:
         self.year_marks: list[YearMark] = []  # the cumulative tally at each new year of the measured window
         self.counts = self.tally.counts
         self.events = 0
-        self.live: dict[int, Patient] = {}
+        self.live: dict[Patient, bool] = {}  # the patients in the system, in the order they entered
         self.created = 0
         self.ended: Counter[str] = Counter()
         self.services = Services(scenario, self.env, int(calendar.weekday[0]))
@@ -179,7 +179,7 @@ class Kernel:
     # ----------------------------------------------------------------- patients
     def enter(self, patient: Patient, location: str) -> None:
         self.created += 1
-        self.live[id(patient)] = patient
+        self.live[patient] = True
         patient.location = location
 
     def move(self, patient: Patient, location: str) -> None:
@@ -189,7 +189,7 @@ class Kernel:
         patient.location = location
 
     def end(self, patient: Patient, how: str) -> None:
-        if self.live.pop(id(patient), None) is None:
+        if not self.live.pop(patient, False):
             raise RuntimeError(f"patient {patient.key} left the model twice")
         flow = ENDED.get((patient.location, how))
         if flow is not None:

@@ -12,7 +12,7 @@ def replication_record(kernel: Kernel, world: str, replication: int) -> Replicat
     """The record of the measured window; delays still running at the end count up to now."""
     now = kernel.now
     tally = kernel.tally
-    for p in kernel.live.values():
+    for p in kernel.live:
         if p.delay_reason is not None:
             tally.delay(p.delay_reason, p.delay_setting, p.delay_start, now)
     services = {name: ServiceRecord(name, pool.capacity, pool.time_average(), pool.arrivals, pool.stays,
@@ -35,7 +35,7 @@ def replication_record(kernel: Kernel, world: str, replication: int) -> Replicat
 def conservation(kernel: Kernel) -> dict[str, int]:
     """Every patient who entered is in exactly one place or has left; every place is held by a live patient."""
     live, pools = kernel.live, kernel.services
-    located = Counter(p.location for p in live.values())
+    located = Counter(p.location for p in live)
     ended = sum(kernel.ended.values())
     violations = kernel.created - ended - len(live)
     for pool in pools.pools.values():

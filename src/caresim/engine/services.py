@@ -66,7 +66,7 @@ class Pool:
         self.stay_total = 0.0
         self.stays = 0
         self.max_queue = max_queue
-        self.entered: dict[int, float] = {}
+        self.entered: dict[Patient, float] = {}  # who holds a place, and since when
         self.waits = Waits()
 
     def has_room(self) -> bool:
@@ -86,7 +86,7 @@ class Pool:
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += 1
-        self.entered[id(patient)] = now
+        self.entered[patient] = now
         if now >= self.window_start:
             self.arrivals += 1
         self.waits.grant(requested, now)
@@ -112,7 +112,7 @@ class Pool:
             )
 
     def release(self, patient: Patient) -> None:
-        entered = self.entered.pop(id(patient))
+        entered = self.entered.pop(patient)
         now = self.env._now
         if entered >= self.window_start:
             self.stay_total += now - entered
