@@ -127,7 +127,7 @@ class Kernel:
     def _choose_stream(self) -> None:
         first: Stream | None = None
         for stream in self.streams:
-            if first is None or (stream.time, stream.eid) < (first.time, first.eid):
+            if first is None or stream.time < first.time or (stream.time == first.time and stream.eid < first.eid):
                 first = stream
         self.next_stream = first
 
