@@ -9,7 +9,7 @@ Where to look:
     pathway.py      what every part of the journey shares (Pathway), and the routing-table helpers
     arrivals.py → front_door.py → diversions.py / ae.py → acute.py → discharge.py → community.py,
     care_homes.py   the journey, one part per module
-    warm_start.py, record.py, counters.py, tally.py    start full, hand back the record, count by name
+    warm_start.py, record.py, counters.py, tally.py    start full, hand back the record, count by index
     demand.py, effects.py, calendar.py, services.py, streams.py    crises, schemes, time, queues, randomness
     discharge_rhythm.py    when a patient ready to leave hospital leaves (a rate by hour of the week)
 """

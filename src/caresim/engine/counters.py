@@ -103,5 +103,3 @@ ACUTE_TO: Final = {destination: _counter(f"acute_to_{destination}")
 ROUTED: Final = {key: _counter(name) for key, name in measures.ROUTED.items()}
 MOVED: Final = {key: _counter(name) for key, name in measures.MOVED.items()}
 ENDED: Final = {key: _counter(name) for key, name in measures.ENDED.items()}
-
-COUNTERS: Final = frozenset(NAMES)
