@@ -196,12 +196,11 @@ class _Asked:
 
 @pytest.mark.pure_engine
 def test_a_pool_serves_people_waiting_in_beds_before_people_waiting_at_home():
-    import simpy
-
+    from caresim.engine.calendar import Clock
     from caresim.engine.services import Pool, Starts
 
-    env = simpy.Environment()
-    pool, starts = Pool(env, "reablement", 1, 10), Starts(env, "packages", 1, 1, 1, 10)
+    clock = Clock()
+    pool, starts = Pool(clock, "reablement", 1, 10), Starts(clock, "packages", 1, 1, 1, 10)
     holder, at_home, in_bed = _Asked(), _Asked(), _Asked()
     served: list[object] = []
     pool.request(holder, served.append)

@@ -303,7 +303,7 @@ def checking_pool(breaches: list[Breach]) -> Callable[[Pool, int], None]:
     def checked(self: Pool, delta: int) -> None:
         change(self, delta)
         if self.occupied < 0 or (delta > 0 and self.occupied > self.capacity):
-            breaches.append((self.name, self.env.now, self.occupied, self.capacity))
+            breaches.append((self.name, self.clock.now, self.occupied, self.capacity))
 
     return checked
 

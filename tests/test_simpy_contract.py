@@ -59,8 +59,8 @@ def test_calls_run_at_their_times_in_the_order_of_equivalent_timeouts(kernel: Ke
     env = kernel.env
     order: list[tuple[str, float]] = []
 
-    def call(event: Call[str]) -> None:
-        order.append((event.value, kernel.now))
+    def call(event: Call[str]) -> None:  # run by simpy's loop here, so simpy's clock, not the kernel's
+        order.append((event.value, env.now))
 
     def timeout(name: str, delay: float) -> None:
         env.timeout(delay, name).callbacks.append(lambda e: order.append((e.value, env.now)))
@@ -114,6 +114,7 @@ def _arrivals_order(kernel: Kernel, as_stream: bool) -> tuple[list[tuple[str, fl
     kernel.after(1.0, call, "urgent call at 1", URGENT)
     kernel.after(2.0, call, "call at 2")
     kernel.run()
+    assert kernel.env.now == kernel.now == kernel.calendar.end, "simpy's clock no longer ends where the kernel's does"
     return [entry for entry in order if entry[1] <= 2.0], kernel.events
 
 

@@ -1,4 +1,4 @@
-"""Simulation time in days since the start of the warm-up, and the calendar behind it."""
+"""Simulation time in days since the start of the warm-up: the clock, and the calendar behind it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ import numpy as np
 
 from caresim.scenario.schema import Profile
 from caresim.scenario.services import Hours
+
+
+class Clock:
+    """The simulation time now, set by the kernel as each event runs and read by every part of the journey
+    (a native attribute of a compiled class: no look-up in simpy's ``Environment`` on every read)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0.0
 
 
 class Calendar:

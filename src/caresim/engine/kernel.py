@@ -2,23 +2,23 @@
 
 Each step of a journey is a plain callback scheduled with ``Kernel.after`` (no generator processes:
 see docs/performance.md); crises arrive through a ``Stream`` kept beside the queue. This is the only module
-that touches simpy's private attributes (``_queue``, ``_eid``, ``_now``), but for ``services.Pool`` reading the
-clock as ``_now`` (the ``now`` property would cost a Python call on every admission and release in the compiled
-engine); tests/test_simpy_contract.py fails, saying what changed, if simpy stops providing them.
+that touches simpy's private attributes (``_queue``, ``_eid``, ``_now``); tests/test_simpy_contract.py fails,
+saying what changed, if simpy stops providing them. While the kernel runs, the time now is its ``Clock`` (a native
+attribute every part of the journey reads), and simpy's ``_now`` is set to it when the run ends.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final, Generic, TypeVar, cast
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, EventPriority
 
-from caresim.engine.calendar import Calendar
+from caresim.engine.calendar import Calendar, Clock
 from caresim.engine.counters import ENDED, MOVED
 from caresim.engine.effects import WorldEffects
 from caresim.engine.errors import RunawayError
@@ -81,7 +81,10 @@ class Kernel:
         self.scenario = scenario
         self.calendar = calendar
         self.effects = effects
-        self.env = simpy.Environment()
+        self.env = env = simpy.Environment()
+        self.clock = Clock()
+        self.queue = cast("list[tuple[float, EventPriority, int, Call[Any]]]", env._queue)  # Calls, not Events
+        self.eids: Iterator[int] = env._eid
         self.window = float(scenario.run.warm_up_days)  # the measured period starts here
         self.tally = Tally(self.window, calendar.month, calendar.year)
         self.year_marks: list[YearMark] = []  # the cumulative tally at each new year of the measured window
@@ -90,7 +93,7 @@ class Kernel:
         self.live: dict[Patient, bool] = {}  # the patients in the system, in the order they entered
         self.created = 0
         self.ended: Counter[str] = Counter()
-        self.services = Services(scenario, self.env, int(calendar.weekday[0]))
+        self.services = Services(scenario, self.clock, int(calendar.weekday[0]))
         n_days = int(calendar.end) + 1
         self.daily = {name: np.zeros(n_days) for name in self.services.pools}
         self.daily["delayed_patients"] = np.zeros(n_days)
@@ -103,7 +106,7 @@ class Kernel:
     @property
     def now(self) -> float:
         """Days since the start of the warm-up."""
-        return self.env._now
+        return self.clock.now
 
     def after(self, delay: float, handler: Callable[[Call[T]], None], value: T,
               priority: EventPriority = NORMAL) -> None:
@@ -111,17 +114,14 @@ class Kernel:
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
         self.events += 1
-        env = self.env
-        entry = (env._now + delay, priority, next(env._eid), Call(handler, value))
-        heappush(env._queue, entry)  # type: ignore[misc]  # a Call, not an Event: it has all that step() reads
+        heappush(self.queue, (self.clock.now + delay, priority, next(self.eids), Call(handler, value)))
 
     def stream(self, times: list[float], handler: Callable[[int], None]) -> None:
         """Call ``handler(k)`` at ``times[k]`` for each k in turn, in the order ``after`` would have given if each
         arrival scheduled the next (docs/performance.md)."""
         if times:
             self.events += 1
-            env = self.env
-            self.streams.append(Stream(times, handler, env._now + times[0], next(env._eid)))
+            self.streams.append(Stream(times, handler, self.clock.now + times[0], next(self.eids)))
             self._choose_stream()
 
     def _choose_stream(self) -> None:
@@ -137,10 +137,9 @@ class Kernel:
         stream.k += 1
         if stream.k < len(stream.times):
             self.events += 1
-            env = self.env
-            now = env._now
+            now = self.clock.now
             stream.time = now + (stream.times[stream.k] - now)
-            stream.eid = next(env._eid)
+            stream.eid = next(self.eids)
         else:
             self.streams.remove(stream)
         self._choose_stream()
@@ -157,22 +156,22 @@ class Kernel:
         for day in range(int(self.window) + 1, int(self.calendar.end)):
             if year[day] != year[day - 1]:
                 self.after(float(day), self._mark_year, None, URGENT)
-        env = self.env
+        clock, queue = self.clock, self.queue
         end = float(self.calendar.end)
         stop: Call[None] = Call(_never, None)
-        queue = cast("list[tuple[float, EventPriority, int, Call[Any]]]", env._queue)  # Calls, not Events
-        heappush(queue, (end, URGENT, next(env._eid), stop))
+        heappush(queue, (end, URGENT, next(self.eids), stop))
         while True:
             now, priority, eid, call = queue[0]
             arrival = self.next_stream
             if arrival is not None and (arrival.time < now
                                         or (arrival.time == now and (NORMAL, arrival.eid) < (priority, eid))):
-                env._now = arrival.time
+                clock.now = arrival.time
                 self._arrive(arrival)
                 continue
             heappop(queue)
-            env._now = now
+            clock.now = now
             if call is stop:
+                self.env._now = now
                 return
             call.handler(call)
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import simpy
-
+from caresim.engine.calendar import Clock
 from caresim.engine.discharge_rhythm import DischargeRhythm
 from caresim.engine.effects import WorldEffects
 from caresim.engine.services import Appointments, Pool, Starts
@@ -21,14 +20,14 @@ INTERMEDIATE_CARE_SPLIT = ("step_down_beds", "step_up_beds")
 class Services:
     """Every finite service a patient can wait for, by role, and ``pools`` by record name."""
 
-    def __init__(self, scenario: Scenario, env: simpy.Environment, first_weekday: int) -> None:
+    def __init__(self, scenario: Scenario, clock: Clock, first_weekday: int) -> None:
         self.scenario = scenario
         self.first_weekday = first_weekday  # the weekday of simulation day 0
         s, limit = scenario.services, scenario.run.max_queue
         cap = capacity_value
 
         def pool(name: str, capacity: float, enabled: bool = True) -> Pool:
-            return Pool(env, name, capacity if enabled else 0.0, limit)
+            return Pool(clock, name, capacity if enabled else 0.0, limit)
 
         ic = s.intermediate_care_beds
         self.ae = pool("ae_cubicles", cap(s.ae.cubicles), s.ae.enabled)
@@ -48,10 +47,10 @@ class Services:
         homes = s.care_homes
         self.residential = pool("residential_care", cap(homes.residential_beds), homes.enabled)
         self.nursing = pool("nursing_care", cap(homes.nursing_beds), homes.enabled)
-        self.home_care = Starts.weekly(env, "home care packages",
+        self.home_care = Starts.weekly(clock, "home care packages",
                                        cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0, limit)
         d = scenario.discharge
-        self.assessments = Starts(env, "discharge assessments", cap(d.assessments_per_weekday),
+        self.assessments = Starts(clock, "discharge assessments", cap(d.assessments_per_weekday),
                                   cap(d.assessments_per_weekend_day), 1, limit)
         gp = s.gp
         self.appointments = Appointments(cap(gp.appointments_per_weekday) if gp.enabled else 0.0,

@@ -12,8 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import simpy
-
+from caresim.engine.calendar import Clock
 from caresim.engine.errors import UnstableSystemError
 
 if TYPE_CHECKING:
@@ -49,12 +48,12 @@ class Waits:
 class Pool:
     """Places (beds, cubicles, caseload slots) held for a stay, with a FIFO queue and occupancy records."""
 
-    __slots__ = ("name", "env", "capacity", "occupied", "queue", "from_home", "area", "last", "window_start",
+    __slots__ = ("name", "clock", "capacity", "occupied", "queue", "from_home", "area", "last", "window_start",
                  "arrivals", "stay_total", "stays", "max_queue", "entered", "waits")
 
-    def __init__(self, env: simpy.Environment, name: str, capacity: float, max_queue: int) -> None:
+    def __init__(self, clock: Clock, name: str, capacity: float, max_queue: int) -> None:
         self.name = name
-        self.env = env
+        self.clock = clock
         self.capacity = capacity
         self.occupied = 0
         self.queue: deque[Waiting] = deque()  # people waiting in a bed: served first
@@ -76,13 +75,13 @@ class Pool:
         return len(self.queue) + len(self.from_home)
 
     def _change(self, delta: int) -> None:
-        now = self.env._now
+        now = self.clock.now
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += delta
 
     def _admit(self, patient: Patient, requested: float) -> None:
-        now = self.env._now  # _change(1), inlined: this runs on every admission
+        now = self.clock.now  # _change(1), inlined: this runs on every admission
         self.area += self.occupied * (now - self.last)
         self.last = now
         self.occupied += 1
@@ -94,26 +93,26 @@ class Pool:
     def try_admit(self, patient: Patient) -> bool:
         """Admit now if there is room, without queueing."""
         if self.has_room():
-            self._admit(patient, self.env._now)
+            self._admit(patient, self.clock.now)
             return True
         return False
 
     def request(self, patient: Patient, granted: Granted, at_home: bool = False) -> None:
         """Admit now, or queue and call ``granted(patient)`` when a place frees; ``at_home``: behind those in beds."""
         if self.has_room():
-            self._admit(patient, self.env._now)
+            self._admit(patient, self.clock.now)
             granted(patient)
             return
-        (self.from_home if at_home else self.queue).append((patient, granted, self.env._now))
+        (self.from_home if at_home else self.queue).append((patient, granted, self.clock.now))
         if self.waiting() > self.max_queue:
             raise UnstableSystemError(
-                f"the queue for {self.name} passed {self.max_queue} patients on day {self.env._now:.0f}: "
+                f"the queue for {self.name} passed {self.max_queue} patients on day {self.clock.now:.0f}: "
                 f"demand is beyond its capacity of {self.capacity:g}; add capacity or lower demand"
             )
 
     def release(self, patient: Patient) -> None:
         entered = self.entered.pop(patient)
-        now = self.env._now
+        now = self.clock.now
         if entered >= self.window_start:
             self.stay_total += now - entered
             self.stays += 1
@@ -140,12 +139,12 @@ class Pool:
         self.arrivals = 0
         self.stays = 0
         self.stay_total = 0.0
-        self.window_start = self.env._now
-        self.waits.open_window(self.env._now)
+        self.window_start = self.clock.now
+        self.waits.open_window(self.clock.now)
 
     def time_average(self) -> float:
         self._change(0)
-        return self.area / max(self.env._now - self.window_start, 1e-12)
+        return self.area / max(self.clock.now - self.window_start, 1e-12)
 
 
 class Starts:
@@ -153,12 +152,12 @@ class Starts:
     taken first come first served by those waiting in a bed, then by those waiting at home; unused starts
     carry over up to ``carry_days`` days' worth."""
 
-    __slots__ = ("env", "name", "per_weekday", "per_weekend_day", "carry_days", "tokens", "queue", "from_home",
+    __slots__ = ("clock", "name", "per_weekday", "per_weekend_day", "carry_days", "tokens", "queue", "from_home",
                  "max_queue", "waits")
 
-    def __init__(self, env: simpy.Environment, name: str, per_weekday: float, per_weekend_day: float,
+    def __init__(self, clock: Clock, name: str, per_weekday: float, per_weekend_day: float,
                  carry_days: float, max_queue: int) -> None:
-        self.env = env
+        self.clock = clock
         self.name = name
         self.per_weekday = per_weekday
         self.per_weekend_day = per_weekend_day
@@ -170,9 +169,9 @@ class Starts:
         self.waits = Waits()
 
     @classmethod
-    def weekly(cls, env: simpy.Environment, name: str, per_week: float, max_queue: int) -> Starts:
+    def weekly(cls, clock: Clock, name: str, per_week: float, max_queue: int) -> Starts:
         """A number of starts a week, spread evenly over the days; unused ones keep for up to a week."""
-        starts = cls(env, name, per_week / 7, per_week / 7, 7, max_queue)
+        starts = cls(clock, name, per_week / 7, per_week / 7, 7, max_queue)
         starts.tokens = min(per_week, 1.0) if math.isfinite(per_week) else math.inf
         return starts
 
@@ -180,7 +179,7 @@ class Starts:
         self.per_weekday = self.per_weekend_day = per_week / 7
 
     def request(self, patient: Patient, granted: Granted, at_home: bool = False) -> None:
-        now = self.env._now
+        now = self.clock.now
         if self.tokens >= 1 and not self.queue and not self.from_home:
             self.tokens -= 1
             self.waits.grant(now, now)
@@ -200,7 +199,7 @@ class Starts:
         while (self.queue or self.from_home) and self.tokens >= 1:
             self.tokens -= 1
             patient, granted, requested = (self.queue or self.from_home).popleft()
-            self.waits.grant(requested, self.env._now)
+            self.waits.grant(requested, self.clock.now)
             granted(patient)
 
 
