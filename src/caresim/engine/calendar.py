@@ -29,7 +29,8 @@ class Calendar:
         self.end = float(warm_up_days + days)
         dates = [self.origin + dt.timedelta(days=d) for d in range(warm_up_days + days + 1)]
         self.weekday = np.array([d.weekday() for d in dates])
-        self.weekend = tuple(d.weekday() >= 5 for d in dates)  # plain bools: cheaper than numpy scalars per event
+        self.weekdays = tuple(d.weekday() for d in dates)  # plain ints and bools: cheaper than numpy scalars per event
+        self.weekend = tuple(d.weekday() >= 5 for d in dates)
         self.month = np.array([d.month - 1 for d in dates])
         self.year = np.array([max(0, d.year - start.year - ((d.month, d.day) < (start.month, start.day)))
                               for d in dates])  # whole years since the start of the measured period

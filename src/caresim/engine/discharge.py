@@ -167,7 +167,7 @@ class Discharge(Pathway):
         now = self.kernel.now
         day = int(now)
         hour = (now - day) * 24
-        self.counts[c.DISCHARGES_ON[self.calendar.weekday[day]]] += 1
+        self.counts[c.DISCHARGES_ON[self.calendar.weekdays[day]]] += 1
         if hour < NOON:
             self.counts[c.DISCHARGES_BEFORE_NOON] += 1
         if hour >= NIGHT_STARTS or hour < NIGHT_ENDS:

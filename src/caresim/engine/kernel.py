@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar, cast
 
 import numpy as np
@@ -84,7 +84,7 @@ class Kernel:
         self.env = env = simpy.Environment()
         self.clock = Clock()
         self.queue = cast("list[tuple[float, EventPriority, int, Call[Any]]]", env._queue)  # Calls, not Events
-        self.eids: Iterator[int] = env._eid
+        self.next_eid: Callable[[], int] = env._eid.__next__  # called, not looked up as builtins' next() each time
         self.window = float(scenario.run.warm_up_days)  # the measured period starts here
         self.tally = Tally(self.window, calendar.month, calendar.year)
         self.year_marks: list[YearMark] = []  # the cumulative tally at each new year of the measured window
@@ -114,14 +114,14 @@ class Kernel:
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
         self.events += 1
-        heappush(self.queue, (self.clock.now + delay, priority, next(self.eids), Call(handler, value)))
+        heappush(self.queue, (self.clock.now + delay, priority, self.next_eid(), Call(handler, value)))
 
     def stream(self, times: list[float], handler: Callable[[int], None]) -> None:
         """Call ``handler(k)`` at ``times[k]`` for each k in turn, in the order ``after`` would have given if each
         arrival scheduled the next (docs/performance.md)."""
         if times:
             self.events += 1
-            self.streams.append(Stream(times, handler, self.clock.now + times[0], next(self.eids)))
+            self.streams.append(Stream(times, handler, self.clock.now + times[0], self.next_eid()))
             self._choose_stream()
 
     def _choose_stream(self) -> None:
@@ -139,7 +139,7 @@ class Kernel:
             self.events += 1
             now = self.clock.now
             stream.time = now + (stream.times[stream.k] - now)
-            stream.eid = next(self.eids)
+            stream.eid = self.next_eid()
         else:
             self.streams.remove(stream)
         self._choose_stream()
@@ -159,7 +159,7 @@ class Kernel:
         clock, queue = self.clock, self.queue
         end = float(self.calendar.end)
         stop: Call[None] = Call(_never, None)
-        heappush(queue, (end, URGENT, next(self.eids), stop))
+        heappush(queue, (end, URGENT, self.next_eid(), stop))
         while True:
             now, priority, eid, call = queue[0]
             arrival = self.next_stream
