@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from caresim.engine.calendar import Calendar
+from caresim.engine.demand import care_home_candidates, community_candidates
+from caresim.engine.model import Model
 from caresim.engine.streams import stable_hash, stream
-from caresim.experiment.plan import Plan, make_plan
+from caresim.experiment.plan import BASELINE, Plan, make_plan
 from caresim.experiment.replication import run_replication
 from caresim.measures import PERCENT, unit_of
 from caresim.scenario.distributions import Exponential, Lognormal, Triangular, Uniform
@@ -81,6 +84,22 @@ def test_same_seed_same_results_different_seed_different(short):
     assert once == again
     other = run_replication(Plan(shortened(short, seed=99), {"baseline": ()}, 1, ()), 0)[0].measures
     assert other["emergency_admissions"] != once["emergency_admissions"]
+
+
+def test_a_world_reads_later_episodes_drawn_by_another_world_as_if_it_drew_them_itself(short):
+    plan = make_plan(short, 1)
+    mix = plan.mixes[0]
+    calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
+    candidates = (community_candidates(short, calendar, 0), care_home_candidates(short, calendar, 0))
+    Model(short, BASELINE, (), 0, candidates).run()
+    drawn = dict(candidates[0].later_rows)
+    assert len(drawn) > 10  # second readmissions and readmissions of people in a bed at the start
+    shared = Model(short, mix, plan.worlds[mix], 0, candidates).run()
+    alone = Model(short, mix, plan.worlds[mix], 0).run()  # its own candidates: every later row drawn afresh
+    assert shared.counts == alone.counts
+    assert {name: s.mean_occupied for name, s in shared.services.items()} == {
+        name: s.mean_occupied for name, s in alone.services.items()}
+    assert candidates[0].later_rows.items() >= drawn.items()  # kept rows are never redrawn or changed
 
 
 def test_unlimited_downstream_capacity_has_no_capacity_delays(short):

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from caresim.engine import counters as c
-from caresim.engine.demand import draw_rows
 from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import ACUTE_STAY, READMIT, READMIT_TIME, Patient
-from caresim.engine.streams import stream
 from caresim.scenario.fields import AGE_BANDS
 from caresim.scenario.schemes import LengthOfStayEffect, ReadmissionEffect
 
@@ -121,8 +117,8 @@ class AcuteStay(Pathway):
             row = candidates.next_rows[p.key[1]].tolist()
             self.rescale_stay(row, int(candidates.band[p.key[1]]), p.band)  # a resident's band is their own
         else:
-            rng = stream(self.scenario.run.seed, "readmission", self.model.replication, *p.key, p.depth + 1)
-            row = draw_rows(self.scenario, rng, np.array([p.band]), p.residence)[0].tolist()
+            row = self.model.candidates[0].later_row(self.scenario, self.model.replication, p.key, p.depth + 1,
+                                                     p.band, p.residence)
         again = Patient((*p.key, p.depth + 1), row, p.band, p.residence, p.tier, p.locality, p.crisis_type,
                         p.avoidable, False, p.depth + 1)
         again.carry_over(p)

@@ -9,7 +9,7 @@ row of uniforms and durations, one column per decision. A world keeps candidate 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -124,9 +124,22 @@ class Candidates:
     gp_manageable: np.ndarray
     rows: np.ndarray
     next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
+    later_rows: dict[tuple[object, ...], list[float]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.time)
+
+    def later_row(self, scenario: Scenario, replication: int, key: tuple[int, ...], depth: int, band: int,
+                  residence: int) -> list[float]:
+        """Draws for an episode not drawn in bulk (a second readmission, or a readmission of someone in a bed
+        at the start), from that episode's own stream; kept, so the other worlds of the replication read the
+        same row instead of drawing it again."""
+        memo = (key, depth, band, residence)
+        row = self.later_rows.get(memo)
+        if row is None:
+            rng = stream(scenario.run.seed, "readmission", replication, *key, depth)
+            row = self.later_rows[memo] = draw_rows(scenario, rng, np.array([band]), residence)[0].tolist()
+        return list(row)  # the journey may change its own copy (a stay rescaled for another age band)
 
 
 def community_segments(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
