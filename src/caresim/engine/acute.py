@@ -25,6 +25,7 @@ class AcuteStay(Pathway):
         self.turn_away = s.services.acute_beds.when_full == "turn_away"
         self.stay_sampled = [f"acute_beds.length_of_stay.{band}" for band in AGE_BANDS]  # by age band index
         self.readmission_probability = [s.discharge.readmission_probability[band] for band in AGE_BANDS]
+        self.mean_stay = [s.services.acute_beds.length_of_stay[band].mean for band in AGE_BANDS]
 
     def admission_decision(self, p: Patient, via: str) -> None:
         """Admit, unless a scheme diverts the patient at the point of admission."""
@@ -105,10 +106,9 @@ class AcuteStay(Pathway):
     def rescale_stay(self, row: list[float], drawn_for: int, band: int) -> None:
         """Turn a row's acute stay, drawn for age band ``drawn_for``, into one of ``band``: scaled by the
         ratio of the bands' mean stays (the same quantile when their distributions differ only in scale)."""
-        stays = self.scenario.services.acute_beds.length_of_stay
-        drawn_mean = stays[AGE_BANDS[drawn_for]].mean
+        drawn_mean = self.mean_stay[drawn_for]
         if band != drawn_for and drawn_mean > 0:
-            row[ACUTE_STAY] *= stays[AGE_BANDS[band]].mean / drawn_mean
+            row[ACUTE_STAY] *= self.mean_stay[band] / drawn_mean
 
     def next_episode(self, p: Patient, location: str) -> Patient:
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""

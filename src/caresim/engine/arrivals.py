@@ -3,6 +3,8 @@ kept crisis becoming a patient at the front door, in time order."""
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 
 from caresim.engine import counters as c
@@ -10,6 +12,7 @@ from caresim.engine.demand import Candidates
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
+BLOCK: Final = 64  # rows turned into lists this many at a time: one numpy call each, not one per arrival
 Attributes = tuple[int, int, int, int, bool, bool]  # band, tier, locality, crisis type, avoidable, GP-manageable
 
 
@@ -30,9 +33,12 @@ class Arrivals(Pathway):
             candidates.crisis_type[kept].tolist(), candidates.avoidable[kept].tolist(),
             candidates.gp_manageable[kept].tolist(), strict=True))
         rows = candidates.rows
+        block: list[list[float]] = []  # the rows of the next BLOCK arrivals, as Python lists
 
         def arrive(k: int) -> None:
-            self._crisis(indices[k], rows[indices[k]].tolist(), attributes[k], residence)
+            if k % BLOCK == 0:
+                block[:] = rows[kept[k:k + BLOCK]].tolist()
+            self._crisis(indices[k], block[k % BLOCK], attributes[k], residence)
 
         self.kernel.stream(times, arrive)
 

@@ -20,6 +20,17 @@ class Clock:
         self.now = 0.0
 
 
+class Opening:
+    """Opening hours as the event loop reads them: the scenario's ``Hours`` copied into native fields."""
+
+    __slots__ = ("start_hour", "end_hour", "weekends")
+
+    def __init__(self, hours: Hours) -> None:
+        self.start_hour = hours.start_hour
+        self.end_hour = hours.end_hour
+        self.weekends = hours.weekends
+
+
 class Calendar:
     """Dates, weekdays, months and opening hours for every simulated day."""
 
@@ -39,7 +50,7 @@ class Calendar:
     def date(self, t: float) -> dt.date:
         return self.dates[int(t)]
 
-    def is_open(self, hours: Hours, t: float) -> bool:
+    def is_open(self, hours: Opening, t: float) -> bool:
         day = int(t)
         if not hours.weekends and self.weekend[day]:
             return False

@@ -10,7 +10,6 @@ attribute every part of the journey reads), and simpy's ``_now`` is set to it wh
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar, cast
 
@@ -92,7 +91,7 @@ class Kernel:
         self.events = 0
         self.live: dict[Patient, bool] = {}  # the patients in the system, in the order they entered
         self.created = 0
-        self.ended: Counter[str] = Counter()
+        self.ended: dict[str, int] = {}  # how many left, by how
         self.services = Services(scenario, self.clock, int(calendar.weekday[0]))
         n_days = int(calendar.end) + 1
         self.daily = {name: np.zeros(n_days) for name in self.services.pools}
@@ -194,7 +193,7 @@ class Kernel:
         if flow is not None:
             self.counts[flow] += 1
         patient.location = "left"
-        self.ended[how] += 1
+        self.ended[how] = self.ended.get(how, 0) + 1
 
     def sample(self, name: str, value: float) -> float:
         """Record a pre-sampled duration for the sampled-versus-configured check, and return it."""

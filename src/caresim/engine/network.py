@@ -6,13 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from caresim.engine.calendar import Clock
+from caresim.engine.calendar import Clock, Opening
 from caresim.engine.discharge_rhythm import DischargeRhythm
 from caresim.engine.effects import WorldEffects
 from caresim.engine.services import Appointments, Pool, Starts
 from caresim.scenario.fields import capacity_value
 from caresim.scenario.schema import Scenario
-from caresim.scenario.services import Hours
 
 INTERMEDIATE_CARE_SPLIT = ("step_down_beds", "step_up_beds")
 
@@ -65,9 +64,9 @@ class Services:
         self.base_capacity = {name: p.capacity for name, p in self.pools.items()}
         self.base_appointments = (self.appointments.per_weekday, self.appointments.per_weekend_day)
         self.base_packages = cap(s.home_care.new_packages_per_week) if s.home_care.enabled else 0.0
-        self.practice_hours = s.gp.hours  # core hours decide first contact; extended hours serve referrals
-        self.gp_hours: Hours = s.gp.hours
-        self.rapid_response_hours: Hours = s.rapid_response.hours
+        self.practice_hours = Opening(s.gp.hours)  # core hours decide first contact; extended hours serve referrals
+        self.gp_hours = Opening(s.gp.hours)
+        self.rapid_response_hours = Opening(s.rapid_response.hours)
         self.discharge_profile = (d.profile.hourly, d.profile.weekday)
         self.discharge_rhythm = self._rhythm(self.discharge_profile)
 
@@ -78,8 +77,8 @@ class Services:
         """Today's opening hours, appointments and package starts, with any started scheme's additions."""
         gp_added = effects.capacity_added("gp", now)
         services = self.scenario.services
-        self.gp_hours = effects.hours("gp", services.gp.hours, now)
-        self.rapid_response_hours = effects.hours("rapid_response", services.rapid_response.hours, now)
+        self.gp_hours = Opening(effects.hours("gp", services.gp.hours, now))
+        self.rapid_response_hours = Opening(effects.hours("rapid_response", services.rapid_response.hours, now))
         profile = self.scenario.discharge.profile
         discharge_profile = effects.discharge_profile(profile.hourly, profile.weekday, now)
         if discharge_profile != self.discharge_profile:
