@@ -8,12 +8,11 @@ from typing import Final
 import numpy as np
 
 from caresim.engine import counters as c
-from caresim.engine.demand import Candidates
+from caresim.engine.demand import Attributes, Candidates
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
 BLOCK: Final = 64  # rows turned into lists this many at a time: one numpy call each, not one per arrival
-Attributes = tuple[int, int, int, int, bool, bool]  # band, tier, locality, crisis type, avoidable, GP-manageable
 
 
 class Arrivals(Pathway):
@@ -28,17 +27,15 @@ class Arrivals(Pathway):
         kept = self._kept(candidates, residence)
         times = candidates.time[kept].tolist()
         indices = kept.tolist()
-        attributes: list[Attributes] = list(zip(
-            candidates.band[kept].tolist(), candidates.tier[kept].tolist(), candidates.locality[kept].tolist(),
-            candidates.crisis_type[kept].tolist(), candidates.avoidable[kept].tolist(),
-            candidates.gp_manageable[kept].tolist(), strict=True))
+        attributes: list[Attributes] = candidates.attributes
         rows = candidates.rows
         block: list[list[float]] = []  # the rows of the next BLOCK arrivals, as Python lists
 
         def arrive(k: int) -> None:
             if k % BLOCK == 0:
                 block[:] = rows[kept[k:k + BLOCK]].tolist()
-            self._crisis(indices[k], block[k % BLOCK], attributes[k], residence)
+            i = indices[k]
+            self._crisis(i, block[k % BLOCK], attributes[i], residence)
 
         self.kernel.stream(times, arrive)
 

@@ -10,6 +10,7 @@ row of uniforms and durations, one column per decision. A world keeps candidate 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -110,6 +111,9 @@ def correlate_with_acuity(scenario: Scenario, rows: np.ndarray, bands: np.ndarra
     rows[:, COLUMN["acute_stay"]] = ndtr(rho * normal(rank) + spread * normal(rows[:, COLUMN["acute_stay"]]))
 
 
+Attributes = tuple[int, int, int, int, bool, bool]  # band, tier, locality, crisis type, avoidable, GP-manageable
+
+
 @dataclass
 class Candidates:
     """Candidate crises of one replication, sorted by time."""
@@ -128,6 +132,12 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.time)
+
+    @cached_property
+    def attributes(self) -> list[Attributes]:
+        """Each candidate's attributes as Python values, made once for every world of the replication."""
+        return list(zip(self.band.tolist(), self.tier.tolist(), self.locality.tolist(), self.crisis_type.tolist(),
+                        self.avoidable.tolist(), self.gp_manageable.tolist(), strict=True))
 
     def later_row(self, scenario: Scenario, replication: int, key: tuple[int, ...], depth: int, band: int,
                   residence: int) -> list[float]:
