@@ -250,6 +250,9 @@ def scaled(scenario: Scenario, factor: float, copies: int = 1, name: str | None 
         for key in keys:
             services[service][key] = times(services[service][key])
     services["care_homes"]["community_admissions_per_year"] *= factor
+    services["reablement"]["referrals_from_home_per_year"] *= factor
+    for key in ("assessments_per_weekday", "assessments_per_weekend_day"):
+        data["discharge"][key] = times(data["discharge"][key])
     for scheme in data["schemes"].values():
         for effect in scheme["effects"]:
             if effect["kind"] == "capacity":

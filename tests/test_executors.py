@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -94,6 +95,29 @@ def test_memory_does_not_grow_with_replications(small: Scenario) -> None:
     finally:
         tracemalloc.stop()
     assert many < 1.5 * few
+
+
+COUNTS = re.compile(r"(capacity|beds|cubicles|initial_occupancy|initial_queue|appointments_per_week(end_)?day|"
+                    r"assessments_per_week(end_)?day|packages_per_week|admissions_per_year|referrals_from_home_per_year)$")
+
+
+def test_a_scaled_scenario_multiplies_every_count_of_places_and_starts(skc: Scenario, monkeypatch) -> None:
+    """The scaling benchmarks need the same system, bigger: a count left as it was becomes a bottleneck."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.suite import scaled
+
+    def counts(data: object, path: str = "") -> dict[str, float]:
+        if isinstance(data, dict):
+            return {k: v for key, value in data.items() for k, v in counts(value, f"{path}.{key}").items()}
+        number = isinstance(data, int | float) and not isinstance(data, bool)
+        return {path: data} if number and COUNTS.search(path) else {}
+
+    sections = ("services", "discharge")
+    before = counts({key: skc.model_dump()[key] for key in sections})
+    after = counts({key: scaled(skc, 4).model_dump()[key] for key in sections})
+    assert len(before) > 20 and ".discharge.assessments_per_weekday" in before
+    for path, value in before.items():
+        assert after[path] == pytest.approx(4 * value, abs=1), path
 
 
 @pytest.mark.slow
