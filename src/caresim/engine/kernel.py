@@ -41,15 +41,22 @@ ENGINE_BUILD = ("compiled (mypyc)" if COMPILED else
 class Call(Generic[T]):
     """A callback scheduled on simpy's event queue, with the patient as ``value``, without the cost of a
     ``Timeout``. ``Kernel.run`` calls ``handler``; ``callbacks`` and ``_ok`` are what ``Environment.step``
-    would need of it, so simpy can still run it."""
+    would need of it, so simpy can still run it (``callbacks`` made only when simpy asks)."""
 
-    __slots__ = ("handler", "callbacks", "value")
+    __slots__ = ("handler", "value")
     _ok = True
 
     def __init__(self, handler: Callable[[Call[T]], None], value: T) -> None:
         self.handler = handler
-        self.callbacks: tuple[Callable[[Call[T]], None], ...] | None = (handler,)
         self.value = value
+
+    @property
+    def callbacks(self) -> tuple[Callable[[Call[T]], None], ...]:
+        return (self.handler,)
+
+    @callbacks.setter
+    def callbacks(self, _done: None) -> None:
+        """simpy marks a processed event by setting its callbacks to None; a Call is run once, so nothing to do."""
 
 
 def _never(_event: Call[None]) -> None:
