@@ -117,8 +117,8 @@ class AcuteStay(Pathway):
             row = candidates.next_rows[p.key[1]].tolist()
             self.rescale_stay(row, int(candidates.band[p.key[1]]), p.band)  # a resident's band is their own
         else:
-            row = self.model.candidates[0].later_row(self.scenario, self.model.replication, p.key, p.depth + 1,
-                                                     p.band, p.residence)
+            kept_with = self.model.candidates[0]  # the community candidates: every world of the replication shares them
+            row = kept_with.later_row(self.scenario, self.model.replication, p.key, p.depth + 1, p.band, p.residence)
         again = Patient((*p.key, p.depth + 1), row, p.band, p.residence, p.tier, p.locality, p.crisis_type,
                         p.avoidable, False, p.depth + 1)
         again.carry_over(p)

@@ -99,7 +99,7 @@ class Kernel:
         self.live: dict[Patient, bool] = {}  # the patients in the system, in the order they entered
         self.created = 0
         self.ended: dict[str, int] = {}  # how many left, by how
-        self.services = Services(scenario, self.clock, int(calendar.weekday[0]))
+        self.services = Services(scenario, self.clock, calendar.weekdays[0])
         n_days = int(calendar.end) + 1
         self.daily = {name: np.zeros(n_days) for name in self.services.pools}
         self.daily["delayed_patients"] = np.zeros(n_days)
@@ -234,7 +234,7 @@ class Kernel:
         now = self.now
         day = int(round(now))
         services, effects = self.services, self.effects
-        weekend = self.calendar.weekday[min(day, len(self.calendar.weekday) - 1)] >= 5
+        weekend = self.calendar.weekend[min(day, len(self.calendar.weekend) - 1)]
         for name, pool in services.pools.items():
             added = services.capacity_added(effects, name, now)
             if added:
@@ -242,7 +242,7 @@ class Kernel:
             self.daily[name][day] = pool.occupied
             self.daily_capacity[name][day] = max(pool.capacity, pool.occupied)  # a cut closes beds as they empty
         self.daily["delayed_patients"][day] = self.delayed_now
-        services.set_day(effects, now, bool(weekend))
+        services.set_day(effects, now, weekend)
         max_events = self.scenario.run.max_events
         if self.events > max_events:
             raise RunawayError(
