@@ -99,7 +99,19 @@ ACUTE_STAY_DAYS_BY_BAND: Final = tuple(_counter(f"acute_stay_days_{suffix}") for
 ACUTE_TO: Final = {destination: _counter(f"acute_to_{destination}")
                    for destination in ("home", "home_care", "reablement", "step_down", "care_home", "care_home_return")}
 
+
+
+def _by_origin(flows: dict[tuple[str, str], str]) -> dict[str, dict[str, int]]:
+    """A family of flows as origin → destination → counter: a count reads two dicts keyed by interned
+    strings, with no (origin, destination) tuple built and hashed each time."""
+    table: dict[str, dict[str, int]] = {}
+    for (origin, to), name in flows.items():
+        table.setdefault(origin, {})[to] = _counter(name)
+    return table
+
+
 # the flows between locations that measures.py names
-ROUTED: Final = {key: _counter(name) for key, name in measures.ROUTED.items()}
-MOVED: Final = {key: _counter(name) for key, name in measures.MOVED.items()}
-ENDED: Final = {key: _counter(name) for key, name in measures.ENDED.items()}
+ROUTED: Final = _by_origin(measures.ROUTED)
+MOVED: Final = _by_origin(measures.MOVED)
+ENDED: Final = _by_origin(measures.ENDED)
+NO_FLOWS: Final[dict[str, int]] = {}  # for a location no flow of a family leaves

@@ -73,7 +73,7 @@ class FrontDoor(Pathway):
         ae.attend(p)
 
     def _route(self, p: Patient, outcome: str, via: str) -> None:
-        self.counts[c.ROUTED[via, outcome]] += 1
+        self.counts[c.ROUTED[via][outcome]] += 1
         if outcome == "home":
             self.go_home(p)
         elif outcome == "rapid_response":

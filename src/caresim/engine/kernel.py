@@ -18,7 +18,7 @@ import simpy
 from simpy.events import NORMAL, URGENT, EventPriority
 
 from caresim.engine.calendar import Calendar, Clock
-from caresim.engine.counters import ENDED, MOVED
+from caresim.engine.counters import ENDED, MOVED, NO_FLOWS
 from caresim.engine.effects import WorldEffects
 from caresim.engine.errors import RunawayError
 from caresim.engine.network import Services
@@ -188,7 +188,7 @@ class Kernel:
         patient.location = location
 
     def move(self, patient: Patient, location: str) -> None:
-        flow = MOVED.get((patient.location, location))
+        flow = MOVED.get(patient.location, NO_FLOWS).get(location)
         if flow is not None:
             self.counts[flow] += 1
         patient.location = location
@@ -196,7 +196,7 @@ class Kernel:
     def end(self, patient: Patient, how: str) -> None:
         if not self.live.pop(patient, False):
             raise RuntimeError(f"patient {patient.key} left the model twice")
-        flow = ENDED.get((patient.location, how))
+        flow = ENDED.get(patient.location, NO_FLOWS).get(how)
         if flow is not None:
             self.counts[flow] += 1
         patient.location = "left"
