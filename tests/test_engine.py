@@ -12,7 +12,7 @@ from caresim.engine.streams import stable_hash, stream
 from caresim.experiment.plan import BASELINE, Plan, make_plan
 from caresim.experiment.replication import run_replication
 from caresim.measures import PERCENT, unit_of
-from caresim.scenario.distributions import Exponential, Lognormal, Triangular, Uniform
+from caresim.scenario.distributions import Exponential, Lognormal, Triangular, Uniform, remaining_stays
 from conftest import changed, shortened
 
 
@@ -46,6 +46,21 @@ def test_length_biased_lognormal_has_mean_of_squares_over_mean():
     biased = dist.length_biased(np.random.default_rng(2), 400_000)
     # E[X²]/E[X] = mean · (1 + cv²)
     assert biased.mean() == pytest.approx(20.0, rel=0.02)
+
+
+@pytest.mark.parametrize("closed_form", [False, True])
+def test_remaining_stays_drawn_at_once_are_the_one_by_one_draws(closed_form):
+    """The warm start draws every remaining stay in one batch: the same numbers, and the stream left in the
+    same place, as ``rng.random() * length_biased(rng, 1)`` patient by patient, across mixed distributions."""
+    same_day = Lognormal(distribution="lognormal", mean=5.5, cv=1.2, same_day_share=0.39)
+    mixed = [same_day, Triangular(distribution="triangular", low=7, mode=35, high=42), same_day,
+             Uniform(distribution="uniform", low=1, high=3), same_day]
+    if closed_form:  # a lognormal with no same-day share draws normals: the batch falls back to one by one
+        mixed.append(Lognormal(distribution="lognormal", mean=21, cv=0.6))
+    batch, one_by_one = np.random.default_rng(7), np.random.default_rng(7)
+    expected = [float(one_by_one.random() * d.length_biased(one_by_one, 1)[0]) for d in mixed]
+    assert remaining_stays(batch, mixed) == expected
+    assert batch.random() == one_by_one.random()
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from caresim.engine.patient import HomeKind, Patient
 from caresim.engine.services import Pool
 from caresim.engine.streams import stream
 from caresim.engine.tally import ACUTE
+from caresim.scenario.distributions import remaining_stays
 from caresim.scenario.fields import AGE_BANDS
 
 if TYPE_CHECKING:
@@ -47,36 +48,37 @@ def warm_start(model: Model) -> None:
 
     beds = configured.acute_beds
     queue = [destination for destination, n in configured.initial_queues().items() for _ in range(n)]
-    stays = np.array([beds.length_of_stay[band].mean for band in AGE_BANDS])
-    in_acute = seeded(min(beds.initial_occupancy, int(min(services.acute.capacity, 1e9))), 0, admitted * stays)
-    for k, p in enumerate(in_acute):
+    mean_stays = np.array([beds.length_of_stay[band].mean for band in AGE_BANDS])
+    in_acute = seeded(min(beds.initial_occupancy, int(min(services.acute.capacity, 1e9))), 0, admitted * mean_stays)
+    for p in in_acute:
         kernel.enter(p, "acute")
         services.acute.try_admit(p)
         p.via = "warm_start"
-        if k < len(queue):  # medically fit and waiting: they ask once the services below are seeded
-            continue
-        dist = beds.length_of_stay[AGE_BANDS[p.band]]
-        kernel.after(float(rng.random() * dist.length_biased(rng, 1)[0]), model.discharge.medically_fit, p)
+    in_treatment = in_acute[len(queue):]  # the first are medically fit and waiting: they ask once all is seeded
+    stays = remaining_stays(rng, [beds.length_of_stay[AGE_BANDS[p.band]] for p in in_treatment])
+    for p, stay in zip(in_treatment, stays, strict=True):
+        kernel.after(stay, model.discharge.medically_fit, p)
     ic = configured.intermediate_care_beds
     if ic.enabled:
+        in_ic = []
         for k, p in enumerate(seeded(ic.initial_occupancy, 100_000, admitted * _pathway_shares(model, "P2"))):
             step_up = k % 2 == 1 and services.step_up is not services.step_down
-            pool = services.step_up if step_up else services.step_down
-            if not pool.try_admit(p):
-                continue
-            kernel.enter(p, "intermediate_care")
-            p.destination = "step_up" if step_up else "step_down"
-            stay = float(rng.random() * ic.length_of_stay.length_biased(rng, 1)[0])
+            if (services.step_up if step_up else services.step_down).try_admit(p):
+                kernel.enter(p, "intermediate_care")
+                p.destination = "step_up" if step_up else "step_down"
+                in_ic.append(p)
+        for p, stay in zip(in_ic, remaining_stays(rng, [ic.length_of_stay] * len(in_ic)), strict=True):
             kernel.after(stay, model.community.intermediate_care_done, p)
     reablement = configured.reablement
     if reablement.enabled:
-        for p in seeded(reablement.initial_occupancy, 200_000, admitted * _pathway_shares(model, "P1")):
-            if not services.reablement.try_admit(p):
-                continue
+        candidates = seeded(reablement.initial_occupancy, 200_000, admitted * _pathway_shares(model, "P1"))
+        in_reablement = [p for p in candidates if services.reablement.try_admit(p)]
+        for p in in_reablement:
             kernel.enter(p, "reablement")
             p.reablement_from_hospital = False
-            kernel.after(float(rng.random() * reablement.duration.length_biased(rng, 1)[0]),
-                         model.community.reablement_done, p)
+        stays = remaining_stays(rng, [reablement.duration] * len(in_reablement))
+        for p, stay in zip(in_reablement, stays, strict=True):
+            kernel.after(stay, model.community.reablement_done, p)
     homes = configured.care_homes
     if homes.enabled:
         shares = np.array([homes.resident_age_shares.get(b, 0.0) for b in AGE_BANDS])
