@@ -8,7 +8,10 @@ on the version they were written for.
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import random
+from collections.abc import Callable
 from numbers import Real
 
 import pytest
@@ -128,3 +131,47 @@ def test_an_arrival_stream_runs_in_the_order_of_arrivals_scheduling_each_other(s
     assert [name for name, _ in streamed[0]] == [  # arrival 1 was keyed at 0.5, after "call at 1" was queued
         "arrival 0", "urgent call at 1", "call at 1", "arrival 1", "hand-over", "arrival 2", "arrival 3",
         "call at 2", "arrival 4"]
+
+
+Due = tuple[float, int]  # when a call is due, and its number
+
+
+def _random_calls(now: Callable[[], float], after: Callable[[float, int, Due], None]
+                  ) -> tuple[list[Due], Callable[[Due], None]]:
+    """300 calls due at random (now, in whole days, in fractions, up to 40 days ahead; both priorities), each
+    scheduling another with odds 0.6: the list the calls append to as they run, and what runs one."""
+    rng, ran, numbers = random.Random(3), [], itertools.count()
+
+    def schedule() -> None:
+        delay = rng.choice([0.0, 1.0, 2.0, float(rng.randint(1, 40)), rng.uniform(0, 3), rng.uniform(0, 40)])
+        after(delay, rng.choice([NORMAL, URGENT]), (now() + delay, next(numbers)))
+
+    def run(value: Due) -> None:
+        assert value[0] == now()
+        ran.append(value)
+        if rng.random() < 0.6:
+            schedule()
+
+    for _ in range(300):
+        schedule()
+    return ran, run
+
+
+def test_calls_due_days_ahead_run_as_if_all_were_on_the_heap(kernel: Kernel):
+    """Calls due ``AHEAD`` days or more wait in day buckets, out of the heap, until the tick the day before: they
+    still run in the order of one heap keyed (time, priority, order scheduled), ties at whole days and calls
+    scheduled by other calls included, and those due after the end never run."""
+    ran, run = _random_calls(lambda: kernel.now, lambda delay, priority, value: kernel.after(
+        delay, lambda event: run(event.value), value, priority))
+    kernel.run()
+
+    heap: list[tuple[float, int, int, Due]] = []
+    order, clock = itertools.count(), [0.0]
+    expected, run_reference = _random_calls(lambda: clock[0], lambda delay, priority, value: heapq.heappush(
+        heap, (clock[0] + delay, priority, next(order), value)))
+    stop = (kernel.calendar.end, URGENT, 299.5)  # the kernel queues its end after the first 300 calls
+    while heap[0][:3] < stop:
+        clock[0], *_, value = heapq.heappop(heap)
+        run_reference(value)
+    assert ran == expected
+    assert len(ran) > 500 and len(heap) > 0

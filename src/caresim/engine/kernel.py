@@ -1,7 +1,8 @@
 """The kernel of one replication: simpy's clock and event queue, who is where, and the daily tick.
 
 Each step of a journey is a plain callback scheduled with ``Kernel.after`` (no generator processes:
-see docs/performance.md); crises arrive through a ``Stream`` kept beside the queue. This is the only module
+see docs/performance.md); crises arrive through a ``Stream`` kept beside the queue, and calls due two days or more
+ahead wait in day buckets beside it until the daily tick the day before. This is the only module
 that touches simpy's private attributes (``_queue``, ``_eid``, ``_now``); tests/test_simpy_contract.py fails,
 saying what changed, if simpy stops providing them. While the kernel runs, the time now is its ``Clock`` (a native
 attribute every part of the journey reads), and simpy's ``_now`` is set to it when the run ends.
@@ -36,6 +37,13 @@ heappop: Final = heapq.heappop
 COMPILED = not __file__.endswith(".py")
 ENGINE_BUILD = ("compiled (mypyc)" if COMPILED else
                 "pure Python (the compiled engine, from `pip install .`, is about 2.7× as fast: docs/performance.md)")
+
+
+# Calls due this many days ahead or more wait in a bucket for their day, out of the heap, until the daily tick
+# the day before moves them in: the heap holds the next day or two (about 130 calls in an SKC world, not 2,400).
+AHEAD: Final = 2
+
+Entry = tuple[float, EventPriority, int, "Call[Any]"]
 
 
 class Call(Generic[T]):
@@ -89,7 +97,10 @@ class Kernel:
         self.effects = effects
         self.env = env = simpy.Environment()
         self.clock = Clock()
-        self.queue = cast("list[tuple[float, EventPriority, int, Call[Any]]]", env._queue)  # Calls, not Events
+        self.queue = cast("list[Entry]", env._queue)  # Calls, not Events
+        self.later: dict[int, list[Entry]] = {}  # calls due AHEAD days or more from the last tick, by day
+        self.horizon = float(AHEAD)  # every call due before this is on the heap
+        self.beyond = int(calendar.end) + 1  # the bucket of calls due after the end, which never run
         self.next_eid: Callable[[], int] = env._eid.__next__  # called, not looked up as builtins' next() each time
         self.window = float(scenario.run.warm_up_days)  # the measured period starts here
         self.tally = Tally(self.window, calendar.month, calendar.year)
@@ -116,11 +127,22 @@ class Kernel:
 
     def after(self, delay: float, handler: Callable[[Call[T]], None], value: T,
               priority: EventPriority = NORMAL) -> None:
-        """Call ``handler`` in ``delay`` days, queued as simpy queues a ``Timeout``: (time, priority, id)."""
+        """Call ``handler`` in ``delay`` days, keyed as simpy keys a ``Timeout``: (time, priority, id). On the heap
+        if due before the horizon, else in its day's bucket until the tick the day before moves it there."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
         self.events += 1
-        heappush(self.queue, (self.clock.now + delay, priority, self.next_eid(), Call(handler, value)))
+        due = self.clock.now + delay
+        entry = (due, priority, self.next_eid(), Call(handler, value))
+        if due < self.horizon:
+            heappush(self.queue, entry)
+            return
+        day = int(due) if due < self.beyond else self.beyond
+        bucket = self.later.get(day)
+        if bucket is None:
+            self.later[day] = [entry]
+        else:
+            bucket.append(entry)
 
     def stream(self, times: list[float], handler: Callable[[int], None]) -> None:
         """Call ``handler(k)`` at ``times[k]`` for each k in turn, in the order ``after`` would have given if each
@@ -233,6 +255,9 @@ class Kernel:
         """Each midnight: today's capacity, hours and appointments; yesterday's occupancy recorded."""
         now = self.now
         day = int(round(now))
+        self.horizon = float(day + AHEAD)  # the calls due in the day before the new horizon join the heap
+        for entry in self.later.pop(day + AHEAD - 1, ()):
+            heappush(self.queue, entry)
         services, effects = self.services, self.effects
         weekend = self.calendar.weekend[min(day, len(self.calendar.weekend) - 1)]
         for name, pool in services.pools.items():
