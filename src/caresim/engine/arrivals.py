@@ -8,7 +8,7 @@ from typing import Final
 import numpy as np
 
 from caresim.engine import counters as c
-from caresim.engine.demand import Attributes, Candidates
+from caresim.engine.demand import Candidates
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
@@ -27,7 +27,7 @@ class Arrivals(Pathway):
         kept = self._kept(candidates, residence)
         times = candidates.time[kept].tolist()
         indices = kept.tolist()
-        attributes: list[Attributes] = candidates.attributes
+        band, tier, locality, crisis_type, avoidable, gp_manageable = candidates.attributes
         rows = candidates.rows
         block: list[list[float]] = []  # the rows of the next BLOCK arrivals, as Python lists
 
@@ -35,22 +35,19 @@ class Arrivals(Pathway):
             if k % BLOCK == 0:
                 block[:] = rows[kept[k:k + BLOCK]].tolist()
             i = indices[k]
-            self._crisis(i, block[k % BLOCK], attributes[i], residence)
+            self._crisis(Patient((residence, i), block[k % BLOCK], band[i], residence, tier[i], locality[i],
+                                 crisis_type[i], avoidable[i], gp_manageable[i]))
 
         self.kernel.stream(times, arrive)
 
-    def _crisis(self, i: int, row: list[float], attributes: Attributes, residence: int) -> None:
-        resident = None
-        if residence:
-            resident = self.model.care_homes.pick_resident(row[RESIDENT])
+    def _crisis(self, patient: Patient) -> None:
+        if patient.residence:
+            resident = self.model.care_homes.pick_resident(patient.row[RESIDENT])
             if resident is None:
                 return
-        band, tier, locality, crisis_type, avoidable, gp_manageable = attributes
-        if resident is not None:  # the resident's own age band; the candidate's row (its draws) stays
-            self.model.acute.rescale_stay(row, band, resident.band)
-            band = resident.band
-        patient = Patient((residence, i), row, band, residence, tier, locality, crisis_type, avoidable, gp_manageable)
-        if resident is not None:
+            # the resident's own age band; the candidate's row (its draws) stays
+            self.model.acute.rescale_stay(patient.row, patient.band, resident.band)
+            patient.band = resident.band
             patient.resident = resident
             resident.away = True
         self.kernel.enter(patient, "crisis")

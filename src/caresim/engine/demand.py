@@ -111,7 +111,8 @@ def correlate_with_acuity(scenario: Scenario, rows: np.ndarray, bands: np.ndarra
     rows[:, COLUMN["acute_stay"]] = ndtr(rho * normal(rank) + spread * normal(rows[:, COLUMN["acute_stay"]]))
 
 
-Attributes = tuple[int, int, int, int, bool, bool]  # band, tier, locality, crisis type, avoidable, GP-manageable
+# band, tier, locality, crisis type, avoidable, GP-manageable: a list each, one item per candidate
+Attributes = tuple[list[int], list[int], list[int], list[int], list[bool], list[bool]]
 
 
 @dataclass
@@ -134,10 +135,11 @@ class Candidates:
         return len(self.time)
 
     @cached_property
-    def attributes(self) -> list[Attributes]:
-        """Each candidate's attributes as Python values, made once for every world of the replication."""
-        return list(zip(self.band.tolist(), self.tier.tolist(), self.locality.tolist(), self.crisis_type.tolist(),
-                        self.avoidable.tolist(), self.gp_manageable.tolist(), strict=True))
+    def attributes(self) -> Attributes:
+        """The candidates' attributes as Python values, made once for every world of the replication: lists of
+        ints and bools, which (unlike a tuple per candidate) the garbage collector need not track."""
+        return (self.band.tolist(), self.tier.tolist(), self.locality.tolist(), self.crisis_type.tolist(),
+                self.avoidable.tolist(), self.gp_manageable.tolist())
 
     def later_row(self, scenario: Scenario, replication: int, key: tuple[int, ...], depth: int, band: int,
                   residence: int) -> list[float]:
