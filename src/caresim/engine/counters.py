@@ -100,7 +100,6 @@ ACUTE_TO: Final = {destination: _counter(f"acute_to_{destination}")
                    for destination in ("home", "home_care", "reablement", "step_down", "care_home", "care_home_return")}
 
 
-
 def _by_origin(flows: dict[tuple[str, str], str]) -> dict[str, dict[str, int]]:
     """A family of flows as origin → destination → counter: a count reads two dicts keyed by interned
     strings, with no (origin, destination) tuple built and hashed each time."""

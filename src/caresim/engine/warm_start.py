@@ -71,8 +71,9 @@ def warm_start(model: Model) -> None:
             kernel.after(stay, model.community.intermediate_care_done, p)
     reablement = configured.reablement
     if reablement.enabled:
-        candidates = seeded(reablement.initial_occupancy, 200_000, admitted * _pathway_shares(model, "P1"))
-        in_reablement = [p for p in candidates if services.reablement.try_admit(p)]
+        p1_weights = admitted * _pathway_shares(model, "P1")
+        in_reablement = [p for p in seeded(reablement.initial_occupancy, 200_000, p1_weights)
+                         if services.reablement.try_admit(p)]
         for p in in_reablement:
             kernel.enter(p, "reablement")
             p.reablement_from_hospital = False
