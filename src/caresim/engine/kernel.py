@@ -40,7 +40,7 @@ ENGINE_BUILD = ("compiled (mypyc)" if COMPILED else
 
 
 # Calls due this many days ahead or more wait in a bucket for their day, out of the heap, until the daily tick
-# the day before moves them in: the heap holds the next day or two (about 130 calls in an SKC world, not 2,400).
+# the day before moves them in: the heap holds the next day or two (about 120 calls in an SKC world, not 2,400).
 AHEAD: Final = 2
 
 Entry = tuple[float, EventPriority, int, "Call[Any]"]
