@@ -120,6 +120,23 @@ def test_a_scaled_scenario_multiplies_every_count_of_places_and_starts(skc: Scen
         assert after[path] == pytest.approx(4 * value, abs=1), path
 
 
+def test_the_floor_at_skc_scales_the_heapq_loop_to_the_attendances_asked(monkeypatch) -> None:
+    """The targets are judged against the heapq loop taken to SKC's A&E attendances: twice the small network's
+    arrivals, with twice its places, is about twice its patient events (the same occupancy, so no more queueing)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.network import load_network
+    from benchmarks.reference_heapq import run
+    from benchmarks.suite import DAYS_PER_YEAR, _floor_row
+
+    _scenario, net = load_network()
+    small = run(net, 0).patient_events
+    row, per_year = _floor_row(2 * net.arrivals_per_day * DAYS_PER_YEAR, one=1.0, repeats=1)
+    events = int(row[4].replace(",", ""))
+    assert events == pytest.approx(2 * small, rel=0.05)
+    assert f"{2 * net.arrivals_per_day * DAYS_PER_YEAR:,.0f} A&E attendances" in row[0]
+    assert per_year > 0 and row[6] == f"{per_year:.2f}"
+
+
 @pytest.mark.slow
 def test_quick_benchmarks_run_and_print_every_row() -> None:
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT, capture_output=True,
@@ -128,6 +145,7 @@ def test_quick_benchmarks_run_and_print_every_row() -> None:
     for row in ("heapq (hand-written loop)", "SimPy (idiomatic processes)", "caresim engine",
                 "SKC experiment, 2 replications", "SKC experiment, 4 replications",
                 "SKC ×1, baseline world", "SKC ×4, baseline world", "SKC ×8, baseline world",
+                "heapq loop, A&E → ward → step-down at SKC's",
                 "SKC ×1, baseline + mix", "Kent-sized, baseline + mix",
                 "Targets", "caresim ≥ 3× as fast as SimPy", "caresim within 2× of heapq", "SKC world-year ≤ 10×",
                 "1,000 paired draws", "Kent-sized baseline + mix replication-year ≤ 8 CPU s", "peak memory < 1 GB",
