@@ -8,6 +8,8 @@ how well the simulation has pinned down its own average)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -39,6 +41,20 @@ def replications_frame(results: list[list[WorldResult]], scenario: str, seed: in
     return frame
 
 
+@functools.lru_cache(maxsize=16)
+def _t_975(degrees_of_freedom: int) -> np.float64:
+    """Student's t 97.5 % point, asked once for each number of replications rather than once per measure."""
+    return stats.t.ppf(0.975, degrees_of_freedom)
+
+
+@functools.lru_cache(maxsize=16)
+def _bootstrap_picks(n: int) -> np.ndarray:
+    """The seeded bootstrap's resamples of n replications (seeded by n), the same for every measure with n values."""
+    picks = np.random.default_rng(n).integers(0, n, (BOOTSTRAP_RESAMPLES, n))
+    picks.flags.writeable = False
+    return picks
+
+
 def confidence_interval(values: np.ndarray) -> tuple[float, float, float, int]:
     """Mean and two-sided 95 % t interval of replication values (NaNs dropped)."""
     values = values[~np.isnan(values)]
@@ -48,7 +64,7 @@ def confidence_interval(values: np.ndarray) -> tuple[float, float, float, int]:
     mean = float(values.mean())
     if n == 1:
         return mean, mean, mean, 1
-    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    half = float(_t_975(n - 1) * values.std(ddof=1) / np.sqrt(n))
     return mean, mean - half, mean + half, n
 
 
@@ -59,8 +75,7 @@ def outcome_interval(values: np.ndarray) -> tuple[float, float, float]:
     if len(values) < 2:
         return float("nan"), float("nan"), float("nan")
     low, high = np.percentile(values, [2.5, 97.5])
-    rng = np.random.default_rng(len(values))
-    resampled = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))]
+    resampled = values[_bootstrap_picks(len(values))]
     ends = np.percentile(resampled, [2.5, 97.5], axis=1)
     return float(low), float(high), float(ends.std(axis=1, ddof=1).max())
 
