@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from caresim.analysis.summary import (
+    BOOTSTRAP_RESAMPLES,
+    confidence_interval,
     effect_draws_frame,
     outcome_interval,
     paired_differences,
@@ -49,6 +52,20 @@ def test_the_outcome_interval_is_the_spread_of_replications_and_its_error_is_sta
     low, high, error = outcome_interval(values)
     assert low == pytest.approx(np.percentile(values, 2.5)) and high == pytest.approx(np.percentile(values, 97.5))
     assert 0 < error < 10
+
+
+def test_intervals_are_the_t_interval_and_the_seeded_bootstrap_for_every_measure_alike() -> None:
+    """The t point and the bootstrap's resamples are kept for each number of values: every measure with that
+    number must still get exactly its own interval, NaNs dropped first."""
+    rng = np.random.default_rng(11)
+    for values in (rng.normal(100, 30, 25), rng.gamma(2.0, 50.0, 25), np.append(rng.normal(5, 1, 24), np.nan)):
+        kept = values[~np.isnan(values)]
+        n = len(kept)
+        half = stats.t.ppf(0.975, n - 1) * kept.std(ddof=1) / np.sqrt(n)
+        assert confidence_interval(values) == (kept.mean(), kept.mean() - half, kept.mean() + half, n)
+        resampled = kept[np.random.default_rng(n).integers(0, n, (BOOTSTRAP_RESAMPLES, n))]
+        error = np.percentile(resampled, [2.5, 97.5], axis=1).std(axis=1, ddof=1).max()
+        assert outcome_interval(values) == (*np.percentile(kept, [2.5, 97.5]), error)
 
 
 def tiny(skc: Scenario) -> Scenario:
