@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from caresim.engine import counters as c
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import care_home_candidates, community_candidates
 from caresim.engine.model import Model
+from caresim.engine.patient import Patient
 from caresim.engine.streams import stable_hash, stream
 from caresim.experiment.plan import BASELINE, Plan, make_plan
 from caresim.experiment.replication import run_replication
@@ -175,3 +177,27 @@ def test_demand_grows_by_band_in_each_later_year(skc):
     per_year = np.array([[np.sum(kept & (year == y) & (candidates.band == b)) for b in (0, 3)] for y in range(3)])
     assert per_year[:, 1] / per_year[0, 1] == pytest.approx([1.0, 1.5, 2.25], rel=0.06)
     assert per_year[:, 0] / per_year[0, 0] == pytest.approx([1.0, 1.0, 1.0], rel=0.05)  # about 11,000 a year: 5 sd
+
+
+def test_a_crisis_ended_at_first_contact_is_counted_in_and_out_and_never_made_a_patient(skc):
+    """Sent home by a minor injury unit, a crisis is counted (created, ended at home, its contact and routing) but
+    never becomes a Patient nor enters the register of who is in the system; routed on to A&E, it does."""
+    model = Model(shortened(skc), BASELINE, (), 0)
+    kernel, rows = model.kernel, model.candidates[0].rows
+    made: list[Patient] = []
+
+    def patient(i: int) -> Patient:
+        made.append(Patient((0, i), rows[i].tolist(), 1, 0, 0, 0, 0, False, False))
+        return made[-1]
+
+    minor_injury = 0.999  # the last first contact in every table
+    model.arrivals._crisis(0, [minor_injury, 0.5, 0.5, 0.5, 0.1], patient)  # the unit sends 92 % home
+    assert made == [] and not kernel.live
+    assert kernel.created == 1 and kernel.ended == {"home": 1}
+    counts = kernel.counts
+    for counter in (c.CRISES, c.MINOR_INJURY_ATTENDANCES, c.ROUTED["minor_injury"]["home"], c.ENDED["crisis"]["home"]):
+        assert counts[counter] == 1
+    model.arrivals._crisis(1, [minor_injury, 0.5, 0.5, 0.5, 0.95], patient)  # and 8 % on to A&E
+    (p,) = made
+    assert list(kernel.live) == [p] and p.location in ("ae_waiting", "ae")
+    assert kernel.created == 2 and kernel.ended == {"home": 1} and counts[c.ROUTED["minor_injury"]["ae"]] == 1

@@ -1,18 +1,20 @@
 """Crises arriving: which candidate crises this world keeps (prevention schemes thin them), and each
-kept crisis becoming a patient at the front door, in time order."""
+kept crisis meeting the front door, in time order, becoming a patient if it goes further."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 
 from caresim.engine import counters as c
 from caresim.engine.demand import Candidates
+from caresim.engine.front_door import FIRST_CONTACT
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
-BLOCK: Final = 64  # rows turned into lists this many at a time: one numpy call each, not one per arrival
+BLOCK: Final = 64  # first-contact draws turned into lists this many arrivals at a time: one numpy call each
 
 
 class Arrivals(Pathway):
@@ -29,27 +31,43 @@ class Arrivals(Pathway):
         indices = kept.tolist()
         band, tier, locality, crisis_type, avoidable, gp_manageable = candidates.attributes
         rows = candidates.rows
-        block: list[list[float]] = []  # the rows of the next BLOCK arrivals, as Python lists
+        block: list[list[float]] = []  # the first-contact draws of the next BLOCK arrivals, as Python lists
+
+        def patient(i: int) -> Patient:
+            return Patient((residence, i), rows[i].tolist(), band[i], residence, tier[i], locality[i],
+                           crisis_type[i], avoidable[i], gp_manageable[i])
 
         def arrive(k: int) -> None:
             if k % BLOCK == 0:
-                block[:] = rows[kept[k:k + BLOCK]].tolist()
-            i = indices[k]
-            self._crisis(Patient((residence, i), block[k % BLOCK], band[i], residence, tier[i], locality[i],
-                                 crisis_type[i], avoidable[i], gp_manageable[i]))
+                block[:] = rows[kept[k:k + BLOCK], FIRST_CONTACT].tolist()
+            if residence:
+                self._resident_crisis(patient(indices[k]), block[k % BLOCK])
+            else:
+                self._crisis(indices[k], block[k % BLOCK], patient)
 
         self.kernel.stream(times, arrive)
 
-    def _crisis(self, patient: Patient) -> None:
-        if patient.residence:
-            resident = self.model.care_homes.pick_resident(patient.row[RESIDENT])
-            if resident is None:
-                return
-            # the resident's own age band; the candidate's row (its draws) stays
-            self.model.acute.rescale_stay(patient.row, patient.band, resident.band)
-            patient.band = resident.band
-            patient.resident = resident
-            resident.away = True
+    def _crisis(self, i: int, draws: list[float], patient: Callable[[int], Patient]) -> None:
+        """Candidate ``i``'s crisis at home: first contact, and the patient made only if it goes further."""
+        self.counts[c.CRISES] += 1
+        via, outcome = self.model.front_door.first_contact(0, draws)
+        if outcome == "home":
+            self.kernel.passed_through("crisis", "home")
+            return
+        p = patient(i)
+        self.kernel.enter(p, "crisis")
+        self.model.front_door.send(p, via, outcome)
+
+    def _resident_crisis(self, patient: Patient, draws: list[float]) -> None:
+        """A crisis in a care home, if the bed it falls on holds a resident who is at home."""
+        resident = self.model.care_homes.pick_resident(patient.row[RESIDENT])
+        if resident is None:
+            return
+        # the resident's own age band; the candidate's row (its draws) stays
+        self.model.acute.rescale_stay(patient.row, patient.band, resident.band)
+        patient.band = resident.band
+        patient.resident = resident
+        resident.away = True
         self.kernel.enter(patient, "crisis")
         self.counts[c.CRISES] += 1
-        self.model.front_door.first_contact(patient)
+        self.model.front_door.send(patient, *self.model.front_door.first_contact(1, draws))

@@ -1,9 +1,13 @@
 """The front door: a crisis's first contact (GP, NHS 111 / out of hours, ambulance, A&E, minor injury
-unit) and where each sends the patient next."""
+unit) and where each sends the patient next.
+
+First contact is decided from the crisis's own first-contact draws before any ``Patient`` is made
+(``FrontDoor.first_contact``), so that a crisis which ends there, at home, needs none; ``FrontDoor.send``
+takes the patient of any other crisis on to where first contact sent them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from caresim.engine import counters as c
 from caresim.engine.pathway import Pathway, choose, cumulative_of
@@ -11,6 +15,20 @@ from caresim.engine.patient import AMBULANCE, CONTACT, GP, MINOR_INJURY, OUT_OF_
 
 if TYPE_CHECKING:
     from caresim.engine.model import Model
+
+# The draws first contact reads: adjacent columns of a row (demand.UNIFORM_COLUMNS), and their positions among them.
+_READ = (CONTACT, GP, OUT_OF_HOURS, AMBULANCE, MINOR_INJURY)
+FIRST_CONTACT: Final = slice(min(_READ), max(_READ) + 1)
+AT_CONTACT: Final = CONTACT - min(_READ)
+AT_GP: Final = GP - min(_READ)
+AT_OUT_OF_HOURS: Final = OUT_OF_HOURS - min(_READ)
+AT_AMBULANCE: Final = AMBULANCE - min(_READ)
+AT_MINOR_INJURY: Final = MINOR_INJURY - min(_READ)
+
+# Where first contact sends a crisis besides the routing tables' outcomes: an ambulance conveys them to A&E
+# (diversions permitting), or they present at A&E themselves.
+CONVEYED: Final = "conveyed"
+SELF_PRESENTS: Final = "self_presents"
 
 
 class FrontDoor(Pathway):
@@ -24,64 +42,59 @@ class FrontDoor(Pathway):
         self.contact = [cumulative_of(shares.model_dump()) for shares in  # by 2 × residence + in hours
                         (fc.home_out_of_hours, fc.home_in_hours, fc.care_home_out_of_hours, fc.care_home_in_hours)]
 
-    def first_contact(self, p: Patient) -> None:
+    def first_contact(self, residence: int, draws: list[float]) -> tuple[str, str]:
+        """Where first contact sends a crisis, from its draws in the FIRST_CONTACT columns, counting each
+        contact and routing on the way: (the service that sent it, where). "home" ends the crisis there."""
         in_hours = self.calendar.is_open(self.services.practice_hours, self.kernel.now)
-        contact = choose(self.contact[2 * p.residence + in_hours], p.row[CONTACT])
+        contact = choose(self.contact[2 * residence + in_hours], draws[AT_CONTACT])
         if contact == "gp":
-            self._gp(p)
-        elif contact == "out_of_hours":
-            self._out_of_hours(p)
-        elif contact == "ambulance":
-            self._ambulance(p)
-        elif contact == "ae":
-            self._self_present(p)
-        else:
-            self._minor_injury(p)
-
-    def _gp(self, p: Patient) -> None:
-        if not self.services.appointments.take():
+            if self.services.appointments.take():
+                self.counts[c.GP_URGENT_CONTACTS] += 1
+                return self._routed(residence, draws, "gp", choose(self.routing["gp"], draws[AT_GP]))
             self.counts[c.GP_NO_APPOINTMENT] += 1
-            self._out_of_hours(p)
-            return
-        self.counts[c.GP_URGENT_CONTACTS] += 1
-        self._route(p, choose(self.routing["gp"], p.row[GP]), "gp")
-
-    def _out_of_hours(self, p: Patient) -> None:
-        self.counts[c.OUT_OF_HOURS_CONTACTS] += 1
-        self._route(p, choose(self.routing["out_of_hours"], p.row[OUT_OF_HOURS]), "out_of_hours")
-
-    def _ambulance(self, p: Patient) -> None:
-        self.counts[c.AMBULANCE_INCIDENTS] += 1
-        table = "ambulance_care_home" if p.residence else "ambulance"
-        outcome = choose(self.routing[table], p.row[AMBULANCE])
-        if outcome == "ae":
-            if self.model.diversions.diverted("ambulance_conveyance", p):
-                return
-            self.counts[c.AMBULANCE_CONVEYANCES] += 1
-            self.model.ae.attend(p, conveyed=True)
-        else:
-            self._route(p, outcome, "ambulance")
-
-    def _minor_injury(self, p: Patient) -> None:
+            contact = "out_of_hours"
+        if contact == "out_of_hours":
+            self.counts[c.OUT_OF_HOURS_CONTACTS] += 1
+            outcome = choose(self.routing["out_of_hours"], draws[AT_OUT_OF_HOURS])
+            return self._routed(residence, draws, "out_of_hours", outcome)
+        if contact == "ambulance":
+            return self._ambulance(residence, draws)
+        if contact == "ae":
+            return "ae", SELF_PRESENTS
         self.counts[c.MINOR_INJURY_ATTENDANCES] += 1
-        self._route(p, choose(self.routing["minor_injury"], p.row[MINOR_INJURY]), "minor_injury")
+        outcome = choose(self.routing["minor_injury"], draws[AT_MINOR_INJURY])
+        return self._routed(residence, draws, "minor_injury", outcome)
 
-    def _self_present(self, p: Patient) -> None:
-        ae = self.model.ae
-        if p.gp_manageable and not ae.will_be_admitted(p) and self.model.diversions.diverted("self_presentation", p):
-            return
-        ae.attend(p)
+    def _ambulance(self, residence: int, draws: list[float]) -> tuple[str, str]:
+        self.counts[c.AMBULANCE_INCIDENTS] += 1
+        outcome = choose(self.routing["ambulance_care_home" if residence else "ambulance"], draws[AT_AMBULANCE])
+        if outcome == "ae":
+            return "ambulance", CONVEYED
+        return self._routed(residence, draws, "ambulance", outcome)
 
-    def _route(self, p: Patient, outcome: str, via: str) -> None:
+    def _routed(self, residence: int, draws: list[float], via: str, outcome: str) -> tuple[str, str]:
         self.counts[c.ROUTED[via][outcome]] += 1
+        if outcome == "ambulance":
+            return self._ambulance(residence, draws)
+        return via, outcome
+
+    def send(self, p: Patient, via: str, outcome: str) -> None:
+        """Take the patient on to where first contact sent them (``via``, ``outcome`` from ``first_contact``)."""
         if outcome == "home":
             self.go_home(p)
+        elif outcome == CONVEYED:
+            if not self.model.diversions.diverted("ambulance_conveyance", p):
+                self.counts[c.AMBULANCE_CONVEYANCES] += 1
+                self.model.ae.attend(p, conveyed=True)
+        elif outcome == SELF_PRESENTS:
+            ae = self.model.ae
+            if not (p.gp_manageable and not ae.will_be_admitted(p)
+                    and self.model.diversions.diverted("self_presentation", p)):
+                ae.attend(p)
         elif outcome == "rapid_response":
             if not self.model.community.start_rapid_response(p, then_admitted=False):
                 self.counts[c.RAPID_RESPONSE_NO_ROOM] += 1
                 self.model.ae.attend(p)
-        elif outcome == "ambulance":
-            self._ambulance(p)
         elif outcome == "ae":
             self.model.ae.attend(p)
         else:

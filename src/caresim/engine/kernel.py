@@ -218,10 +218,18 @@ class Kernel:
     def end(self, patient: Patient, how: str) -> None:
         if not self.live.pop(patient, False):
             raise RuntimeError(f"patient {patient.key} left the model twice")
-        flow = ENDED.get(patient.location, NO_FLOWS).get(how)
+        self._ended(patient.location, how)
+        patient.location = "left"
+
+    def passed_through(self, location: str, how: str) -> None:
+        """Someone who entered at ``location`` and left ``how`` at once, with no ``Patient`` made for them."""
+        self.created += 1
+        self._ended(location, how)
+
+    def _ended(self, location: str, how: str) -> None:
+        flow = ENDED.get(location, NO_FLOWS).get(how)
         if flow is not None:
             self.counts[flow] += 1
-        patient.location = "left"
         self.ended[how] = self.ended.get(how, 0) + 1
 
     def sample(self, name: str, value: float) -> float:
