@@ -8,7 +8,6 @@ import math
 import pytest
 
 from caresim.analysis.checks import little_frame
-from caresim.engine.front_door import FIRST_CONTACT
 from caresim.engine.model import Model
 from caresim.engine.patient import ACUTE_STAY, RESIDENT, Patient
 from caresim.engine.warm_start import warm_start
@@ -125,7 +124,7 @@ def test_a_residents_crisis_carries_the_residents_own_age_band(short):
     row[RESIDENT] = 0.0  # the first bed: this resident
     seen = []
     model.front_door.send = lambda p, _via, _outcome: seen.append(p)  # type: ignore[method-assign]
-    model.arrivals._resident_crisis(Patient((1, i), row, 3, 1, -1, -1, 0, False, False), row[FIRST_CONTACT])
+    model.arrivals._resident_crisis(Patient((1, i), row, 3, 1, -1, -1, 0, False, False))
     (patient,) = seen
     assert patient.resident is resident and patient.band == 1
     stays = short.services.acute_beds.length_of_stay

@@ -9,7 +9,7 @@ from caresim.engine import counters as c
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import care_home_candidates, community_candidates
 from caresim.engine.model import Model
-from caresim.engine.patient import Patient
+from caresim.engine.patient import CONTACT, MINOR_INJURY, Patient
 from caresim.engine.streams import stable_hash, stream
 from caresim.experiment.plan import BASELINE, Plan, make_plan
 from caresim.experiment.replication import run_replication
@@ -186,18 +186,22 @@ def test_a_crisis_ended_at_first_contact_is_counted_in_and_out_and_never_made_a_
     kernel, rows = model.kernel, model.candidates[0].rows
     made: list[Patient] = []
 
-    def patient(i: int) -> Patient:
-        made.append(Patient((0, i), rows[i].tolist(), 1, 0, 0, 0, 0, False, False))
+    def patient(i: int, row: list[float]) -> Patient:
+        made.append(Patient((0, i), row, 1, 0, 0, 0, 0, False, False))
         return made[-1]
 
-    minor_injury = 0.999  # the last first contact in every table
-    model.arrivals._crisis(0, [minor_injury, 0.5, 0.5, 0.5, 0.1], patient)  # the unit sends 92 % home
+    def minor_injury(i: int, routing: float) -> list[float]:
+        row = rows[i].tolist()
+        row[CONTACT], row[MINOR_INJURY] = 0.999, routing  # the last first contact in every table
+        return row
+
+    model.arrivals._crisis(0, minor_injury(0, 0.1), patient)  # the unit sends 92 % home
     assert made == [] and not kernel.live
     assert kernel.created == 1 and kernel.ended == {"home": 1}
     counts = kernel.counts
     for counter in (c.CRISES, c.MINOR_INJURY_ATTENDANCES, c.ROUTED["minor_injury"]["home"], c.ENDED["crisis"]["home"]):
         assert counts[counter] == 1
-    model.arrivals._crisis(1, [minor_injury, 0.5, 0.5, 0.5, 0.95], patient)  # and 8 % on to A&E
+    model.arrivals._crisis(1, minor_injury(1, 0.95), patient)  # and 8 % on to A&E
     (p,) = made
     assert list(kernel.live) == [p] and p.location in ("ae_waiting", "ae")
     assert kernel.created == 2 and kernel.ended == {"home": 1} and counts[c.ROUTED["minor_injury"]["ae"]] == 1

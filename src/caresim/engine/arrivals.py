@@ -10,11 +10,10 @@ import numpy as np
 
 from caresim.engine import counters as c
 from caresim.engine.demand import Candidates
-from caresim.engine.front_door import FIRST_CONTACT
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
-BLOCK: Final = 64  # first-contact draws turned into lists this many arrivals at a time: one numpy call each
+BLOCK: Final = 64  # rows turned into lists this many at a time: one numpy call each, not one per arrival
 
 
 class Arrivals(Pathway):
@@ -31,34 +30,34 @@ class Arrivals(Pathway):
         indices = kept.tolist()
         band, tier, locality, crisis_type, avoidable, gp_manageable = candidates.attributes
         rows = candidates.rows
-        block: list[list[float]] = []  # the first-contact draws of the next BLOCK arrivals, as Python lists
+        block: list[list[float]] = []  # the rows of the next BLOCK arrivals, as Python lists
 
-        def patient(i: int) -> Patient:
-            return Patient((residence, i), rows[i].tolist(), band[i], residence, tier[i], locality[i],
-                           crisis_type[i], avoidable[i], gp_manageable[i])
+        def patient(i: int, row: list[float]) -> Patient:
+            return Patient((residence, i), row, band[i], residence, tier[i], locality[i], crisis_type[i], avoidable[i],
+                           gp_manageable[i])
 
         def arrive(k: int) -> None:
             if k % BLOCK == 0:
-                block[:] = rows[kept[k:k + BLOCK], FIRST_CONTACT].tolist()
+                block[:] = rows[kept[k:k + BLOCK]].tolist()
             if residence:
-                self._resident_crisis(patient(indices[k]), block[k % BLOCK])
+                self._resident_crisis(patient(indices[k], block[k % BLOCK]))
             else:
                 self._crisis(indices[k], block[k % BLOCK], patient)
 
         self.kernel.stream(times, arrive)
 
-    def _crisis(self, i: int, draws: list[float], patient: Callable[[int], Patient]) -> None:
+    def _crisis(self, i: int, row: list[float], patient: Callable[[int, list[float]], Patient]) -> None:
         """Candidate ``i``'s crisis at home: first contact, and the patient made only if it goes further."""
         self.counts[c.CRISES] += 1
-        via, outcome = self.model.front_door.first_contact(0, draws)
+        via, outcome = self.model.front_door.first_contact(0, row)
         if outcome == "home":
             self.kernel.passed_through("crisis", "home")
             return
-        p = patient(i)
+        p = patient(i, row)
         self.kernel.enter(p, "crisis")
         self.model.front_door.send(p, via, outcome)
 
-    def _resident_crisis(self, patient: Patient, draws: list[float]) -> None:
+    def _resident_crisis(self, patient: Patient) -> None:
         """A crisis in a care home, if the bed it falls on holds a resident who is at home."""
         resident = self.model.care_homes.pick_resident(patient.row[RESIDENT])
         if resident is None:
@@ -70,4 +69,4 @@ class Arrivals(Pathway):
         resident.away = True
         self.kernel.enter(patient, "crisis")
         self.counts[c.CRISES] += 1
-        self.model.front_door.send(patient, *self.model.front_door.first_contact(1, draws))
+        self.model.front_door.send(patient, *self.model.front_door.first_contact(1, patient.row))

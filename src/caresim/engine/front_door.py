@@ -1,7 +1,7 @@
 """The front door: a crisis's first contact (GP, NHS 111 / out of hours, ambulance, A&E, minor injury
 unit) and where each sends the patient next.
 
-First contact is decided from the crisis's own first-contact draws before any ``Patient`` is made
+First contact is decided from the crisis's own row of draws before any ``Patient`` is made
 (``FrontDoor.first_contact``), so that a crisis which ends there, at home, needs none; ``FrontDoor.send``
 takes the patient of any other crisis on to where first contact sent them."""
 
@@ -15,15 +15,6 @@ from caresim.engine.patient import AMBULANCE, CONTACT, GP, MINOR_INJURY, OUT_OF_
 
 if TYPE_CHECKING:
     from caresim.engine.model import Model
-
-# The draws first contact reads: adjacent columns of a row (demand.UNIFORM_COLUMNS), and their positions among them.
-_READ = (CONTACT, GP, OUT_OF_HOURS, AMBULANCE, MINOR_INJURY)
-FIRST_CONTACT: Final = slice(min(_READ), max(_READ) + 1)
-AT_CONTACT: Final = CONTACT - min(_READ)
-AT_GP: Final = GP - min(_READ)
-AT_OUT_OF_HOURS: Final = OUT_OF_HOURS - min(_READ)
-AT_AMBULANCE: Final = AMBULANCE - min(_READ)
-AT_MINOR_INJURY: Final = MINOR_INJURY - min(_READ)
 
 # Where first contact sends a crisis besides the routing tables' outcomes: an ambulance conveys them to A&E
 # (diversions permitting), or they present at A&E themselves.
@@ -42,40 +33,40 @@ class FrontDoor(Pathway):
         self.contact = [cumulative_of(shares.model_dump()) for shares in  # by 2 × residence + in hours
                         (fc.home_out_of_hours, fc.home_in_hours, fc.care_home_out_of_hours, fc.care_home_in_hours)]
 
-    def first_contact(self, residence: int, draws: list[float]) -> tuple[str, str]:
-        """Where first contact sends a crisis, from its draws in the FIRST_CONTACT columns, counting each
-        contact and routing on the way: (the service that sent it, where). "home" ends the crisis there."""
+    def first_contact(self, residence: int, row: list[float]) -> tuple[str, str]:
+        """Where first contact sends a crisis, from its row of draws, counting each contact and routing on the
+        way: (the service that sent it, where). "home" ends the crisis there."""
         in_hours = self.calendar.is_open(self.services.practice_hours, self.kernel.now)
-        contact = choose(self.contact[2 * residence + in_hours], draws[AT_CONTACT])
+        contact = choose(self.contact[2 * residence + in_hours], row[CONTACT])
         if contact == "gp":
             if self.services.appointments.take():
                 self.counts[c.GP_URGENT_CONTACTS] += 1
-                return self._routed(residence, draws, "gp", choose(self.routing["gp"], draws[AT_GP]))
+                return self._routed(residence, row, "gp", choose(self.routing["gp"], row[GP]))
             self.counts[c.GP_NO_APPOINTMENT] += 1
             contact = "out_of_hours"
         if contact == "out_of_hours":
             self.counts[c.OUT_OF_HOURS_CONTACTS] += 1
-            outcome = choose(self.routing["out_of_hours"], draws[AT_OUT_OF_HOURS])
-            return self._routed(residence, draws, "out_of_hours", outcome)
+            outcome = choose(self.routing["out_of_hours"], row[OUT_OF_HOURS])
+            return self._routed(residence, row, "out_of_hours", outcome)
         if contact == "ambulance":
-            return self._ambulance(residence, draws)
+            return self._ambulance(residence, row)
         if contact == "ae":
             return "ae", SELF_PRESENTS
         self.counts[c.MINOR_INJURY_ATTENDANCES] += 1
-        outcome = choose(self.routing["minor_injury"], draws[AT_MINOR_INJURY])
-        return self._routed(residence, draws, "minor_injury", outcome)
+        outcome = choose(self.routing["minor_injury"], row[MINOR_INJURY])
+        return self._routed(residence, row, "minor_injury", outcome)
 
-    def _ambulance(self, residence: int, draws: list[float]) -> tuple[str, str]:
+    def _ambulance(self, residence: int, row: list[float]) -> tuple[str, str]:
         self.counts[c.AMBULANCE_INCIDENTS] += 1
-        outcome = choose(self.routing["ambulance_care_home" if residence else "ambulance"], draws[AT_AMBULANCE])
+        outcome = choose(self.routing["ambulance_care_home" if residence else "ambulance"], row[AMBULANCE])
         if outcome == "ae":
             return "ambulance", CONVEYED
-        return self._routed(residence, draws, "ambulance", outcome)
+        return self._routed(residence, row, "ambulance", outcome)
 
-    def _routed(self, residence: int, draws: list[float], via: str, outcome: str) -> tuple[str, str]:
+    def _routed(self, residence: int, row: list[float], via: str, outcome: str) -> tuple[str, str]:
         self.counts[c.ROUTED[via][outcome]] += 1
         if outcome == "ambulance":
-            return self._ambulance(residence, draws)
+            return self._ambulance(residence, row)
         return via, outcome
 
     def send(self, p: Patient, via: str, outcome: str) -> None:
