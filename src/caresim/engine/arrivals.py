@@ -69,4 +69,5 @@ class Arrivals(Pathway):
         resident.away = True
         self.kernel.enter(patient, "crisis")
         self.counts[c.CRISES] += 1
-        self.model.front_door.send(patient, *self.model.front_door.first_contact(1, patient.row))
+        via, outcome = self.model.front_door.first_contact(1, patient.row)
+        self.model.front_door.send(patient, via, outcome)
