@@ -8,7 +8,7 @@ import pytest
 
 from caresim.engine import diversions
 from caresim.engine.calendar import Calendar
-from caresim.engine.demand import ACUITY, COLUMN, LEAVE, UNIFORM_COLUMNS, WIDTH, draw_rows
+from caresim.engine.demand import ACUITY, COLUMN, LEAVE, UNIFORM_COLUMNS, WIDTH, Row, draw_rows
 from caresim.engine.effects import WorldEffects
 from caresim.engine.patient import Patient
 from caresim.scenario.fields import AGE_BANDS
@@ -55,7 +55,7 @@ def test_correlation_keeps_the_admitted_share_and_the_mean_stay_of_the_admitted(
 
 
 def person(acuity: float) -> Patient:
-    row = [0.0] * WIDTH
+    row = Row([0.0] * WIDTH)
     row[ACUITY] = acuity
     return Patient((0, 0), row, 2, 0, 0, 0, 0, False, False)
 

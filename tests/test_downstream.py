@@ -8,6 +8,7 @@ import math
 import pytest
 
 from caresim.analysis.checks import little_frame
+from caresim.engine.demand import Row
 from caresim.engine.model import Model
 from caresim.engine.patient import ACUTE_STAY, RESIDENT, Patient
 from caresim.engine.warm_start import warm_start
@@ -120,7 +121,7 @@ def test_a_residents_crisis_carries_the_residents_own_age_band(short):
     resident.band = 1  # 65-74, whatever the candidate's band
     candidates = model.candidates[1]
     i = next(k for k in range(len(candidates)) if candidates.band[k] == 3)  # an 85+ candidate
-    row = candidates.rows[i].tolist()
+    row = Row(candidates.rows[i])
     row[RESIDENT] = 0.0  # the first bed: this resident
     seen = []
     model.front_door.send = lambda p, _via, _outcome: seen.append(p)  # type: ignore[method-assign]

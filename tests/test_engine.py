@@ -7,7 +7,7 @@ import pytest
 
 from caresim.engine import counters as c
 from caresim.engine.calendar import Calendar
-from caresim.engine.demand import care_home_candidates, community_candidates
+from caresim.engine.demand import Row, care_home_candidates, community_candidates
 from caresim.engine.model import Model
 from caresim.engine.patient import CONTACT, MINOR_INJURY, Patient
 from caresim.engine.streams import stable_hash, stream
@@ -186,12 +186,12 @@ def test_a_crisis_ended_at_first_contact_is_counted_in_and_out_and_never_made_a_
     kernel, rows = model.kernel, model.candidates[0].rows
     made: list[Patient] = []
 
-    def patient(i: int, row: list[float]) -> Patient:
+    def patient(i: int, row: Row) -> Patient:
         made.append(Patient((0, i), row, 1, 0, 0, 0, 0, False, False))
         return made[-1]
 
-    def minor_injury(i: int, routing: float) -> list[float]:
-        row = rows[i].tolist()
+    def minor_injury(i: int, routing: float) -> Row:
+        row = Row(rows[i])
         row[CONTACT], row[MINOR_INJURY] = 0.999, routing  # the last first contact in every table
         return row
 

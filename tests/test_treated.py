@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from caresim.engine import counters
 from caresim.engine.calendar import Calendar
-from caresim.engine.demand import WIDTH, community_candidates
+from caresim.engine.demand import WIDTH, Row, community_candidates
 from caresim.engine.discharge import Discharge
 from caresim.engine.effects import WorldEffects
 from caresim.engine.model import Model
@@ -35,7 +35,7 @@ def calendar_of(scenario: Scenario) -> Calendar:
 
 
 def person(row: list[float], band: int = 2, tier: int = 0, residence: int = 0) -> Patient:
-    return Patient((0, 0), row, band, residence, tier, 0, 0, False, False)
+    return Patient((0, 0), Row(row), band, residence, tier, 0, 0, False, False)
 
 
 def programme_keys(effects: WorldEffects, scheme: str) -> list[tuple]:
@@ -62,7 +62,7 @@ def test_a_schemes_enrolled_people_are_the_same_alone_and_in_any_mix(skc):
             assert np.array_equal(world.enrolled_candidates(same_key, candidates, 0), enrolled), mix
         # each enrolled candidate, as a patient, knows they are enrolled at their crisis and stay enrolled later
         for i in itertools.islice(np.nonzero(enrolled)[0], 200):
-            patient = Patient((0, int(i)), candidates.rows[i].tolist(), int(candidates.band[i]), 0,
+            patient = Patient((0, int(i)), Row(candidates.rows[i]), int(candidates.band[i]), 0,
                               int(candidates.tier[i]), int(candidates.locality[i]), int(candidates.crisis_type[i]),
                               False, False)
             assert alone.enrolled(key, patient, float(candidates.time[i]))

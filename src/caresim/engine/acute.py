@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from caresim.engine import counters as c
+from caresim.engine.demand import Row
 from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import ACUTE_STAY, READMIT, READMIT_TIME, Patient
@@ -103,7 +104,7 @@ class AcuteStay(Pathway):
                 again.resident = resident
             self.kernel.after(p.row[READMIT_TIME], self._readmitted, again)
 
-    def rescale_stay(self, row: list[float], drawn_for: int, band: int) -> None:
+    def rescale_stay(self, row: Row, drawn_for: int, band: int) -> None:
         """Turn a row's acute stay, drawn for age band ``drawn_for``, into one of ``band``: scaled by the
         ratio of the bands' mean stays (the same quantile when their distributions differ only in scale)."""
         drawn_mean = self.mean_stay[drawn_for]
@@ -114,7 +115,7 @@ class AcuteStay(Pathway):
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""
         if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
             candidates = self.model.candidates[p.key[0]]
-            row = candidates.next_rows[p.key[1]].tolist()
+            row = Row(candidates.next_rows[p.key[1]])
             self.rescale_stay(row, int(candidates.band[p.key[1]]), p.band)  # a resident's band is their own
         else:
             kept_with = self.model.candidates[0]  # the community candidates: every world of the replication shares them

@@ -9,11 +9,11 @@ from typing import Final
 import numpy as np
 
 from caresim.engine import counters as c
-from caresim.engine.demand import Candidates
+from caresim.engine.demand import WIDTH, Candidates, Row
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
-BLOCK: Final = 64  # rows turned into lists this many at a time: one numpy call each, not one per arrival
+BLOCK: Final = 64  # rows copied out of numpy this many at a time: one numpy call each, not one per arrival
 
 
 class Arrivals(Pathway):
@@ -30,23 +30,26 @@ class Arrivals(Pathway):
         indices = kept.tolist()
         band, tier, locality, crisis_type, avoidable, gp_manageable = candidates.attributes
         rows = candidates.rows
-        block: list[list[float]] = []  # the rows of the next BLOCK arrivals, as Python lists
+        block, width = Row(), WIDTH  # the rows of the next BLOCK arrivals, end to end
 
-        def patient(i: int, row: list[float]) -> Patient:
+        def patient(i: int, row: Row) -> Patient:
             return Patient((residence, i), row, band[i], residence, tier[i], locality[i], crisis_type[i], avoidable[i],
                            gp_manageable[i])
 
         def arrive(k: int) -> None:
+            nonlocal block
             if k % BLOCK == 0:
-                block[:] = rows[kept[k:k + BLOCK]].tolist()
+                block = Row(rows[kept[k:k + BLOCK]].ravel())
+            start = k % BLOCK * width
+            row = block[start:start + width]
             if residence:
-                self._resident_crisis(patient(indices[k], block[k % BLOCK]))
+                self._resident_crisis(patient(indices[k], row))
             else:
-                self._crisis(indices[k], block[k % BLOCK], patient)
+                self._crisis(indices[k], row, patient)
 
         self.kernel.stream(times, arrive)
 
-    def _crisis(self, i: int, row: list[float], patient: Callable[[int, list[float]], Patient]) -> None:
+    def _crisis(self, i: int, row: Row, patient: Callable[[int, Row], Patient]) -> None:
         """Candidate ``i``'s crisis at home: first contact, and the patient made only if it goes further."""
         self.counts[c.CRISES] += 1
         via, outcome = self.model.front_door.first_contact(0, row)

@@ -1,8 +1,9 @@
-"""Every counter the engine writes: an index into the tally's list of counts, declared here with its name.
+"""Every counter the engine writes: an index into the tally's counts, declared here with its name.
 
-The engine counts by index (``counts[c.CRISES] += 1``, a list read from a compiled constant, far cheaper on
-every event than a dict keyed by name); the record hands the counts back by name, which metrics.py reads.
-Counted only inside the measured window (the tally is cleared when it opens).
+The engine counts by index (``counts[c.CRISES] += 1``: a C double in a ``vec[float]``, at an index that is a
+compiled constant, far cheaper on every event than a dict keyed by name or a list of Python floats); the
+record hands the counts back by name, which metrics.py reads. Counted only inside the measured window (the
+tally is cleared when it opens).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from librt.vecs import vec
 from scipy.special import ndtr, ndtri
 
 from caresim.engine.calendar import Calendar, RateProfile
@@ -36,6 +37,7 @@ DURATION_COLUMNS = (
 APPENDED_COLUMNS = ("acuity",)
 COLUMN = {name: i for i, name in enumerate(UNIFORM_COLUMNS + DURATION_COLUMNS + APPENDED_COLUMNS)}
 WIDTH = len(COLUMN)
+Row = vec[float]  # a patient's draws, one per column: C doubles in the compiled engine, made from numpy's buffer
 LEAVE = COLUMN["leave_hazard"]  # the last duration column
 ACUITY = COLUMN["acuity"]
 HOURS_PER_DAY = 24.0
@@ -129,7 +131,7 @@ class Candidates:
     gp_manageable: np.ndarray
     rows: np.ndarray
     next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
-    later_rows: dict[tuple[object, ...], list[float]] = field(default_factory=dict, repr=False)
+    later_rows: dict[tuple[object, ...], Row] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.time)
@@ -142,7 +144,7 @@ class Candidates:
                 self.avoidable.tolist(), self.gp_manageable.tolist())
 
     def later_row(self, scenario: Scenario, replication: int, key: tuple[int, ...], depth: int, band: int,
-                  residence: int) -> list[float]:
+                  residence: int) -> Row:
         """Draws for an episode not drawn in bulk (a second readmission, or a readmission of someone in a bed
         at the start), from that episode's own stream; kept, so the other worlds of the replication read the
         same row instead of drawing it again."""
@@ -150,8 +152,8 @@ class Candidates:
         row = self.later_rows.get(memo)
         if row is None:
             rng = stream(scenario.run.seed, "readmission", replication, *key, depth)
-            row = self.later_rows[memo] = draw_rows(scenario, rng, np.array([band]), residence)[0].tolist()
-        return list(row)  # the journey may change its own copy (a stay rescaled for another age band)
+            row = self.later_rows[memo] = Row(draw_rows(scenario, rng, np.array([band]), residence)[0])
+        return Row(row)  # the journey may change its own copy (a stay rescaled for another age band)
 
 
 def community_segments(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from caresim.engine import counters as c
+from caresim.engine.demand import Row
 from caresim.engine.pathway import Pathway, choose, cumulative_of
 from caresim.engine.patient import AMBULANCE, CONTACT, GP, MINOR_INJURY, OUT_OF_HOURS, Patient
 
@@ -33,7 +34,7 @@ class FrontDoor(Pathway):
         self.contact = [cumulative_of(shares.model_dump()) for shares in  # by 2 × residence + in hours
                         (fc.home_out_of_hours, fc.home_in_hours, fc.care_home_out_of_hours, fc.care_home_in_hours)]
 
-    def first_contact(self, residence: int, row: list[float]) -> tuple[str, str]:
+    def first_contact(self, residence: int, row: Row) -> tuple[str, str]:
         """Where first contact sends a crisis, from its row of draws, counting each contact and routing on the
         way: (the service that sent it, where). "home" ends the crisis there."""
         in_hours = self.calendar.is_open(self.services.practice_hours, self.kernel.now)
@@ -56,14 +57,14 @@ class FrontDoor(Pathway):
         outcome = choose(self.routing["minor_injury"], row[MINOR_INJURY])
         return self._routed(residence, row, "minor_injury", outcome)
 
-    def _ambulance(self, residence: int, row: list[float]) -> tuple[str, str]:
+    def _ambulance(self, residence: int, row: Row) -> tuple[str, str]:
         self.counts[c.AMBULANCE_INCIDENTS] += 1
         outcome = choose(self.routing["ambulance_care_home" if residence else "ambulance"], row[AMBULANCE])
         if outcome == "ae":
             return "ambulance", CONVEYED
         return self._routed(residence, row, "ambulance", outcome)
 
-    def _routed(self, residence: int, row: list[float], via: str, outcome: str) -> tuple[str, str]:
+    def _routed(self, residence: int, row: Row, via: str, outcome: str) -> tuple[str, str]:
         self.counts[c.ROUTED[via][outcome]] += 1
         if outcome == "ambulance":
             return self._ambulance(residence, row)

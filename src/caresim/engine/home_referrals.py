@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from caresim.engine.demand import draw_rows
+from caresim.engine.demand import Row, draw_rows
 from caresim.engine.kernel import Call
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import Patient
@@ -31,7 +31,7 @@ def referrals(scenario: Scenario, name: str, replication: int, per_year: float, 
     shares = np.array([band_shares.get(b, 0.0) for b in AGE_BANDS])
     bands = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum())
     rows = draw_rows(scenario, rng, bands)
-    return [(float(times[i]), Patient((kind, i), rows[i].tolist(), int(bands[i]), 0, -1, -1, -1, False, False))
+    return [(float(times[i]), Patient((kind, i), Row(rows[i]), int(bands[i]), 0, -1, -1, -1, False, False))
             for i in range(n)]
 
 

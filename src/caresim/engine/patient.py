@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Literal
 
-from caresim.engine.demand import COLUMN
+from caresim.engine.demand import COLUMN, Row
 
 if TYPE_CHECKING:
     from caresim.engine.services import Pool
@@ -93,7 +93,7 @@ class Patient:
     fit_at: float  # days, when last medically fit in an acute bed (0 for those fit at the start)
     waited: float  # days from medically fit to the start of reablement or a step-down bed
 
-    def __init__(self, key: tuple[int, ...], row: list[float], band: int, residence: int, tier: int,
+    def __init__(self, key: tuple[int, ...], row: Row, band: int, residence: int, tier: int,
                  locality: int, crisis_type: int, avoidable: bool, gp_manageable: bool, depth: int = 0) -> None:
         self.key = key
         self.row = row

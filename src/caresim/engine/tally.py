@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
+from librt.vecs import vec
 
 from caresim.engine.counters import NAMES
 from caresim.scenario.fields import DELAY_REASONS, SETTINGS
@@ -19,19 +20,19 @@ class Tally:
 
     def __init__(self, window_start: float, month_of_day: np.ndarray, year_of_day: np.ndarray) -> None:
         self.window_start = window_start
-        self.counts = [0.0] * len(NAMES)  # by counters' index
+        self.counts = vec[float]([0.0] * len(NAMES))  # by counters' index: C doubles in the compiled engine
         self.month_of_day = month_of_day
         self.year_of_day = year_of_day
         self.delayed = np.zeros((len(DELAY_REASONS), len(SETTINGS), 12))
         self.delayed_by_year = np.zeros((1 + int(year_of_day[:-1].max()), *self.delayed.shape))
-        self.sampled: dict[str, list[float]] = {}
+        self.sampled: dict[str, vec[float]] = {}  # name → (n, Σx, Σx²)
 
     def by_name(self) -> dict[str, float]:
         """The counts by counter name."""
         return dict(zip(NAMES, self.counts, strict=True))
 
     def clear_counts(self) -> None:
-        """Every count back to 0, in place: the journey's parts hold this list."""
+        """Every count back to 0, in place: the journey's parts hold these counts."""
         for i in range(len(self.counts)):
             self.counts[i] = 0.0
 
@@ -49,7 +50,7 @@ class Tally:
     def sample(self, name: str, value: float) -> None:
         stats = self.sampled.get(name)
         if stats is None:
-            self.sampled[name] = [1.0, value, value * value]
+            self.sampled[name] = vec[float]([1.0, value, value * value])
         else:
             stats[0] += 1
             stats[1] += value

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from caresim.engine.demand import community_segments, draw_rows
+from caresim.engine.demand import Row, community_segments, draw_rows
 from caresim.engine.patient import HomeKind, Patient
 from caresim.engine.services import Pool
 from caresim.engine.streams import stream
@@ -43,7 +43,7 @@ def warm_start(model: Model) -> None:
     def seeded(n: int, first_index: int, weights: np.ndarray) -> list[Patient]:
         chosen = rng.choice(len(AGE_BANDS), size=n, p=_mix(weights))
         rows = draw_rows(s, rng, chosen)
-        return [Patient((SEEDED, first_index + i), rows[i].tolist(), int(chosen[i]), 0, 0, 0, 0, False, False)
+        return [Patient((SEEDED, first_index + i), Row(rows[i]), int(chosen[i]), 0, 0, 0, 0, False, False)
                 for i in range(n)]
 
     beds = configured.acute_beds
@@ -92,7 +92,7 @@ def warm_start(model: Model) -> None:
             rows = draw_rows(s, rng, chosen)
             for i in range(n):
                 source = NURSING_RESIDENT if kind == "nursing" else RESIDENTIAL_RESIDENT
-                p = Patient((source, i), rows[i].tolist(), int(chosen[i]), 1, -1, -1, -1, False, False)
+                p = Patient((source, i), Row(rows[i]), int(chosen[i]), 1, -1, -1, -1, False, False)
                 p.home_kind = kind
                 pool.try_admit(p)
                 kernel.enter(p, "care_home")
