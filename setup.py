@@ -16,11 +16,12 @@ import sysconfig
 
 from setuptools import setup
 
-# The modules every crisis runs through. Left pure Python: errors.py (builtin exception subclasses) and the
-# numpy-bound or run-once modules (demand, warm_start, record, streams).
+# The modules every crisis runs through, and warm_start, which makes patients (a row handed to a compiled Patient
+# from Python code would leak: docs/performance.md). Left pure Python: errors.py (builtin exception subclasses)
+# and the numpy-bound or run-once modules (demand, record, streams).
 COMPILED = ("acute", "ae", "arrivals", "calendar", "care_homes", "community", "counters", "discharge",
             "discharge_rhythm", "diversions", "effects", "front_door", "home_referrals", "kernel", "model", "network",
-            "pathway", "patient", "services", "tally")
+            "pathway", "patient", "services", "tally", "warm_start")
 
 
 def _pure_because() -> str | None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+from typing import Any
+
 import numpy as np
 import pytest
 
+from caresim.engine import arrivals
 from caresim.engine import counters as c
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import Row, care_home_candidates, community_candidates
@@ -108,15 +113,39 @@ def test_a_world_reads_later_episodes_drawn_by_another_world_as_if_it_drew_them_
     mix = plan.mixes[0]
     calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
     candidates = (community_candidates(short, calendar, 0), care_home_candidates(short, calendar, 0))
+    bulk = [(c.rows.copy(), c.next_rows.copy()) for c in candidates]
     Model(short, BASELINE, (), 0, candidates).run()
-    drawn = dict(candidates[0].later_rows)
+    drawn = {key: list(row) for key, row in candidates[0].later_rows.items()}
     assert len(drawn) > 10  # second readmissions and readmissions of people in a bed at the start
     shared = Model(short, mix, plan.worlds[mix], 0, candidates).run()
     alone = Model(short, mix, plan.worlds[mix], 0).run()  # its own candidates: every later row drawn afresh
     assert shared.counts == alone.counts
     assert {name: s.mean_occupied for name, s in shared.services.items()} == {
         name: s.mean_occupied for name, s in alone.services.items()}
-    assert candidates[0].later_rows.items() >= drawn.items()  # kept rows are never redrawn or changed
+    assert {key: list(row) for key, row in candidates[0].later_rows.items()}.items() >= drawn.items()  # kept rows
+    # are never redrawn or changed, and no patient's row writes into the bulk draws (a resident's stay rescaled)
+    assert all(np.array_equal(c.rows, rows) and np.array_equal(c.next_rows, next_rows)
+               for c, (rows, next_rows) in zip(candidates, bulk, strict=True))
+
+
+def test_a_world_frees_every_patient_and_every_row_of_draws_it_made(short):
+    """Memory after a second world on the same candidates is what it was after the first: nothing a world makes
+    outlives it (in the compiled engine, a row handed to compiled code through a Python-level call would leak)."""
+    calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
+    candidates = (community_candidates(short, calendar, 0), care_home_candidates(short, calendar, 0))
+
+    def world() -> int:
+        Model(short, BASELINE, (), 0, candidates).run()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    world()  # the later episodes' rows, kept with the candidates, drawn once
+    tracemalloc.start()
+    try:
+        first, second = world(), world()
+    finally:
+        tracemalloc.stop()
+    assert second - first < 50_000, f"{second - first:,} bytes more after a second world"
 
 
 def test_unlimited_downstream_capacity_has_no_capacity_delays(short):
@@ -179,29 +208,32 @@ def test_demand_grows_by_band_in_each_later_year(skc):
     assert per_year[:, 0] / per_year[0, 0] == pytest.approx([1.0, 1.0, 1.0], rel=0.05)  # about 11,000 a year: 5 sd
 
 
-def test_a_crisis_ended_at_first_contact_is_counted_in_and_out_and_never_made_a_patient(skc):
+@pytest.mark.pure_engine
+def test_a_crisis_ended_at_first_contact_is_counted_in_and_out_and_never_made_a_patient(skc, monkeypatch):
     """Sent home by a minor injury unit, a crisis is counted (created, ended at home, its contact and routing) but
     never becomes a Patient nor enters the register of who is in the system; routed on to A&E, it does."""
     model = Model(shortened(skc), BASELINE, (), 0)
-    kernel, rows = model.kernel, model.candidates[0].rows
+    kernel, candidates = model.kernel, model.candidates[0]
     made: list[Patient] = []
+    real = arrivals.candidate_patient
 
-    def patient(i: int, row: Row) -> Patient:
-        made.append(Patient((0, i), row, 1, 0, 0, 0, 0, False, False))
+    def patient(*made_of: Any) -> Patient:
+        made.append(real(*made_of))
         return made[-1]
 
     def minor_injury(i: int, routing: float) -> Row:
-        row = Row(rows[i])
+        row = Row(candidates.rows[i])
         row[CONTACT], row[MINOR_INJURY] = 0.999, routing  # the last first contact in every table
         return row
 
-    model.arrivals._crisis(0, minor_injury(0, 0.1), patient)  # the unit sends 92 % home
+    monkeypatch.setattr(arrivals, "candidate_patient", patient)
+    model.arrivals._crisis(candidates.attributes, 0, minor_injury(0, 0.1))  # the unit sends 92 % home
     assert made == [] and not kernel.live
     assert kernel.created == 1 and kernel.ended == {"home": 1}
     counts = kernel.counts
     for counter in (c.CRISES, c.MINOR_INJURY_ATTENDANCES, c.ROUTED["minor_injury"]["home"], c.ENDED["crisis"]["home"]):
         assert counts[counter] == 1
-    model.arrivals._crisis(1, minor_injury(1, 0.95), patient)  # and 8 % on to A&E
+    model.arrivals._crisis(candidates.attributes, 1, minor_injury(1, 0.95))  # and 8 % on to A&E
     (p,) = made
-    assert list(kernel.live) == [p] and p.location in ("ae_waiting", "ae")
+    assert list(kernel.live) == [p] and p.location in ("ae_waiting", "ae") and p.key == (0, 1)
     assert kernel.created == 2 and kernel.ended == {"home": 1} and counts[c.ROUTED["minor_injury"]["ae"]] == 1

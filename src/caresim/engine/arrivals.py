@@ -3,13 +3,12 @@ kept crisis meeting the front door, in time order, becoming a patient if it goes
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 
 from caresim.engine import counters as c
-from caresim.engine.demand import WIDTH, Candidates, Row
+from caresim.engine.demand import WIDTH, Attributes, Candidates, Row
 from caresim.engine.pathway import Pathway
 from caresim.engine.patient import KEEP, RESIDENT, Patient
 
@@ -28,13 +27,9 @@ class Arrivals(Pathway):
         kept = self._kept(candidates, residence)
         times = candidates.time[kept].tolist()
         indices = kept.tolist()
-        band, tier, locality, crisis_type, avoidable, gp_manageable = candidates.attributes
+        attributes = candidates.attributes
         rows = candidates.rows
         block, width = Row(), WIDTH  # the rows of the next BLOCK arrivals, end to end
-
-        def patient(i: int, row: Row) -> Patient:
-            return Patient((residence, i), row, band[i], residence, tier[i], locality[i], crisis_type[i], avoidable[i],
-                           gp_manageable[i])
 
         def arrive(k: int) -> None:
             nonlocal block
@@ -43,20 +38,20 @@ class Arrivals(Pathway):
             start = k % BLOCK * width
             row = block[start:start + width]
             if residence:
-                self._resident_crisis(patient(indices[k], row))
+                self._resident_crisis(candidate_patient(attributes, residence, indices[k], row))
             else:
-                self._crisis(indices[k], row, patient)
+                self._crisis(attributes, indices[k], row)
 
         self.kernel.stream(times, arrive)
 
-    def _crisis(self, i: int, row: Row, patient: Callable[[int, Row], Patient]) -> None:
+    def _crisis(self, attributes: Attributes, i: int, row: Row) -> None:
         """Candidate ``i``'s crisis at home: first contact, and the patient made only if it goes further."""
         self.counts[c.CRISES] += 1
         via, outcome = self.model.front_door.first_contact(0, row)
         if outcome == "home":
             self.kernel.passed_through("crisis", "home")
             return
-        p = patient(i, row)
+        p = candidate_patient(attributes, 0, i, row)
         self.kernel.enter(p, "crisis")
         self.model.front_door.send(p, via, outcome)
 
@@ -74,3 +69,13 @@ class Arrivals(Pathway):
         self.counts[c.CRISES] += 1
         via, outcome = self.model.front_door.first_contact(1, patient.row)
         self.model.front_door.send(patient, via, outcome)
+
+
+def candidate_patient(attributes: Attributes, residence: int, i: int, row: Row) -> Patient:
+    """Candidate ``i``'s patient: its attributes, and ``row``, its draws.
+
+    A plain function, called directly by compiled code: a ``vec`` handed to compiled code through a Python-level
+    call (a closure, a callable passed in) leaks its buffer in mypyc 2.4 (docs/performance.md)."""
+    band, tier, locality, crisis_type, avoidable, gp_manageable = attributes
+    return Patient((residence, i), row, band[i], residence, tier[i], locality[i], crisis_type[i], avoidable[i],
+                   gp_manageable[i])
