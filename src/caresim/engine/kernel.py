@@ -36,7 +36,7 @@ heappop: Final = heapq.heappop
 # when it can (setup.py), an editable install or a machine without a C compiler runs the sources.
 COMPILED = not __file__.endswith(".py")
 ENGINE_BUILD = ("compiled (mypyc)" if COMPILED else
-                "pure Python (the compiled engine, from `pip install .`, is about 2.7× as fast: docs/performance.md)")
+                "pure Python (the compiled engine, from `pip install .`, is about 4× as fast: docs/performance.md)")
 
 
 # Calls due this many days ahead or more wait in a bucket for their day, out of the heap, until the daily tick
