@@ -131,15 +131,15 @@ def test_a_world_reads_later_episodes_drawn_by_another_world_as_if_it_drew_them_
 def test_a_world_frees_every_patient_and_every_row_of_draws_it_made(short):
     """Memory after a second world on the same candidates is what it was after the first: nothing a world makes
     outlives it (in the compiled engine, a row handed to compiled code through a Python-level call would leak)."""
-    calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
-    candidates = (community_candidates(short, calendar, 0), care_home_candidates(short, calendar, 0))
+    opening = Model(short, BASELINE, (), 0)
+    candidates = opening.candidates
+    opening.run()  # the later episodes' rows, kept with the candidates, drawn once
 
     def world() -> int:
         Model(short, BASELINE, (), 0, candidates).run()
         gc.collect()
         return tracemalloc.get_traced_memory()[0]
 
-    world()  # the later episodes' rows, kept with the candidates, drawn once
     tracemalloc.start()
     try:
         first, second = world(), world()
