@@ -12,10 +12,11 @@ import pytest
 from caresim.engine import arrivals
 from caresim.engine import counters as c
 from caresim.engine.calendar import Calendar
-from caresim.engine.demand import Row, care_home_candidates, community_candidates
+from caresim.engine.demand import WIDTH, Row, care_home_candidates, community_candidates
 from caresim.engine.model import Model
 from caresim.engine.patient import CONTACT, MINOR_INJURY, Patient
 from caresim.engine.streams import stable_hash, stream
+from caresim.engine.warm_start import Tape
 from caresim.experiment.plan import BASELINE, Plan, make_plan
 from caresim.experiment.replication import run_replication
 from caresim.measures import PERCENT, unit_of
@@ -108,7 +109,7 @@ def test_same_seed_same_results_different_seed_different(short):
     assert other["emergency_admissions"] != once["emergency_admissions"]
 
 
-def test_a_world_reads_later_episodes_drawn_by_another_world_as_if_it_drew_them_itself(short):
+def test_a_world_reads_later_episodes_and_the_warm_start_drawn_by_another_world_as_if_it_drew_them_itself(short):
     plan = make_plan(short, 1)
     mix = plan.mixes[0]
     calendar = Calendar(short.run.start, short.run.warm_up_days, short.run.days)
@@ -117,7 +118,10 @@ def test_a_world_reads_later_episodes_drawn_by_another_world_as_if_it_drew_them_
     Model(short, BASELINE, (), 0, candidates).run()
     drawn = {key: list(row) for key, row in candidates[0].later_rows.items()}
     assert len(drawn) > 10  # second readmissions and readmissions of people in a bed at the start
+    (places, tape), = candidates[0].warm_starts.items()  # the warm start's draws, by the places at the start
+    recorded = list(tape)
     shared = Model(short, mix, plan.worlds[mix], 0, candidates).run()
+    assert candidates[0].warm_starts == {places: recorded}  # the same places: read back, nothing drawn again
     alone = Model(short, mix, plan.worlds[mix], 0).run()  # its own candidates: every later row drawn afresh
     assert shared.counts == alone.counts
     assert {name: s.mean_occupied for name, s in shared.services.items()} == {
@@ -126,6 +130,15 @@ def test_a_world_reads_later_episodes_drawn_by_another_world_as_if_it_drew_them_
     assert {key: list(row) for key, row in candidates[0].later_rows.items()}.items() >= drawn.items()
     assert all(np.array_equal(c.rows, rows) and np.array_equal(c.next_rows, next_rows)
                for c, (rows, next_rows) in zip(candidates, bulk, strict=True))
+
+
+def test_the_warm_start_never_draws_past_the_draws_another_world_made(short):
+    """A world reading another's warm start that asks for more than it drew would otherwise draw from the start of
+    the stream, silently giving other numbers than drawing them itself."""
+    tape = Tape([(np.zeros(0, dtype=int), np.zeros((0, WIDTH)))], short, 0)
+    tape.seeded(0, np.ones(4))
+    with pytest.raises(RuntimeError, match="starting places"):
+        tape.seeded(0, np.ones(4))
 
 
 def test_a_world_frees_every_patient_and_every_row_of_draws_it_made(short):

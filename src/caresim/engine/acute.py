@@ -27,6 +27,7 @@ class AcuteStay(Pathway):
         self.stay_sampled = [f"acute_beds.length_of_stay.{band}" for band in AGE_BANDS]  # by age band index
         self.readmission_probability = [s.discharge.readmission_probability[band] for band in AGE_BANDS]
         self.mean_stay = [s.services.acute_beds.length_of_stay[band].mean for band in AGE_BANDS]
+        self.in_bed_handler = self._in_bed  # bound once: a method handed on makes a bound method each time
 
     def admission_decision(self, p: Patient, via: str) -> None:
         """Admit, unless a scheme diverts the patient at the point of admission."""
@@ -62,7 +63,7 @@ class AcuteStay(Pathway):
                 self.model.care_homes.episode_over(p)
                 self.kernel.end(p, "elsewhere")
             return
-        beds.request(p, self._in_bed)
+        beds.request(p, self.in_bed_handler)
 
     def _in_bed(self, p: Patient) -> None:
         if p.location == "ae":
@@ -70,7 +71,7 @@ class AcuteStay(Pathway):
         self.kernel.move(p, "acute")
         stay = self.kernel.sample(self.stay_sampled[p.band], p.row[ACUTE_STAY])
         stay = self.effects.scaled(LengthOfStayEffect, p, self.kernel.now, stay, "acute_beds")
-        self.kernel.after(stay, self.model.discharge.medically_fit, p)
+        self.kernel.after(stay, self.model.discharge.medically_fit_handler, p)
 
     def release(self, p: Patient) -> None:
         """Free the bed; completed stays of patients admitted during the run count by age band."""

@@ -25,6 +25,8 @@ class EmergencyDepartment(Pathway):
         self.enabled = ae.enabled
         # the chance that assessment ends in admission, by age band index; the last for care-home residents
         self.admit_probability = [*(ae.admit_probability[band] for band in AGE_BANDS), ae.admit_probability_care_home]
+        self.in_cubicle_handler = self._in_cubicle  # bound once: a method handed on makes a bound method each time
+        self.assessed_handler = self._assessed
 
     def attend(self, p: Patient, conveyed: bool = False) -> None:
         if not self.enabled:
@@ -42,7 +44,7 @@ class EmergencyDepartment(Pathway):
             self.counts[c.CARE_HOME_AE_ATTENDANCES] += 1
         p.ae_arrival = self.kernel.now
         self.kernel.move(p, "ae_waiting")
-        self.services.ae.request(p, self._in_cubicle)
+        self.services.ae.request(p, self.in_cubicle_handler)
 
     def will_be_admitted(self, p: Patient) -> bool:
         """Whether assessment in A&E ends in admission (a readmission always does)."""
@@ -56,7 +58,7 @@ class EmergencyDepartment(Pathway):
             duration = self.kernel.sample("ae.time_admitted_hours", p.row[AE_ADMITTED] * 24) / 24
         else:
             duration = self.kernel.sample("ae.time_discharged_hours", p.row[AE_DISCHARGED] * 24) / 24
-        self.kernel.after(duration, self._assessed, p)
+        self.kernel.after(duration, self.assessed_handler, p)
 
     def _assessed(self, event: Call[Patient]) -> None:
         p = event.value

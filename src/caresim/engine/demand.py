@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from librt.vecs import vec
@@ -132,6 +133,8 @@ class Candidates:
     rows: np.ndarray
     next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
     later_rows: dict[tuple[object, ...], Row] = field(default_factory=dict, repr=False)
+    # the warm start's draws in this replication, by the places each service has at the start (warm_start.Tape)
+    warm_starts: dict[tuple[object, ...], list[Any]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.time)

@@ -44,6 +44,9 @@ class Discharge(Pathway):
                                                        for band in AGE_BANDS]  # by age band index
         self.pathway_cumulative = [cumulative_of(shares) for shares in self.pathway_shares]
         self.assessment_share: dict[str, float] = {k: v for k, v in d.assessment_share.items()}
+        # bound once: a method handed on makes a bound method each time, and these run for every acute stay
+        self.medically_fit_handler = self.medically_fit
+        self.leave_acute_handler = self._leave_acute
 
     def medically_fit(self, event: Call[Patient]) -> None:
         p = event.value
@@ -161,7 +164,7 @@ class Discharge(Pathway):
         """Leave at the discharge rhythm's time for this patient's own draw (the same in every world)."""
         now = self.kernel.now
         self.kernel.after(self.services.discharge_rhythm.departure(now, p.row[LEAVE_HAZARD]) - now,
-                          self._leave_acute, p)
+                          self.leave_acute_handler, p)
 
     def _count_departure_time(self) -> None:
         now = self.kernel.now

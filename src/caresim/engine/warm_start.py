@@ -13,7 +13,8 @@ patients in acute beds, medically fit and waiting for it, as a steady state with
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -22,8 +23,9 @@ from caresim.engine.patient import HomeKind, Patient
 from caresim.engine.services import Pool
 from caresim.engine.streams import stream
 from caresim.engine.tally import ACUTE
-from caresim.scenario.distributions import remaining_stays
+from caresim.scenario.distributions import _Distribution, remaining_stays
 from caresim.scenario.fields import AGE_BANDS
+from caresim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from caresim.engine.model import Model
@@ -32,17 +34,55 @@ SEEDED, NURSING_RESIDENT, RESIDENTIAL_RESIDENT = 3, 4, 5  # Patient.key[0] of wa
 PATHWAY_OF_DESTINATION = {"step_down": "P2", "reablement": "P1", "home_care": "P1", "care_home": "P3"}
 
 
+class Tape:
+    """The warm start's draws in one replication, in the order it makes them.
+
+    They depend only on the replication and the places each service has at the start, so the first world
+    with those places draws them and every other world with the same places reads them back in turn."""
+
+    __slots__ = ("draws", "position", "scenario", "replication", "rng")
+
+    def __init__(self, draws: list[Any], scenario: Scenario, replication: int) -> None:
+        self.draws = draws
+        self.position = 0
+        self.scenario = scenario
+        self.replication = replication
+        self.rng: np.random.Generator | None = None  # made only by the world that draws
+
+    def seeded(self, n: int, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Age bands (from ``weights``) and rows of draws for ``n`` patients."""
+        return cast("tuple[np.ndarray, np.ndarray]", self._next(lambda rng: _seeded(self.scenario, rng, n, weights)))
+
+    def remaining_stays(self, distributions: list[_Distribution]) -> list[float]:
+        return cast("list[float]", self._next(lambda rng: remaining_stays(rng, distributions)))
+
+    def _next(self, draw: Callable[[np.random.Generator], Any]) -> Any:
+        if self.position == len(self.draws):
+            if self.rng is None:
+                if self.draws:  # a world reading the tape asked for more than the world that drew it
+                    raise RuntimeError("the warm start's draws depended on more than its starting places")
+                self.rng = stream(self.scenario.run.seed, "warm_start", self.replication)
+            self.draws.append(draw(self.rng))
+        self.position += 1
+        return self.draws[self.position - 1]
+
+
+def _seeded(scenario: Scenario, rng: np.random.Generator, n: int, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    chosen = rng.choice(len(AGE_BANDS), size=n, p=_mix(weights))
+    return chosen, draw_rows(scenario, rng, chosen)
+
+
 def warm_start(model: Model) -> None:
     """Seed the acute ward, intermediate care, reablement and care homes with patients part-way through."""
     s = model.scenario
     kernel, services = model.kernel, model.kernel.services
-    rng = stream(s.run.seed, "warm_start", model.replication)
+    places = tuple(services.base_capacity.items())
+    tape = Tape(model.candidates[0].warm_starts.setdefault(places, []), s, model.replication)
     configured = s.services
     admitted = _admissions_by_band(model)
 
     def seeded(n: int, first_index: int, weights: np.ndarray) -> list[Patient]:
-        chosen = rng.choice(len(AGE_BANDS), size=n, p=_mix(weights))
-        rows = draw_rows(s, rng, chosen)
+        chosen, rows = tape.seeded(n, weights)
         return [Patient((SEEDED, first_index + i), Row(rows[i]), int(chosen[i]), 0, 0, 0, 0, False, False)
                 for i in range(n)]
 
@@ -55,9 +95,9 @@ def warm_start(model: Model) -> None:
         services.acute.try_admit(p)
         p.via = "warm_start"
     in_treatment = in_acute[len(queue):]  # the first are medically fit and waiting: they ask once all is seeded
-    stays = remaining_stays(rng, [beds.length_of_stay[AGE_BANDS[p.band]] for p in in_treatment])
+    stays = tape.remaining_stays([beds.length_of_stay[AGE_BANDS[p.band]] for p in in_treatment])
     for p, stay in zip(in_treatment, stays, strict=True):
-        kernel.after(stay, model.discharge.medically_fit, p)
+        kernel.after(stay, model.discharge.medically_fit_handler, p)
     ic = configured.intermediate_care_beds
     if ic.enabled:
         in_ic = []
@@ -67,7 +107,7 @@ def warm_start(model: Model) -> None:
                 kernel.enter(p, "intermediate_care")
                 p.destination = "step_up" if step_up else "step_down"
                 in_ic.append(p)
-        for p, stay in zip(in_ic, remaining_stays(rng, [ic.length_of_stay] * len(in_ic)), strict=True):
+        for p, stay in zip(in_ic, tape.remaining_stays([ic.length_of_stay] * len(in_ic)), strict=True):
             kernel.after(stay, model.community.intermediate_care_done, p)
     reablement = configured.reablement
     if reablement.enabled:
@@ -77,7 +117,7 @@ def warm_start(model: Model) -> None:
         for p in in_reablement:
             kernel.enter(p, "reablement")
             p.reablement_from_hospital = False
-        stays = remaining_stays(rng, [reablement.duration] * len(in_reablement))
+        stays = tape.remaining_stays([reablement.duration] * len(in_reablement))
         for p, stay in zip(in_reablement, stays, strict=True):
             kernel.after(stay, model.community.reablement_done, p)
     homes = configured.care_homes
@@ -88,8 +128,7 @@ def warm_start(model: Model) -> None:
         for kind, pool in homes_by_kind:
             n = (int(round(min(pool.capacity, 1e7) * homes.initial_occupancy_share))
                  if math.isfinite(pool.capacity) else 0)
-            chosen = rng.choice(len(AGE_BANDS), size=n, p=shares / shares.sum())
-            rows = draw_rows(s, rng, chosen)
+            chosen, rows = tape.seeded(n, shares)
             for i in range(n):
                 source = NURSING_RESIDENT if kind == "nursing" else RESIDENTIAL_RESIDENT
                 p = Patient((source, i), Row(rows[i]), int(chosen[i]), 1, -1, -1, -1, False, False)
