@@ -146,7 +146,7 @@ def small_network(repeats: int) -> Figures:
 # ----------------------------------------------------------------- the SKC experiment
 def _experiment_child(replications: int, answer: Any) -> None:
     """Run in a fresh process, so its peak memory and its workers' belong to this experiment alone."""
-    plan = make_plan(load_scenario(SKC), replications, attribution=False)
+    plan = make_plan(load_scenario(SKC), replications, fund_comparison=False)
     start = time.perf_counter()
     results = execute(plan, "processes", workers=WORKERS, progress=False)
     seconds = time.perf_counter() - start
@@ -321,7 +321,7 @@ def scaling(quick: bool) -> Figures:
     rows.append(row)
     kent = scaled(skc, KENT_PEOPLE / skc.population.total, copies=2, name="kent_sized")
     for label, scenario in (("SKC ×1, baseline + mix", skc), ("Kent-sized, baseline + mix", kent)):
-        plan = make_plan(_shortened(scenario, quick), 1, attribution=False)
+        plan = make_plan(_shortened(scenario, quick), 1, fund_comparison=False)
         row, per_year, _results = _scaling_row(label, plan, one, repeats)
         rows.append(row)
         if scenario is skc:  # a world among the others of its replication, as in a whole run
