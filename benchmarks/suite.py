@@ -1,6 +1,6 @@
 """Speed and scale of caresim, measured in one run and printed as tables (run as ``python -m benchmarks``).
 
-    python -m benchmarks            # full: 100-replication SKC experiment, full-length scaling runs (~15 min)
+    python -m benchmarks            # full: 100-replication SKC experiment, full-length scaling runs (~7 min)
     python -m benchmarks --quick    # fast: 4 replications extrapolated to 100, shortened scaling runs
     python -m benchmarks --markdown # also print the tables as Markdown, for docs/performance.md
 
