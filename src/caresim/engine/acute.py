@@ -27,7 +27,7 @@ class AcuteStay(Pathway):
         self.stay_sampled = [f"acute_beds.length_of_stay.{band}" for band in AGE_BANDS]  # by age band index
         self.readmission_probability = [s.discharge.readmission_probability[band] for band in AGE_BANDS]
         self.mean_stay = [s.services.acute_beds.length_of_stay[band].mean for band in AGE_BANDS]
-        self.in_bed_handler = self._in_bed  # bound once: a method handed on makes a bound method each time
+        self.in_bed_handler = self._in_bed  # bound once (Pathway)
 
     def admission_decision(self, p: Patient, via: str) -> None:
         """Admit, unless a scheme diverts the patient at the point of admission."""

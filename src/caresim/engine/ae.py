@@ -25,7 +25,7 @@ class EmergencyDepartment(Pathway):
         self.enabled = ae.enabled
         # the chance that assessment ends in admission, by age band index; the last for care-home residents
         self.admit_probability = [*(ae.admit_probability[band] for band in AGE_BANDS), ae.admit_probability_care_home]
-        self.in_cubicle_handler = self._in_cubicle  # bound once: a method handed on makes a bound method each time
+        self.in_cubicle_handler = self._in_cubicle  # bound once (Pathway)
         self.assessed_handler = self._assessed
 
     def attend(self, p: Patient, conveyed: bool = False) -> None:

@@ -44,7 +44,7 @@ class Discharge(Pathway):
                                                        for band in AGE_BANDS]  # by age band index
         self.pathway_cumulative = [cumulative_of(shares) for shares in self.pathway_shares]
         self.assessment_share: dict[str, float] = {k: v for k, v in d.assessment_share.items()}
-        # bound once: a method handed on makes a bound method each time, and these run for every acute stay
+        # bound once (Pathway): these run for every acute stay
         self.medically_fit_handler = self.medically_fit
         self.leave_acute_handler = self._leave_acute
 

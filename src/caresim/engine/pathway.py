@@ -33,7 +33,11 @@ def cumulative_of(shares: Mapping[str, float]) -> Cumulative:
 
 class Pathway:
     """A part of the journey. It reaches the other parts through ``model`` (``model.acute``, …) at call
-    time, so the parts can be built in any order and call each other freely."""
+    time, so the parts can be built in any order and call each other freely.
+
+    A handler scheduled for every attendance or stay is bound once, in the part's ``__init__``
+    (``self.assessed_handler = self._assessed``): handing on ``self._assessed`` makes a new bound method
+    object each time."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
