@@ -118,10 +118,10 @@ def test_a_world_reads_later_episodes_and_the_warm_start_drawn_by_another_world_
     Model(short, BASELINE, (), 0, candidates).run()
     drawn = {key: list(row) for key, row in candidates[0].later_rows.items()}
     assert len(drawn) > 10  # second readmissions and readmissions of people in a bed at the start
-    (places, tape), = candidates[0].warm_starts.items()  # the warm start's draws, by the places at the start
+    (scenario, tape), = candidates[0].warm_starts  # the warm start's draws, by the scenario they were drawn for
     recorded = list(tape)
     shared = Model(short, mix, plan.worlds[mix], 0, candidates).run()
-    assert candidates[0].warm_starts == {places: recorded}  # the same places: read back, nothing drawn again
+    assert candidates[0].warm_starts == [(short, recorded)]  # the same scenario: read back, nothing drawn again
     alone = Model(short, mix, plan.worlds[mix], 0).run()  # its own candidates: every later row drawn afresh
     assert shared.counts == alone.counts
     assert {name: s.mean_occupied for name, s in shared.services.items()} == {
@@ -132,12 +132,26 @@ def test_a_world_reads_later_episodes_and_the_warm_start_drawn_by_another_world_
                for c, (rows, next_rows) in zip(candidates, bulk, strict=True))
 
 
+def test_a_world_of_another_scenario_with_the_same_places_draws_its_own_warm_start(short):
+    """Fewer patients in acute beds at the start, every service's places the same: reading the first scenario's
+    draws would seed the wrong patients, so the second draws its own and gets what it gets alone."""
+    fewer = changed(short, "services.acute_beds.initial_occupancy", short.services.acute_beds.initial_occupancy // 2)
+    first = Model(short, BASELINE, (), 0)
+    first.run()
+    shared = Model(fewer, BASELINE, (), 0, first.candidates).run()
+    assert [scenario for scenario, _ in first.candidates[0].warm_starts] == [short, fewer]
+    alone = Model(fewer, BASELINE, (), 0).run()
+    assert shared.counts == alone.counts
+    assert {name: s.mean_occupied for name, s in shared.services.items()} == {
+        name: s.mean_occupied for name, s in alone.services.items()}
+
+
 def test_the_warm_start_never_draws_past_the_draws_another_world_made(short):
     """A world reading another's warm start that asks for more than it drew would otherwise draw from the start of
     the stream, silently giving other numbers than drawing them itself."""
     tape = Tape([(np.zeros(0, dtype=int), np.zeros((0, WIDTH)))], short, 0)
     tape.seeded(0, np.ones(4))
-    with pytest.raises(RuntimeError, match="starting places"):
+    with pytest.raises(RuntimeError, match="the world's scenario"):
         tape.seeded(0, np.ones(4))
 
 

@@ -133,8 +133,8 @@ class Candidates:
     rows: np.ndarray
     next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
     later_rows: dict[tuple[object, ...], Row] = field(default_factory=dict, repr=False)
-    # the warm start's draws in this replication, by the places each service has at the start (warm_start.Tape)
-    warm_starts: dict[tuple[object, ...], list[Any]] = field(default_factory=dict, repr=False)
+    # the warm start's draws in this replication, by the world's scenario they were drawn for (warm_start.Tape)
+    warm_starts: list[tuple[Scenario, list[Any]]] = field(default_factory=list, repr=False)
 
     def __len__(self) -> int:
         return len(self.time)

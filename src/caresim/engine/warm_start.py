@@ -37,8 +37,8 @@ PATHWAY_OF_DESTINATION = {"step_down": "P2", "reablement": "P1", "home_care": "P
 class Tape:
     """The warm start's draws in one replication, in the order it makes them.
 
-    They depend only on the replication and the places each service has at the start, so the first world
-    with those places draws them and every other world with the same places reads them back in turn."""
+    They depend only on the replication and the world's scenario (its schemes act from the first morning), so
+    the first world of a scenario draws them and every other world of an equal scenario reads them back in turn."""
 
     __slots__ = ("draws", "position", "scenario", "replication", "rng")
 
@@ -60,7 +60,7 @@ class Tape:
         if self.position == len(self.draws):
             if self.rng is None:
                 if self.draws:  # a world reading the tape asked for more than the world that drew it
-                    raise RuntimeError("the warm start's draws depended on more than its starting places")
+                    raise RuntimeError("the warm start's draws depended on more than the world's scenario")
                 self.rng = stream(self.scenario.run.seed, "warm_start", self.replication)
             self.draws.append(draw(self.rng))
         self.position += 1
@@ -76,8 +76,7 @@ def warm_start(model: Model) -> None:
     """Seed the acute ward, intermediate care, reablement and care homes with patients part-way through."""
     s = model.scenario
     kernel, services = model.kernel, model.kernel.services
-    places = tuple(services.base_capacity.items())
-    tape = Tape(model.candidates[0].warm_starts.setdefault(places, []), s, model.replication)
+    tape = Tape(_drawn_for(model.candidates[0].warm_starts, s), s, model.replication)
     configured = s.services
     admitted = _admissions_by_band(model)
 
@@ -141,6 +140,15 @@ def warm_start(model: Model) -> None:
             destination = "home_care"  # as a P1 discharge would go
         p.pathway, p.destination = PATHWAY_OF_DESTINATION[destination], destination
         model.discharge.request_downstream(p, ACUTE)
+
+
+def _drawn_for(warm_starts: list[tuple[Scenario, list[Any]]], scenario: Scenario) -> list[Any]:
+    """The draws kept for an equal scenario (the no-fund world's and a compared one differ), or a new list."""
+    for seen, draws in warm_starts:
+        if seen is scenario or seen == scenario:
+            return draws
+    warm_starts.append((scenario, []))
+    return warm_starts[-1][1]
 
 
 def _admissions_by_band(model: Model) -> np.ndarray:
