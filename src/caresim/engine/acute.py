@@ -116,7 +116,7 @@ class AcuteStay(Pathway):
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""
         if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
             candidates = self.model.candidates[p.key[0]]
-            row = Row(candidates.next_rows[p.key[1]])
+            row = candidates.next_row(p.key[1])
             self.rescale_stay(row, int(candidates.band[p.key[1]]), p.band)  # a resident's band is their own
         else:
             kept_with = self.model.candidates[0]  # the community candidates: every world of the replication shares them

@@ -43,20 +43,37 @@ LEAVE = COLUMN["leave_hazard"]  # the last duration column
 ACUITY = COLUMN["acuity"]
 HOURS_PER_DAY = 24.0
 TINY = 1e-12  # keeps uniforms off 0 and 1 before the normal quantile function
+# a candidate's next row is made draws in bulk when its readmission uniform is below this many times its
+# band's readmission probability (room for schemes' multipliers); only speed hangs on it, never a number
+LIKELY_READMISSION = 2.0
 
 
 def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray, residence: int = 0) -> np.ndarray:
     """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands living at
     ``residence`` (0 own home, 1 care home)."""
-    n = len(bands)
+    rows = draw_uniforms(rng, len(bands))
+    transform_rows(scenario, rows, bands, residence)
+    return rows
+
+
+def draw_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` rows of uniforms, every column, as the stream gives them: ``transform_rows`` makes them draws.
+
+    leave_hazard and the appended columns come from child streams (spawning leaves the parent's state
+    alone), so adding them left every other draw as it was."""
     rows = np.empty((n, WIDTH))
-    # Uniform columns stay as drawn; duration columns are overwritten below, each from the uniform in its
-    # own column, read before it is written. leave_hazard and the appended columns come from child
-    # streams (spawning leaves the parent's state alone), so adding them left every other draw as it was.
     rows[:, :LEAVE] = rng.random((n, LEAVE))
     children = rng.spawn(1 + len(APPENDED_COLUMNS))
     rows[:, LEAVE] = children[0].random(n)
     rows[:, ACUITY] = children[1].random(n)
+    return rows
+
+
+def transform_rows(scenario: Scenario, rows: np.ndarray, bands: np.ndarray, residence: int) -> None:
+    """Turn rows of uniforms into draws, in place: uniform columns stay as drawn (those of the acuity copula
+    correlated), each duration column is made from the uniform in its own column. Element by element, so a
+    row gets the same draws transformed alone as with others (tests/test_engine.py holds numpy to that)."""
+    n = len(rows)
     correlate_with_acuity(scenario, rows, bands, residence)
     u = rows[:, len(UNIFORM_COLUMNS):]
     services, discharge = scenario.services, scenario.discharge
@@ -80,7 +97,6 @@ def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray, r
     put("readmit_time", u[:, 8] * discharge.readmission_window_days)
     put("residence_years", -np.log1p(-u[:, 9]))
     put("leave_hazard", -np.log1p(-u[:, 10]))  # Exp(1): the hazard to accumulate before leaving when ready
-    return rows
 
 
 def correlate_with_acuity(scenario: Scenario, rows: np.ndarray, bands: np.ndarray, residence: int) -> None:
@@ -131,7 +147,12 @@ class Candidates:
     avoidable: np.ndarray
     gp_manageable: np.ndarray
     rows: np.ndarray
-    next_rows: np.ndarray  # draws for each candidate's next episode (a readmission), should they have one
+    # each candidate's next episode (a readmission), should they have one: uniforms drawn in bulk, made draws
+    # in bulk for those whose crisis may well lead to one (next_drawn), for the others when first read
+    next_rows: np.ndarray
+    next_drawn: np.ndarray
+    scenario: Scenario
+    residence: int
     later_rows: dict[tuple[object, ...], Row] = field(default_factory=dict, repr=False)
     # the warm start's draws in this replication, by the world's scenario they were drawn for (warm_start.Tape)
     warm_starts: list[tuple[Scenario, list[Any]]] = field(default_factory=list, repr=False)
@@ -145,6 +166,13 @@ class Candidates:
         ints and bools, which (unlike a tuple per candidate) the garbage collector need not track."""
         return (self.band.tolist(), self.tier.tolist(), self.locality.tolist(), self.crisis_type.tolist(),
                 self.avoidable.tolist(), self.gp_manageable.tolist())
+
+    def next_row(self, i: int) -> Row:
+        """Draws for candidate ``i``'s next episode, the same made now as made in bulk."""
+        if not self.next_drawn[i]:
+            transform_rows(self.scenario, self.next_rows[i:i + 1], self.band[i:i + 1], self.residence)
+            self.next_drawn[i] = True
+        return Row(self.next_rows[i])
 
     def later_row(self, scenario: Scenario, replication: int, key: tuple[int, ...], depth: int, band: int,
                   residence: int) -> Row:
@@ -267,6 +295,11 @@ def _candidates(scenario: Scenario, rng: np.random.Generator, residence: str, re
     lives = int(residence == "care_home")
     rows = draw_rows(scenario, rng, band, lives)
     rows[:, COLUMN["keep"]] = keep[possible]
-    next_rows = draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band, lives)
+    next_rows = draw_uniforms(stream(scenario.run.seed, f"next_episode_{residence}", replication), len(band))
+    readmission = np.array([scenario.discharge.readmission_probability[b] for b in AGE_BANDS])[band]
+    likely = rows[:, COLUMN["readmit"]] < LIKELY_READMISSION * readmission
+    drawn = next_rows[likely]
+    transform_rows(scenario, drawn, band[likely], lives)
+    next_rows[likely] = drawn
     return Candidates(times[possible], accept[possible], band, tier[possible], locality[possible], crisis_type,
-                      avoidable, gp_manageable, rows, next_rows)
+                      avoidable, gp_manageable, rows, next_rows, likely, scenario, lives)
