@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from caresim.engine import arrivals
+from caresim.engine import arrivals, demand
 from caresim.engine import counters as c
 from caresim.engine.calendar import Calendar
 from caresim.engine.demand import WIDTH, Row, care_home_candidates, community_candidates, draw_rows
@@ -88,6 +88,13 @@ def test_a_next_row_made_when_first_read_is_the_one_made_in_bulk(short):
     later = np.flatnonzero(~likely)[::97]
     assert [list(candidates.next_row(i)) for i in later] == bulk[later].tolist()
     assert candidates.next_drawn.sum() == likely.sum() + len(later)
+
+
+def test_rows_drawn_chunk_by_chunk_are_the_rows_drawn_at_once(short, monkeypatch):
+    bands = np.arange(10_000) % 4
+    in_chunks = draw_rows(short, stream(1, "rows", 0), bands)
+    monkeypatch.setattr(demand, "CHUNK", len(bands))
+    assert np.array_equal(in_chunks, draw_rows(short, stream(1, "rows", 0), bands))
 
 
 def test_every_patient_is_in_one_place_or_has_left(mixed_results):

@@ -114,7 +114,7 @@ class AcuteStay(Pathway):
 
     def next_episode(self, p: Patient, location: str) -> Patient:
         """The same person's next episode, with fresh draws keyed by the episode that led to it."""
-        if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn in bulk
+        if p.depth == 0 and p.key[0] < 2:  # a crisis candidate: its next row was drawn with the candidates
             candidates = self.model.candidates[p.key[0]]
             row = candidates.next_row(p.key[1])
             self.rescale_stay(row, int(candidates.band[p.key[1]]), p.band)  # a resident's band is their own

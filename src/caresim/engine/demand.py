@@ -46,26 +46,35 @@ TINY = 1e-12  # keeps uniforms off 0 and 1 before the normal quantile function
 # a candidate's next row is made draws in bulk when its readmission uniform is below this many times its
 # band's readmission probability (room for schemes' multipliers); only speed hangs on it, never a number
 LIKELY_READMISSION = 2.0
+CHUNK = 4096  # rows drawn and made draws at a time (draw_rows)
 
 
-def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray, residence: int = 0) -> np.ndarray:
+def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray, residence: int = 0,
+              made: np.ndarray | None = None) -> np.ndarray:
     """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands living at
-    ``residence`` (0 own home, 1 care home)."""
-    rows = draw_uniforms(rng, len(bands))
-    transform_rows(scenario, rows, bands, residence)
-    return rows
+    ``residence`` (0 own home, 1 care home); given ``made`` (a mask), only those rows are made draws, the
+    others left as uniforms for ``transform_rows`` to make when they are needed.
 
-
-def draw_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` rows of uniforms, every column, as the stream gives them: ``transform_rows`` makes them draws.
-
-    leave_hazard and the appended columns come from child streams (spawning leaves the parent's state
-    alone), so adding them left every other draw as it was."""
+    Drawn and made ``CHUNK`` rows at a time, as the stream gives them: a chunk stays in the CPU's cache
+    while each column is made, and the numbers are those of the whole at once. leave_hazard and the
+    appended columns come from child streams (spawning leaves the parent's state alone), so adding them
+    left every other draw as it was."""
+    n = len(bands)
     rows = np.empty((n, WIDTH))
-    rows[:, :LEAVE] = rng.random((n, LEAVE))
     children = rng.spawn(1 + len(APPENDED_COLUMNS))
-    rows[:, LEAVE] = children[0].random(n)
-    rows[:, ACUITY] = children[1].random(n)
+    for start in range(0, n, CHUNK):
+        part, part_bands = rows[start:start + CHUNK], bands[start:start + CHUNK]
+        k = len(part)
+        part[:, :LEAVE] = rng.random((k, LEAVE))
+        part[:, LEAVE] = children[0].random(k)
+        part[:, ACUITY] = children[1].random(k)
+        if made is None:
+            transform_rows(scenario, part, part_bands, residence)
+        else:
+            pick = made[start:start + CHUNK]
+            some = part[pick]
+            transform_rows(scenario, some, part_bands[pick], residence)
+            part[pick] = some
     return rows
 
 
@@ -295,11 +304,9 @@ def _candidates(scenario: Scenario, rng: np.random.Generator, residence: str, re
     lives = int(residence == "care_home")
     rows = draw_rows(scenario, rng, band, lives)
     rows[:, COLUMN["keep"]] = keep[possible]
-    next_rows = draw_uniforms(stream(scenario.run.seed, f"next_episode_{residence}", replication), len(band))
     readmission = np.array([scenario.discharge.readmission_probability[b] for b in AGE_BANDS])[band]
     likely = rows[:, COLUMN["readmit"]] < LIKELY_READMISSION * readmission
-    drawn = next_rows[likely]
-    transform_rows(scenario, drawn, band[likely], lives)
-    next_rows[likely] = drawn
+    next_rows = draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band, lives,
+                          likely)
     return Candidates(times[possible], accept[possible], band, tier[possible], locality[possible], crisis_type,
                       avoidable, gp_manageable, rows, next_rows, likely, scenario, lives)
