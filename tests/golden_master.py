@@ -41,9 +41,13 @@ def golden_scenario() -> Scenario:
     return Scenario.model_validate(data)
 
 
+def _avx512_on() -> bool:
+    return not WITHOUT_AVX512.items() <= os.environ.items()
+
+
 def golden_results() -> dict[str, dict[str, object]]:
     """World → replication → every measure, daily occupancy totals, the event count and the conservation audit."""
-    if not WITHOUT_AVX512.items() <= os.environ.items():
+    if _avx512_on():
         raise RuntimeError("numpy's AVX-512 kernels are on: run `python tests/golden_master.py --print`")
     scenario = golden_scenario()
     plan = make_plan(scenario, REPLICATIONS, mixes={scenario.mix_name: scenario.mix_schemes})
@@ -80,7 +84,7 @@ def differences(expected: dict, actual: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    if not WITHOUT_AVX512.items() <= os.environ.items():
+    if _avx512_on():
         os.execve(sys.executable, [sys.executable, __file__, *sys.argv[1:]], {**os.environ, **WITHOUT_AVX512})
     if sys.argv[1:] == ["--print"]:
         print(json.dumps(golden_results()))

@@ -16,6 +16,7 @@ from caresim.engine.demand import WIDTH, Row, care_home_candidates, community_ca
 from caresim.engine.model import Model
 from caresim.engine.patient import CONTACT, MINOR_INJURY, Patient
 from caresim.engine.streams import stable_hash, stream
+from caresim.engine.tally import ReplicationRecord
 from caresim.engine.warm_start import Tape
 from caresim.experiment.plan import BASELINE, Plan, make_plan
 from caresim.experiment.replication import run_replication
@@ -130,6 +131,12 @@ def test_same_seed_same_results_different_seed_different(short):
     assert other["emergency_admissions"] != once["emergency_admissions"]
 
 
+def assert_same_run(record: ReplicationRecord, other: ReplicationRecord) -> None:
+    assert record.counts == other.counts
+    assert {name: s.mean_occupied for name, s in record.services.items()} == {
+        name: s.mean_occupied for name, s in other.services.items()}
+
+
 def test_a_world_reads_later_episodes_and_the_warm_start_drawn_by_another_world_as_if_it_drew_them_itself(short):
     plan = make_plan(short, 1)
     mix = plan.mixes[0]
@@ -144,13 +151,11 @@ def test_a_world_reads_later_episodes_and_the_warm_start_drawn_by_another_world_
     shared = Model(short, mix, plan.worlds[mix], 0, candidates).run()
     assert candidates[0].warm_starts == [(short, recorded)]  # the same scenario: read back, nothing drawn again
     alone = Model(short, mix, plan.worlds[mix], 0).run()  # its own candidates: every later row drawn afresh
-    assert shared.counts == alone.counts
-    assert {name: s.mean_occupied for name, s in shared.services.items()} == {
-        name: s.mean_occupied for name, s in alone.services.items()}
+    assert_same_run(shared, alone)
     # kept rows are never redrawn or changed, and no patient's row writes into the bulk draws (a stay rescaled)
     assert {key: list(row) for key, row in candidates[0].later_rows.items()}.items() >= drawn.items()
-    assert all(np.array_equal(c.rows, rows) and np.array_equal(c.next_rows[drawn], next_rows[drawn])
-               for c, (rows, drawn, next_rows) in zip(candidates, bulk, strict=True))
+    assert all(np.array_equal(c.rows, rows) and np.array_equal(c.next_rows[made], next_rows[made])
+               for c, (rows, made, next_rows) in zip(candidates, bulk, strict=True))
 
 
 def test_a_world_of_another_scenario_with_the_same_places_draws_its_own_warm_start(short):
@@ -162,9 +167,7 @@ def test_a_world_of_another_scenario_with_the_same_places_draws_its_own_warm_sta
     shared = Model(fewer, BASELINE, (), 0, first.candidates).run()
     assert [scenario for scenario, _ in first.candidates[0].warm_starts] == [short, fewer]
     alone = Model(fewer, BASELINE, (), 0).run()
-    assert shared.counts == alone.counts
-    assert {name: s.mean_occupied for name, s in shared.services.items()} == {
-        name: s.mean_occupied for name, s in alone.services.items()}
+    assert_same_run(shared, alone)
 
 
 def test_the_warm_start_never_draws_past_the_draws_another_world_made(short):
