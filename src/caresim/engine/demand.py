@@ -183,6 +183,15 @@ class Candidates:
             self.next_drawn[i] = True
         return Row(self.next_rows[i])
 
+    def warm_start_draws(self, scenario: Scenario) -> list[Any]:
+        """The warm start's draws kept for a scenario equal to ``scenario`` (the no-fund world's and a compared
+        one differ), or a new list to keep them in."""
+        for seen, draws in self.warm_starts:
+            if seen is scenario or seen == scenario:
+                return draws
+        self.warm_starts.append((scenario, []))
+        return self.warm_starts[-1][1]
+
     def later_row(self, scenario: Scenario, replication: int, key: tuple[int, ...], depth: int, band: int,
                   residence: int) -> Row:
         """Draws for an episode not drawn in bulk (a second readmission, or a readmission of someone in a bed

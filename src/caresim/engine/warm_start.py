@@ -76,7 +76,7 @@ def warm_start(model: Model) -> None:
     """Seed the acute ward, intermediate care, reablement and care homes with patients part-way through."""
     s = model.scenario
     kernel, services = model.kernel, model.kernel.services
-    tape = Tape(_drawn_for(model.candidates[0].warm_starts, s), s, model.replication)
+    tape = Tape(model.candidates[0].warm_start_draws(s), s, model.replication)
     configured = s.services
     admitted = _admissions_by_band(model)
 
@@ -140,15 +140,6 @@ def warm_start(model: Model) -> None:
             destination = "home_care"  # as a P1 discharge would go
         p.pathway, p.destination = PATHWAY_OF_DESTINATION[destination], destination
         model.discharge.request_downstream(p, ACUTE)
-
-
-def _drawn_for(warm_starts: list[tuple[Scenario, list[Any]]], scenario: Scenario) -> list[Any]:
-    """The draws kept for an equal scenario (the no-fund world's and a compared one differ), or a new list."""
-    for seen, draws in warm_starts:
-        if seen is scenario or seen == scenario:
-            return draws
-    warm_starts.append((scenario, []))
-    return warm_starts[-1][1]
 
 
 def _admissions_by_band(model: Model) -> np.ndarray:
