@@ -9,8 +9,9 @@ row of uniforms and durations, one column per decision. A world keeps candidate 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -50,32 +51,53 @@ CHUNK = 4096  # rows drawn and made draws at a time (draw_rows)
 
 
 def draw_rows(scenario: Scenario, rng: np.random.Generator, bands: np.ndarray, residence: int = 0,
-              made: np.ndarray | None = None) -> np.ndarray:
+              only: np.ndarray | None = None) -> np.ndarray:
     """Rows of uniforms and pre-sampled durations (days) for patients of the given age bands living at
-    ``residence`` (0 own home, 1 care home); given ``made`` (a mask), only those rows are made draws, the
-    others left as uniforms for ``transform_rows`` to make when they are needed.
+    ``residence`` (0 own home, 1 care home); given ``only`` (a mask), just the rows it picks, in order, though
+    the streams give every row's uniforms (``drawn_row`` draws any other alone).
 
-    Drawn and made ``CHUNK`` rows at a time, as the stream gives them: a chunk stays in the CPU's cache
+    Drawn and made ``CHUNK`` rows at a time, as the streams give them: a chunk stays in the CPU's cache
     while each column is made, and the numbers are those of the whole at once. leave_hazard and the
     appended columns come from child streams (spawning leaves the parent's state alone), so adding them
     left every other draw as it was."""
     n = len(bands)
-    rows = np.empty((n, WIDTH))
-    children = rng.spawn(1 + len(APPENDED_COLUMNS))
+    rows = np.empty((n if only is None else int(np.count_nonzero(only)), WIDTH))
+    chunk = np.empty((min(n, CHUNK), WIDTH))
+    streams = _row_streams(rng)
+    made = 0
     for start in range(0, n, CHUNK):
-        part, part_bands = rows[start:start + CHUNK], bands[start:start + CHUNK]
-        k = len(part)
-        part[:, :LEAVE] = rng.random((k, LEAVE))
-        part[:, LEAVE] = children[0].random(k)
-        part[:, ACUITY] = children[1].random(k)
-        if made is None:
-            transform_rows(scenario, part, part_bands, residence)
-        else:
-            pick = made[start:start + CHUNK]
-            some = part[pick]
-            transform_rows(scenario, some, part_bands[pick], residence)
-            part[pick] = some
+        part_bands = bands[start:start + CHUNK]
+        part = chunk[:len(part_bands)]
+        for generator, columns in streams:
+            part[:, columns] = generator.random(part[:, columns].shape)
+        if only is not None:
+            pick = only[start:start + CHUNK]
+            part, part_bands = part[pick], part_bands[pick]
+        transform_rows(scenario, part, part_bands, residence)
+        rows[made:made + len(part)] = part
+        made += len(part)
     return rows
+
+
+def drawn_row(scenario: Scenario, rng: np.random.Generator, i: int, band: int, residence: int = 0) -> np.ndarray:
+    """Row ``i`` of ``draw_rows(scenario, rng, bands, residence)`` (where ``bands[i] == band``) drawn alone, from a
+    stream nothing has drawn from yet: PCG64 gives one 64-bit output a uniform, so ``advance`` passes the rows
+    before it."""
+    row = np.empty((1, WIDTH))
+    for generator, columns in _row_streams(rng):
+        width = row[:, columns].size
+        generator.bit_generator.advance(i * width)
+        row[:, columns] = generator.random(row[:, columns].shape)
+    transform_rows(scenario, row, np.array([band]), residence)
+    return row[0]
+
+
+def _row_streams(rng: np.random.Generator) -> list[tuple[np.random.Generator, Any]]:
+    """The streams of a row's uniforms and the columns each fills: ``rng`` the columns before leave_hazard, then a
+    child stream for leave_hazard and one for each appended column."""
+    children = rng.spawn(1 + len(APPENDED_COLUMNS))
+    columns = [LEAVE, *(COLUMN[name] for name in APPENDED_COLUMNS)]
+    return [(rng, slice(0, LEAVE)), *zip(children, columns, strict=True)]
 
 
 def transform_rows(scenario: Scenario, rows: np.ndarray, bands: np.ndarray, residence: int) -> None:
@@ -156,12 +178,14 @@ class Candidates:
     avoidable: np.ndarray
     gp_manageable: np.ndarray
     rows: np.ndarray
-    # each candidate's next episode (a readmission), should they have one: uniforms drawn in bulk, made draws
-    # in bulk for those whose crisis may well lead to one (next_drawn), for the others when first read
+    # each candidate's next episode (a readmission), should they have one: drawn in bulk for those whose crisis
+    # may well lead to one (next_rows[next_at[i]]; next_at -1 for the others), for the others when first read
     next_rows: np.ndarray
-    next_drawn: np.ndarray
+    next_at: np.ndarray
+    next_stream: Callable[[], np.random.Generator]  # the next episodes' stream, as nothing has drawn from it yet
     scenario: Scenario
     residence: int
+    next_read: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # the others, drawn when first read
     later_rows: dict[tuple[object, ...], Row] = field(default_factory=dict, repr=False)
     # the warm start's draws in this replication, by the world's scenario they were drawn for (warm_start.Tape)
     warm_starts: list[tuple[Scenario, list[Any]]] = field(default_factory=list, repr=False)
@@ -177,11 +201,15 @@ class Candidates:
                 self.avoidable.tolist(), self.gp_manageable.tolist())
 
     def next_row(self, i: int) -> Row:
-        """Draws for candidate ``i``'s next episode, the same made now as made in bulk."""
-        if not self.next_drawn[i]:
-            transform_rows(self.scenario, self.next_rows[i:i + 1], self.band[i:i + 1], self.residence)
-            self.next_drawn[i] = True
-        return Row(self.next_rows[i])
+        """Draws for candidate ``i``'s next episode, the same drawn alone when first read as drawn in bulk."""
+        at = int(self.next_at[i])
+        if at >= 0:
+            return Row(self.next_rows[at])
+        row = self.next_read.get(i)
+        if row is None:
+            row = self.next_read[i] = drawn_row(self.scenario, self.next_stream(), i, int(self.band[i]),
+                                                self.residence)
+        return Row(row)
 
     def warm_start_draws(self, scenario: Scenario) -> list[Any]:
         """The warm start's draws kept for a scenario equal to ``scenario`` (the no-fund world's and a compared
@@ -315,7 +343,8 @@ def _candidates(scenario: Scenario, rng: np.random.Generator, residence: str, re
     rows[:, COLUMN["keep"]] = keep[possible]
     readmission = np.array([scenario.discharge.readmission_probability[b] for b in AGE_BANDS])[band]
     likely = rows[:, COLUMN["readmit"]] < LIKELY_READMISSION * readmission
-    next_rows = draw_rows(scenario, stream(scenario.run.seed, f"next_episode_{residence}", replication), band, lives,
-                          likely)
+    next_stream = partial(stream, scenario.run.seed, f"next_episode_{residence}", replication)
+    next_rows = draw_rows(scenario, next_stream(), band, lives, likely)
+    next_at = np.where(likely, np.cumsum(likely) - 1, -1)
     return Candidates(times[possible], accept[possible], band, tier[possible], locality[possible], crisis_type,
-                      avoidable, gp_manageable, rows, next_rows, likely, scenario, lives)
+                      avoidable, gp_manageable, rows, next_rows, next_at, next_stream, scenario, lives)
