@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 import tracemalloc
@@ -79,6 +81,19 @@ def test_a_worker_that_dies_is_reported_not_waited_for(small: Scenario, monkeypa
     monkeypatch.setattr(executors, "run_replication", dies_on_one)
     with pytest.raises(ReplicationFailed, match=rf"replication \d+ \(seed {small.run.seed}\) did not finish"):
         execute(make_plan(small, 4), "processes", workers=2, progress=False)
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the patch reaches workers only by fork")
+def test_a_worker_stops_on_sigterm_and_never_walks_what_it_inherited_again(small: Scenario,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def reports(plan: Plan, replication: int) -> list[WorldResult]:
+        stops = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        raise ReplicationFailed(f"stops on SIGTERM: {stops}; frozen: {gc.get_freeze_count()}")
+
+    monkeypatch.setattr(executors, "run_replication", reports)
+    with pytest.raises(ReplicationFailed, match=r"stops on SIGTERM: True; frozen: (\d+)") as failure:
+        execute(make_plan(small, 2), "processes", workers=2, progress=False)
+    assert int(re.search(r"frozen: (\d+)", str(failure.value))[1]) > 10_000  # modules, the schema: all inherited
 
 
 def _peak(plan: Plan) -> int:
