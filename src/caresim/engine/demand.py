@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from librt.vecs import vec
@@ -86,13 +86,13 @@ def drawn_row(scenario: Scenario, rng: np.random.Generator, i: int, band: int, r
     row = np.empty((1, WIDTH))
     for generator, columns in _row_streams(rng):
         width = row[:, columns].size
-        generator.bit_generator.advance(i * width)
+        cast("np.random.PCG64", generator.bit_generator).advance(i * width)  # every stream is a PCG64 (streams.py)
         row[:, columns] = generator.random(row[:, columns].shape)
     transform_rows(scenario, row, np.array([band]), residence)
     return row[0]
 
 
-def _row_streams(rng: np.random.Generator) -> list[tuple[np.random.Generator, Any]]:
+def _row_streams(rng: np.random.Generator) -> list[tuple[np.random.Generator, slice | int]]:
     """The streams of a row's uniforms and the columns each fills: ``rng`` the columns before leave_hazard, then a
     child stream for leave_hazard and one for each appended column."""
     children = rng.spawn(1 + len(APPENDED_COLUMNS))
