@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
-import matplotlib.figure
-import matplotlib.text
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -30,23 +29,12 @@ def identifiers(text: str) -> list[str]:
     return IDENTIFIER.findall(PATH.sub(" ", text))
 
 
-class ChartTexts:
-    """Every text of every figure saved while it is in use (titles, axis and tick labels, legends, footnotes)."""
-
-    def __init__(self) -> None:
-        self.texts: dict[str, list[str]] = {}
-        self.save = matplotlib.figure.Figure.savefig
-
-    def __enter__(self) -> ChartTexts:
-        def savefig(figure: matplotlib.figure.Figure, path: Path, *args: object, **kwargs: object) -> None:
-            self.texts[Path(path).name] = [text.get_text() for text in figure.findobj(matplotlib.text.Text)]
-            self.save(figure, path, *args, **kwargs)
-
-        matplotlib.figure.Figure.savefig = savefig  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        matplotlib.figure.Figure.savefig = self.save  # type: ignore[method-assign]
+def chart_texts(charts: Path) -> dict[str, list[str]]:
+    """Every text of every chart in a folder (titles, axis and tick labels, legends, footnotes), read from its SVG,
+    where the house style keeps text as text; keyed by the chart's PNG."""
+    return {svg.with_suffix(".png").name: ["".join(element.itertext()) for element in ElementTree.parse(svg).iter()
+                                           if element.tag.endswith("}text")]
+            for svg in sorted(charts.glob("*.svg"))}
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +45,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict[str, 
     scenario = tmp / "skc_short.yaml"
     scenario.write_text(f"extends: {ROOT / 'scenarios' / 'skc_2015.yaml'}\nname: skc_short\n"
                         "run: {days: 30, warm_up_days: 5}\n", encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch, ChartTexts() as charts:
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cli, "console", Console(width=WIDTH))
         result = CliRunner().invoke(cli.app, ["run", str(scenario), "--replications", "2", "--serial", "--out",
                                               str(tmp / "outputs")])
     assert result.exit_code == 0, result.output
     (folder,) = (tmp / "outputs" / "skc_short").iterdir()
-    return result.output, folder, charts.texts
+    return result.output, folder, chart_texts(folder / "charts")
 
 
 def test_the_terminal_output_names_measures_schemes_and_mixes_and_fits_80_columns(run) -> None:
@@ -78,10 +66,11 @@ def test_every_chart_names_what_it_shows(run, tmp_path: Path) -> None:
     """The charts of the short run, and of a synthetic run folder with the charts a short run does not draw
     (mixes compared, one-at-a-time sensitivity)."""
     _, _, texts = run
-    with ChartTexts() as charts:
-        make_all_charts(RunData.load(write_fake_run(tmp_path / "run")))
-    texts = {**texts, **{f"synthetic {name}": lines for name, lines in charts.texts.items()}}
+    synthetic = RunData.load(write_fake_run(tmp_path / "run"))
+    make_all_charts(synthetic)
+    texts = {**texts, **{f"synthetic {name}": lines for name, lines in chart_texts(synthetic.charts_dir).items()}}
     assert {"admissions_waterfall.png", "synthetic mixes_plane.png", "synthetic sensitivity_tornado.png"} <= set(texts)
+    assert [name for name, lines in texts.items() if len(lines) < 10] == []  # each drawn in the house style
     found = {name: found for name, lines in texts.items() if (found := identifiers("\n".join(lines)))}
     assert found == {}
 

@@ -37,6 +37,7 @@ OUTCOME_RANGE_NOTE = ("Bars show means; whiskers show the range of likely outcom
                       "paired replications, each drawing its own effect sizes).")
 
 
+@styled
 def money(run: RunData) -> pd.DataFrame:
     """The money ledger's totals for each comparison (money.csv): what the fund pays, the cash it releases, the
     capacity it frees that no budget can spend, and the net cash cost; the plan's claimed benefit as a line."""
