@@ -229,7 +229,7 @@ class Candidates:
         row = self.later_rows.get(memo)
         if row is None:
             rng = stream(scenario.run.seed, "readmission", replication, *key, depth)
-            row = self.later_rows[memo] = Row(draw_rows(scenario, rng, np.array([band]), residence)[0])
+            row = self.later_rows[memo] = Row(drawn_row(scenario, rng, 0, band, residence))
         return Row(row)  # the journey may change its own copy (a stay rescaled for another age band)
 
 
